@@ -1,0 +1,13 @@
+// Builds dist/: the library (dist/index.mjs), the `hvar` CLI (dist/hvar.mjs) and the benchmark runner (dist/bench.mjs).
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+const root = new URL('..', import.meta.url).pathname;
+const quiet = process.argv.includes('--quiet');
+spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' });
+const common = { bundle: true, format: 'esm', logLevel: quiet ? 'error' : 'info', sourcemap: 'linked', absWorkingDir: root };
+await build({ ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/index.mjs', platform: 'neutral', external: ['webgpu', 'node:*'], mainFields: ['module', 'main'] });
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',
+  banner: { js: '#!/usr/bin/env node' } });
+if (existsSync(root + 'bench/main.ts'))
+  await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', platform: 'node', packages: 'external' });

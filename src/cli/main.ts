@@ -1,0 +1,18 @@
+// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale).
+const COMMANDS: Record<string, { help: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  doctor: { help: 'report the WebGPU adapter, features and limits [--json]', load: () => import('./doctor.ts') },
+};
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log('usage: hvar <command> [options]\n\ncommands:\n' + Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(10)} ${v.help}`).join('\n'));
+    return cmd ? 0 : 1;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) { console.error(`hvar: unknown command '${cmd}' (try: ${Object.keys(COMMANDS).join(', ')})`); return 2; }
+  return (await c.load()).main(rest);
+}
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+run(process.argv.slice(2)).then((code) => process.exit(code), (e) => { console.error(`hvar: ${e?.message ?? e}`); process.exit(1); });

@@ -1,0 +1,63 @@
+// mapN: the launcher behind every elementwise op — broadcasting, strided views, dtype templating, and splitting
+// tensors larger than one storage binding into windows along the leading (coalesced) dim.
+import { Tensor, empty } from '../tensor.ts';
+import { WGSL_TYPE, type DType } from '../dtype.ts';
+import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
+import { params } from '../runtime/uniforms.ts';
+
+const KERNEL = ['', 'elementwise/unary', 'elementwise/binary', 'elementwise/ternary'];
+
+export interface MapOpts { dtype?: DType; s0?: number; s1?: number; out?: Tensor; shape?: Shape }
+
+/**
+ * out = OP(inputs...) elementwise, broadcasting inputs to a common shape (or to opts.shape).
+ * `expr` is a WGSL expression over a, b, c (the loaded elements) and p.s0, p.s1.
+ */
+export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts = {}): Tensor {
+  const n = inputs.length;
+  if (n < 1 || n > 3) throw new Error(`${op}: mapN takes 1 to 3 inputs`);
+  for (const x of inputs) x.assertLive(op);
+  const dev = inputs[0]!.dev;
+  for (const x of inputs) if (x.dev !== dev) throw new Error(`${op}: inputs live on different devices`);
+  const shape = opts.shape ? broadcastShapes(op, opts.shape, ...inputs.map((x) => x.shape)) : broadcastShapes(op, ...inputs.map((x) => x.shape));
+  if (opts.shape && shape.length !== opts.shape.length) throw new Error(`${op}: inputs cannot broadcast to [${opts.shape}]`);
+  const dtype = opts.dtype ?? inputs[0]!.dtype;
+  const out = opts.out ?? empty(dev, shape, dtype, op);
+  const total = numel(shape);
+  if (total === 0) return out;
+  if (opts.out && (opts.out.shape.length !== shape.length || opts.out.shape.some((d, i) => d !== shape[i])))
+    throw new Error(`${op}: output ${opts.out} does not match the broadcast shape [${shape}]`);
+  const outStrides = [...out.strides];
+  const { shape: sh, strides: st } = coalesce(shape, [outStrides, ...inputs.map((x) => broadcastStrides(x.shape, x.strides, shape))]);
+  if (sh.length > 8) throw new Error(`${op}: rank ${sh.length} after coalescing exceeds 8`);
+  const all = [out, ...inputs];
+  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype] };
+  inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
+
+  // Rows of the leading dim per dispatch so that every operand's window fits one binding.
+  const rowElems = numel(sh.slice(1));
+  const maxBytes = dev.maxBinding - 2 * dev.storageAlign;
+  const extent = (strides: number[], rows: number) => {
+    let e = (rows - 1) * strides[0]!;
+    for (let d = 1; d < sh.length; d++) e += (sh[d]! - 1) * strides[d]!;
+    return e + 1;
+  };
+  let rows = sh[0]!;
+  while (rows > 1 && all.some((t, i) => extent(st[i]!, rows) * 4 > maxBytes)) rows = Math.ceil(rows / 2);
+
+  for (let r0 = 0; r0 < sh[0]!; r0 += rows) {
+    const r = Math.min(rows, sh[0]! - r0);
+    const wins = all.map((t, i) => {
+      const lo = t.offset + r0 * st[i]![0]!;
+      return t.window(op, lo, lo + extent(st[i]!, r));
+    });
+    const cnt = r * rowElems;
+    const subShape = [r, ...sh.slice(1)];
+    const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
+    const p = params().u32(cnt, subShape.length).f32(opts.s0 ?? 0, opts.s1 ?? 0)
+      .vec4u([wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base])
+      .vec4u(pad8(subShape)).vec4u(pad8(st[1]!)).vec4u(pad8(st[2] ?? [])).vec4u(pad8(st[3] ?? [])).vec4u(pad8(st[0]!));
+    dev.run({ kernel: KERNEL[n]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(cnt, 64) });
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+// Device: the one object that talks to WebGPU: buffer pool, pipeline cache, uniform arena, batched encoding, reads, errors.
+import { KERNELS } from '../kernels.gen.ts';
+import { BufferPool, fmtBytes, type PoolStats } from './buffer_pool.ts';
+import { openGpu, adapterReport, type GpuHandle, type AdapterReport } from './env.ts';
+import type { Params } from './uniforms.ts';
+
+export interface Binding { buffer: GPUBuffer; offset: number; size: number }
+export interface KernelCall {
+  /** Path under kernels/ without `.wgsl`, e.g. 'elementwise/binary'. */
+  kernel: string;
+  /** Text substitutions `{{NAME}}` → value (part of the pipeline key). */
+  defines?: Record<string, string | number>;
+  /** WGSL override constants (part of the pipeline key). */
+  overrides?: Record<string, number>;
+  /** Storage bindings 0..n-1; the Params uniform is bound at n. */
+  bindings: Binding[];
+  params: Params;
+  workgroups: [number, number?, number?];
+}
+
+const STORAGE_USAGE = GPUBufferUsageFlags();
+function GPUBufferUsageFlags() {
+  const U = (globalThis as any).GPUBufferUsage;
+  return U ? U.STORAGE | U.COPY_SRC | U.COPY_DST : 0x80 | 0x4 | 0x8;
+}
+
+export class Device {
+  readonly gpu: GpuHandle;
+  readonly dev: GPUDevice;
+  readonly pool: BufferPool;
+  readonly maxBinding: number;
+  readonly storageAlign: number;
+  readonly maxWorkgroups: number;
+  readonly hasF16: boolean;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines known to be broken (compile errors arrive asynchronously; later uses throw at once). */
+  private invalid = new Map<string, Error>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private uniformArena: GPUBuffer[] = [];
+  private uniformStage: ArrayBuffer;
+  private uniformView: DataView;
+  private uniformUsed = 0;
+  private uniformAlign: number;
+  private readonly arenaBytes = 1 << 16;
+  private arenaIndex = 0;
+  private pendingChecks: Promise<void>[] = [];
+  private error: Error | null = null;
+  private destroyed = false;
+  /** Flush (submit) after this many dispatches so released buffers return to the pool. */
+  flushEvery = 128;
+  /** Explicit per-device context: open memory scopes (innermost last) and the grad mode. */
+  readonly ctx = { scopes: [] as Set<{ dispose(): void }>[], gradEnabled: true, nextTensorId: 1 };
+  /** Counters for tests and benchmarks. */
+  stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0 };
+
+  private constructor(gpu: GpuHandle) {
+    this.gpu = gpu;
+    this.dev = gpu.device;
+    const L = this.dev.limits;
+    this.maxBinding = L.maxStorageBufferBindingSize;
+    this.storageAlign = L.minStorageBufferOffsetAlignment;
+    this.uniformAlign = L.minUniformBufferOffsetAlignment;
+    this.maxWorkgroups = L.maxComputeWorkgroupsPerDimension;
+    this.hasF16 = this.dev.features.has('shader-f16');
+    this.pool = new BufferPool(this.dev, L.maxBufferSize, STORAGE_USAGE);
+    this.uniformStage = new ArrayBuffer(this.arenaBytes);
+    this.uniformView = new DataView(this.uniformStage);
+    this.dev.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.fail(new Error(`WebGPU error: ${ev.error.message}`));
+    this.dev.lost.then((info) => { if (!this.destroyed) this.fail(new Error(`WebGPU device lost (${info.reason}): ${info.message}`)); });
+  }
+
+  static async create(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<Device> {
+    return new Device(await openGpu(opts));
+  }
+
+  report(): AdapterReport { return adapterReport(this.gpu); }
+
+  private fail(e: Error) { if (!this.error) this.error = e; }
+
+  /** Throws the first asynchronous error (compile, validation, out-of-memory, device lost) seen so far. */
+  async checkErrors(): Promise<void> {
+    const checks = this.pendingChecks; this.pendingChecks = [];
+    await Promise.all(checks);
+    if (this.error) { const e = this.error; this.error = null; throw e; }
+  }
+
+  // ---- buffers -------------------------------------------------------------------------------
+  alloc(bytes: number, what: string): GPUBuffer { this.assertAlive(); return this.pool.acquire(bytes, what); }
+  release(buf: GPUBuffer) { if (!this.destroyed) this.pool.release(buf); }
+  poolStats(): PoolStats { return this.pool.stats(); }
+
+  upload(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView) {
+    this.assertAlive();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 ? (() => { const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4); p.set(bytes); return p; })() : bytes;
+    this.dev.queue.writeBuffer(buf, byteOffset, padded as Uint8Array<ArrayBuffer>);
+  }
+
+  /** Copies `bytes` from `src` into a fresh buffer and reads it back. Flushes pending work. */
+  async read(src: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    this.assertAlive();
+    const size = Math.ceil(Math.max(bytes, 4) / 4) * 4;
+    const staging = this.dev.createBuffer({ size, usage: (globalThis as any).GPUBufferUsage.MAP_READ | (globalThis as any).GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.enc().copyBufferToBuffer(src, byteOffset, staging, 0, size);
+    this.flush();
+    this.stats.reads++;
+    try {
+      await this.checkErrors();
+      await staging.mapAsync((globalThis as any).GPUMapMode.READ);
+      await this.checkErrors();
+      return staging.getMappedRange().slice(0, bytes);
+    } finally { staging.destroy(); }
+  }
+
+  // ---- kernels -------------------------------------------------------------------------------
+  pipeline(kernel: string, defines: Record<string, string | number> = {}, overrides: Record<string, number> = {}): GPUComputePipeline {
+    const key = kernel + JSON.stringify(defines) + JSON.stringify(overrides);
+    const bad = this.invalid.get(key);
+    if (bad) throw bad;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    let code = KERNELS[kernel];
+    if (code === undefined) throw new Error(`unknown kernel '${kernel}' (not in kernels/; run npm run kernels)`);
+    code = code.replace(/\{\{(\w+)\}\}/g, (_, k) => {
+      if (!(k in defines)) throw new Error(`kernel '${kernel}' needs define {{${k}}}`);
+      return String(defines[k]);
+    });
+    this.dev.pushErrorScope('validation');
+    const module = this.dev.createShaderModule({ code, label: kernel });
+    p = this.dev.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: overrides }, label: key });
+    const popped = this.dev.popErrorScope();
+    this.pendingChecks.push((async () => {
+      const err = await popped;
+      if (!err) return;
+      let detail = '';
+      try {
+        const info = await module.getCompilationInfo();
+        detail = info.messages.filter((m) => m.type === 'error').map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`).join('\n');
+      } catch { /* some runtimes lack getCompilationInfo */ }
+      const e = new Error(`kernel '${kernel}' failed to compile${Object.keys(defines).length ? ` with ${JSON.stringify(defines)}` : ''}:\n${detail || err.message}`);
+      this.invalid.set(key, e);
+      this.fail(e);
+    })());
+    this.pipelines.set(key, p);
+    this.stats.pipelinesCompiled++;
+    return p;
+  }
+
+  /** Encodes one dispatch into the open compute pass. Synchronous; nothing runs until the next flush. */
+  run(call: KernelCall) {
+    this.assertAlive();
+    const [x, y = 1, z = 1] = call.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    for (const [i, w] of [x, y, z].entries())
+      if (w > this.maxWorkgroups) throw new RangeError(`kernel '${call.kernel}': ${w} workgroups in dimension ${i} exceed maxComputeWorkgroupsPerDimension ${this.maxWorkgroups}`);
+    for (const [i, b] of call.bindings.entries()) {
+      if (b.size > this.maxBinding) throw new RangeError(`kernel '${call.kernel}': binding ${i} is ${fmtBytes(b.size)}, above maxStorageBufferBindingSize ${fmtBytes(this.maxBinding)}; the op must split it`);
+      if (b.offset % this.storageAlign) throw new RangeError(`kernel '${call.kernel}': binding ${i} offset ${b.offset} is not a multiple of ${this.storageAlign}`);
+    }
+    const pipe = this.pipeline(call.kernel, call.defines, call.overrides);
+    const u = this.uniformSlot(call.params);
+    const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } }));
+    entries.push({ binding: call.bindings.length, resource: { buffer: u.buffer, offset: u.offset, size: call.params.byteLength() } });
+    const group = this.dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+    if (++this.dispatches >= this.flushEvery) this.flush();
+  }
+
+  /** Splits n invocations of workgroup size wg into a grid within maxComputeWorkgroupsPerDimension. */
+  grid(n: number, wg: number): [number, number, number] {
+    const groups = Math.ceil(n / wg);
+    if (groups <= this.maxWorkgroups) return [groups, 1, 1];
+    const y = Math.ceil(groups / this.maxWorkgroups);
+    return [Math.ceil(groups / y), y, 1];
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number) {
+    this.assertAlive();
+    this.endPass();
+    this.enc().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submits everything encoded so far. */
+  flush() {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.uniformUsed > 0) {
+      this.dev.queue.writeBuffer(this.uniformArena[this.arenaIndex]!, 0, this.uniformStage, 0, this.uniformUsed);
+    }
+    this.dev.queue.submit([this.encoder.finish()]);
+    this.encoder = null; this.dispatches = 0; this.uniformUsed = 0; this.arenaIndex = 0;
+    this.stats.submits++;
+    this.pool.onSubmit();
+  }
+
+  /** Flushes and waits until the GPU has finished; throws pending errors. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.dev.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    try { this.flush(); } catch { /* ignore */ }
+    this.destroyed = true;
+    this.pool.trim();
+    for (const b of this.uniformArena) b.destroy();
+    this.dev.destroy();
+  }
+  get isDestroyed() { return this.destroyed; }
+
+  // ---- internals -----------------------------------------------------------------------------
+  private assertAlive() { if (this.destroyed) throw new Error('hvar Device used after destroy()'); }
+  private enc(): GPUCommandEncoder { return (this.encoder ??= this.dev.createCommandEncoder()); }
+  private computePass(): GPUComputePassEncoder { return (this.pass ??= this.enc().beginComputePass()); }
+  private endPass() { if (this.pass) { this.pass.end(); this.pass = null; } }
+
+  private uniformSlot(p: Params): { buffer: GPUBuffer; offset: number } {
+    const size = p.byteLength();
+    let off = Math.ceil(this.uniformUsed / this.uniformAlign) * this.uniformAlign;
+    if (off + size > this.arenaBytes) {
+      // Arena full: write it out, move to the next arena buffer within the same submit.
+      this.dev.queue.writeBuffer(this.uniformArena[this.arenaIndex]!, 0, this.uniformStage, 0, this.uniformUsed);
+      this.arenaIndex++; this.uniformUsed = 0; off = 0;
+    }
+    while (this.uniformArena.length <= this.arenaIndex)
+      this.uniformArena.push(this.dev.createBuffer({ size: this.arenaBytes, usage: (globalThis as any).GPUBufferUsage.UNIFORM | (globalThis as any).GPUBufferUsage.COPY_DST, label: 'uniform-arena' }));
+    p.writeTo(this.uniformView, off);
+    this.uniformUsed = off + size;
+    return { buffer: this.uniformArena[this.arenaIndex]!, offset: off };
+  }
+}

@@ -1,0 +1,76 @@
+// Elementwise ops on the real adapter: forward vs an f64 CPU reference on odd shapes with broadcasting,
+// backward vs finite differences.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ops } from '../../src/engine/index.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { checkOp, rand, refMap, toGpu, assertClose, host } from '../helpers/ref.ts';
+
+const SHAPES: [number[], number[]][] = [[[1], [1]], [[3], [1]], [[65], [65]], [[257], [3, 257]], [[3, 1, 65], [1, 5, 1]], [[2, 3, 4], [4]]];
+const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+
+const BIN: [string, (a: number, b: number) => number, number, number][] = [
+  ['add', (a, b) => a + b, -2, 2], ['sub', (a, b) => a - b, -2, 2], ['mul', (a, b) => a * b, -2, 2],
+  ['div', (a, b) => a / b, 0.5, 2], ['pow', (a, b) => a ** b, 0.5, 2], ['maximum', Math.max, -2, 2], ['minimum', Math.min, -2, 2],
+];
+for (const [name, f, lo, hi] of BIN) for (const [sa, sb] of SHAPES) {
+  test(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, async () => {
+    const dev = await getDevice();
+    await checkOp(dev, name, [rand(sa, 1, lo, hi), rand(sb, 2, lo, hi)], ([a, b]) => (ops as any)[name](a, b), ([a, b]) => refMap(f, a!, b!), { atol: 1e-5, rtol: 1e-5 });
+  });
+}
+
+const UN: [string, (x: number) => number, number, number][] = [
+  ['neg', (x) => -x, -2, 2], ['exp', Math.exp, -3, 3], ['log', Math.log, 0.1, 3], ['sqrt', Math.sqrt, 0.1, 3],
+  ['rsqrt', (x) => 1 / Math.sqrt(x), 0.2, 3], ['abs', Math.abs, -2, 2], ['tanh', Math.tanh, -3, 3], ['sigmoid', sig, -6, 6],
+  ['silu', (x) => x * sig(x), -6, 6], ['gelu', gelu, -4, 4], ['relu', (x) => Math.max(x, 0), -2, 2], ['square', (x) => x * x, -2, 2],
+];
+for (const [name, f, lo, hi] of UN) for (const shape of [[1], [3], [65], [257], [3, 65]]) {
+  test(`${name} [${shape}]`, async () => {
+    const dev = await getDevice();
+    await checkOp(dev, name, [rand(shape, 3, lo, hi)], ([x]) => (ops as any)[name](x), ([x]) => refMap(f, x!), { atol: 2e-6, rtol: 2e-5 });
+  });
+}
+
+test('clamp, affine, powScalar', async () => {
+  const dev = await getDevice();
+  await checkOp(dev, 'clamp', [rand([257], 4, -2, 2)], ([x]) => ops.clamp(x!, -0.5, 0.75), ([x]) => refMap((v) => Math.min(Math.max(v, -0.5), 0.75), x!));
+  await checkOp(dev, 'affine', [rand([3, 65], 5)], ([x]) => ops.affine(x!, 2.5, -1), ([x]) => refMap((v) => 2.5 * v - 1, x!));
+  await checkOp(dev, 'powScalar', [rand([65], 6, -2, 2)], ([x]) => ops.powScalar(x!, 3), ([x]) => refMap((v) => v ** 3, x!), { rtol: 1e-5 });
+  await checkOp(dev, 'powScalar.5', [rand([65], 7, 0.1, 2)], ([x]) => ops.powScalar(x!, 0.5), ([x]) => refMap(Math.sqrt, x!), { rtol: 1e-5 });
+});
+
+test('where with broadcasting; compare', async () => {
+  const dev = await getDevice();
+  const c = host([3, 1], [1, 0, 1]);
+  const ct = toGpu(dev, c);
+  await checkOp(dev, 'where', [rand([3, 65], 8), rand([65], 9)], ([a, b]) => ops.where(ct, a!, b!), ([a, b]) => refMap((k, x, y) => (k ? x : y), c, a!, b!));
+  const a = toGpu(dev, host([4], [1, 2, 3, 4])), b = toGpu(dev, host([1], [2]));
+  assert.equal([...(await ops.compare('ge', a, b).toArray())], [0, 1, 1, 1]);
+  ct.dispose();
+});
+
+test('chained graph: grads accumulate through shared inputs', async () => {
+  const dev = await getDevice();
+  // y = x*x + exp(x) * x  (x used three times)
+  await checkOp(dev, 'chain', [rand([3, 65], 10)], ([x]) => ops.add(ops.mul(x!, x!), ops.mul(ops.exp(x!), x!)),
+    ([x]) => refMap((v) => v * v + Math.exp(v) * v, x!));
+});
+
+test('errors name the op and both shapes', async () => {
+  const dev = await getDevice();
+  const a = toGpu(dev, rand([3, 4], 1)), b = toGpu(dev, rand([5], 2));
+  assert.throws(() => ops.add(a, b), /add: shapes \[3, 4\] and \[5\] cannot be broadcast/);
+  const i = ops.cast(a, 'i32');
+  assert.throws(() => ops.mul(a, i), /mul: dtype mismatch/);
+  a.dispose();
+  assert.throws(() => ops.exp(a), /disposed/);
+  try { await a.toArray(); assert.unreachable('read of a disposed tensor'); } catch (e) { assert.match(String(e), /disposed/); }
+  const big = toGpu(dev, rand([2], 3));
+  assertClose(await ops.fill(dev, [2, 3], 7).toArray(), [7, 7, 7, 7, 7, 7], 'fill');
+  big.dispose(); b.dispose();
+});
+
+test.after(closeDevice);
+test.run();
