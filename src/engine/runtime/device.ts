@@ -189,7 +189,8 @@ export class Device {
 
   /** Submits everything encoded so far. */
   flush() {
-    if (!this.encoder) return;
+    // Nothing encoded since the last submit: buffers released meanwhile were last used by submitted work.
+    if (!this.encoder) { this.pool.onSubmit(); return; }
     this.endPass();
     if (this.uniformUsed > 0) {
       this.dev.queue.writeBuffer(this.uniformArena[this.arenaIndex]!, 0, this.uniformStage, 0, this.uniformUsed);

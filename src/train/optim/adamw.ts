@@ -1,0 +1,67 @@
+// AdamW with parameter groups and a fused per-tensor kernel (kernels/optim/adamw.wgsl); state is explicit.
+import { Tensor } from '../../engine/tensor.ts';
+import { fill } from '../../engine/ops/elementwise.ts';
+import { params } from '../../engine/runtime/uniforms.ts';
+
+export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
+export interface AdamWOpts { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+
+export class AdamW {
+  readonly groups: Required<ParamGroup>[];
+  readonly betas: [number, number];
+  readonly eps: number;
+  /** Steps taken (shared by all parameters, as every parameter is stepped together). */
+  step = 0;
+  /** First and second moments per parameter tensor id. */
+  readonly state = new Map<number, { m: Tensor; v: Tensor }>();
+
+  constructor(groups: ParamGroup[] | Tensor[], opts: AdamWOpts) {
+    const gs: ParamGroup[] = groups.length && groups[0] instanceof Tensor ? [{ params: groups as Tensor[] }] : (groups as ParamGroup[]);
+    this.groups = gs.map((g) => ({ params: g.params, lr: g.lr ?? opts.lr, weightDecay: g.weightDecay ?? opts.weightDecay ?? 0.01 }));
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+  }
+
+  /** nanoGPT's rule: weight decay on tensors with 2 or more dims only (matmul/conv weights, embeddings). */
+  static decayGroups(named: [string, Tensor][], weightDecay: number): ParamGroup[] {
+    return [
+      { params: named.filter(([, t]) => t.ndim >= 2).map(([, t]) => t), weightDecay },
+      { params: named.filter(([, t]) => t.ndim < 2).map(([, t]) => t), weightDecay: 0 },
+    ];
+  }
+
+  /** Sets every group's learning rate (e.g. from a schedule). */
+  setLr(lr: number) { for (const g of this.groups) g.lr = lr; }
+
+  /** One update of every parameter that has a gradient. Enqueues one dispatch per tensor; no readback. */
+  stepUpdate() {
+    this.step++;
+    const [b1, b2] = this.betas;
+    const bc1 = 1 - b1 ** this.step, bc2 = 1 - b2 ** this.step;
+    for (const g of this.groups) for (const p of g.params) {
+      if (!p.grad) continue;
+      if (!p.isContiguous || !p.grad.isContiguous) throw new Error(`AdamW: ${p} and its grad must be contiguous`);
+      let s = this.state.get(p.id);
+      if (!s) { s = { m: fill(p.dev, p.shape, 0).keep(), v: fill(p.dev, p.shape, 0).keep() }; this.state.set(p.id, s); }
+      const n = p.numel;
+      p.dev.run({
+        kernel: 'optim/adamw',
+        bindings: [p.binding('AdamW'), p.grad.binding('AdamW'), s.m.binding('AdamW'), s.v.binding('AdamW')],
+        params: params().u32(n).f32(g.lr, b1, b2, this.eps, g.weightDecay, bc1, Math.sqrt(bc2)),
+        workgroups: p.dev.grid(n, 64),
+      });
+    }
+  }
+
+  /** Clears gradients (disposes them). */
+  zeroGrad() { for (const g of this.groups) for (const p of g.params) if (p.grad) { p.grad.dispose(); p.grad = null; } }
+
+  /** Moments for checkpointing: name → tensor. */
+  stateTensors(names: Map<number, string>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [id, s] of this.state) { const n = names.get(id) ?? String(id); out[`${n}.exp_avg`] = s.m; out[`${n}.exp_avg_sq`] = s.v; }
+    return out;
+  }
+
+  dispose() { for (const s of this.state.values()) { s.m.dispose(); s.v.dispose(); } this.state.clear(); }
+}

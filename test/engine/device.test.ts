@@ -1,0 +1,87 @@
+// Device and memory behaviour: pool reuse only after submit, scopes, dispose, compile errors, out-of-memory, views.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { empty, fromArray, scope, ops, backward } from '../../src/engine/index.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+
+test('a released buffer is reused only after the submit that used it', async () => {
+  const dev = await getDevice();
+  await dev.sync();
+  const a = empty(dev, [1000]);
+  const buf = a.storage.buffer;
+  a.dispose();
+  const b = empty(dev, [1000]);
+  assert.not.ok(b.storage.buffer === buf, 'reused before submit');
+  dev.flush();
+  const c = empty(dev, [1000]);
+  assert.ok(c.storage.buffer === buf, 'not reused after submit');
+  b.dispose(); c.dispose();
+});
+
+test('scope disposes what it does not return; views keep storage alive', async () => {
+  const dev = await getDevice();
+  const x = fromArray(dev, [1, 2, 3, 4, 5, 6], [2, 3]);
+  let tmp: any;
+  const y = scope(dev, () => {
+    tmp = ops.exp(x);
+    const t = ops.transpose(ops.mul(tmp, x));
+    return ops.reshape(ops.copy(t), [6]);
+  });
+  assert.ok(tmp.isDisposed, 'intermediate not disposed');
+  assert.not.ok(y.isDisposed);
+  const want = [1, 4, 2, 5, 3, 6].map((v) => Math.fround(Math.exp(v)) * v);
+  const got = await y.toArray();
+  want.forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= 1e-5 * v, `value ${i}`));
+  const s = ops.slice(y, 0, 2, 4);
+  y.dispose();
+  assert.equal([...(await s.toArray())].map((v) => +v.toFixed(2)), [2, 5].map((v) => +(Math.fround(Math.exp(v)) * v).toFixed(2)));
+  s.dispose(); x.dispose();
+});
+
+test('movement ops: permute/slice/concat/pad forward and backward', async () => {
+  const dev = await getDevice();
+  const x = fromArray(dev, [...Array(24).keys()], [2, 3, 4]); x.requiresGrad = true;
+  const p = ops.permute(x, [2, 0, 1]);
+  assert.equal([...(await ops.contiguous(p).toArray())].slice(0, 6), [0, 4, 8, 12, 16, 20]);
+  const c = ops.concat([ops.slice(x, 2, 1, 3), x], 2);
+  assert.equal(c.shape, [2, 3, 6]);
+  assert.equal([...(await c.toArray())].slice(0, 6), [1, 2, 0, 1, 2, 3]);
+  const q = ops.pad(x, [[0, 0], [1, 0], [0, 2]], -1);
+  assert.equal(q.shape, [2, 4, 6]);
+  assert.equal([...(await q.toArray())].slice(0, 8), [-1, -1, -1, -1, -1, -1, 0, 1]);
+  backward(ops.add(ops.sum(c), ops.sum(ops.mul(q, q))));
+  // d/dx: concat counts x once plus the slice [1:3] once more; pad contributes 2x.
+  const g = await x.grad!.toArray();
+  for (let i = 0; i < 24; i++) { const k = i % 4; assert.is(g[i], 1 + (k === 1 || k === 2 ? 1 : 0) + 2 * i, `grad ${i}`); }
+  x.dispose();
+});
+
+test('a kernel compile error is reported with the kernel name and line', async () => {
+  const dev = await getDevice();
+  const { KERNELS } = await import('../../src/engine/kernels.gen.ts');
+  KERNELS['test/broken'] = '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }';
+  try { dev.pipeline('test/broken'); await dev.checkErrors(); assert.unreachable('no error'); }
+  catch (e) { assert.match(String(e), /kernel 'test\/broken' failed to compile/); assert.match(String(e), /undefined_thing|unresolved/); }
+  // Using it again throws at once instead of hanging.
+  assert.throws(() => dev.pipeline('test/broken'), /failed to compile/);
+  // The device still works.
+  assert.equal([...(await ops.add(fromArray(dev, [1], [1]), fromArray(dev, [2], [1])).toArray())], [3]);
+});
+
+test('allocations above the adapter limit give a clear out-of-memory error', async () => {
+  const dev = await getDevice();
+  const limit = dev.dev.limits.maxBufferSize;
+  const n = Math.ceil(limit / 4) + 1024;
+  assert.throws(() => empty(dev, [n]), /out of memory: .*maxBufferSize/);
+  assert.throws(() => empty(dev, [2, -1]), /invalid shape/);
+});
+
+test('reading a disposed tensor fails clearly', async () => {
+  const dev = await getDevice();
+  const t = fromArray(dev, [1, 2], [2]);
+  t.dispose();
+  try { await t.toArray(); assert.unreachable(); } catch (e) { assert.match(String(e), /disposed/); }
+});
+
+test.after(closeDevice);
+test.run();
