@@ -83,5 +83,30 @@ test('reading a disposed tensor fails clearly', async () => {
   try { await t.toArray(); assert.unreachable(); } catch (e) { assert.match(String(e), /disposed/); }
 });
 
+test('f16 storage: cast f32 -> f16 -> f32 rounds like IEEE half (when the adapter has shader-f16)', async () => {
+  const dev = await getDevice();
+  if (!dev.hasF16) { console.log('  (skipped: no shader-f16 on this adapter)'); return; }
+  const { f32ToF16, f16ToF32 } = await import('../../src/engine/dtype.ts');
+  const vals = [0, 1, -2.5, 65504, 1e-5, 3.14159, -0.1, 7];
+  const h = ops.cast(fromArray(dev, vals, [vals.length]), 'f16');
+  assert.is(h.dtype, 'f16');
+  const back = await ops.cast(h, 'f32').toArray();
+  assert.equal([...back], vals.map((v) => f16ToF32(f32ToF16(v))));
+  assert.equal([...(await h.toArray())], vals.map((v) => f16ToF32(f32ToF16(v))));
+});
+
+test('gradcheck passes a correct composite and catches a wrong gradient', async () => {
+  const dev = await getDevice();
+  const { gradcheck } = await import('../../src/engine/gradcheck.ts');
+  const { record } = await import('../../src/engine/autograd.ts');
+  const { mapN } = await import('../../src/engine/ops/map.ts');
+  const data = Float32Array.from({ length: 7 }, (_, i) => (i - 3) * 0.4);
+  const good = await gradcheck(dev, ([x]) => ops.mul(ops.tanh(x!), ops.exp(x!)), [{ shape: [7], data }]);
+  assert.ok(good.ok, good.worst);
+  // An op whose backward is off by a factor of 2.
+  const bad = await gradcheck(dev, ([x]) => { const y = mapN('bad', [x!], 'a * a'); return record(y, 'bad', [x!], (g) => [mapN('bad.grad', [g, x!], 'a * b')]); }, [{ shape: [7], data }]);
+  assert.not.ok(bad.ok, 'wrong gradient not caught');
+});
+
 test.after(closeDevice);
 test.run();

@@ -129,6 +129,10 @@ export class Device {
       return String(defines[k]);
     });
     this.dev.pushErrorScope('validation');
+    if (Object.values(defines).includes('f16')) {
+      if (!this.hasF16) { this.dev.popErrorScope(); throw new Error(`kernel '${kernel}': f16 needs the adapter feature shader-f16, which this adapter lacks`); }
+      code = 'enable f16;\n' + code;
+    }
     const module = this.dev.createShaderModule({ code, label: kernel });
     p = this.dev.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: overrides }, label: key });
     const popped = this.dev.popErrorScope();
