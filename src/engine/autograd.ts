@@ -51,14 +51,15 @@ export function backward(root: Tensor, gradRoot?: Tensor): void {
       grads.delete(t.id);
       if (t.node) {
         const gin = t.node.backward(g);
+        // The same tensor handed to several inputs: copy it up front, since accumulating into an earlier input frees it.
+        gin.forEach((gi, j) => { const x = t.node!.inputs[j]; if (gi && gin.indexOf(gi) < j && x && (x.requiresGrad || x.node)) gin[j] = clone(gi); });
         const used = new Set<Tensor>();
         t.node.inputs.forEach((x, j) => {
-          let gi = gin[j];
+          const gi = gin[j];
           if (!gi) return;
           if (!(x.requiresGrad || x.node)) return;
           if (gi.shape.length !== x.shape.length || gi.shape.some((d, k) => d !== x.shape[k]))
             throw new Error(`backward of ${t.node!.op}: gradient for input ${j} has shape [${gi.shape}], expected [${x.shape}]`);
-          if (used.has(gi)) gi = clone(gi); // the same tensor handed to two inputs
           used.add(gi);
           const prevG = grads.get(x.id);
           if (prevG) { grads.set(x.id, add(prevG, gi)); prevG.dispose(); gi.dispose(); }

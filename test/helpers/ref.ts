@@ -92,3 +92,28 @@ export async function checkOp(dev: Device, name: string, inputs: Host[], gpu: (x
   }
   for (const t of [...xs, y]) t.dispose();
 }
+
+/**
+ * Runs fn (forward, then backward from a fixed random dy) once normally and once with the device's binding limit
+ * lowered to `limit` bytes, so that small tensors take the chunked paths (an unsplit binding would throw), and checks
+ * that both give the same output and input gradients; the output is also checked against the CPU reference.
+ */
+export async function chunkedAgrees(dev: Device, name: string, limit: number, inputs: Host[], fn: (xs: Tensor[]) => Tensor, ref: (xs: Host[]) => Host) {
+  const run = async () => {
+    const xs = inputs.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
+    const y = fn(xs);
+    const dy = toGpu(dev, rand([...y.shape], 99));
+    const out = [await y.toArray()];
+    backward(y, dy);
+    for (const x of xs) out.push(await x.grad!.toArray());
+    for (const t of [...xs, y, dy]) t.dispose();
+    return out;
+  };
+  const whole = await run();
+  const d = dev as { maxBinding: number }, saved = d.maxBinding;
+  d.maxBinding = limit;
+  let split: Float32Array[];
+  try { split = await run() as Float32Array[]; } finally { d.maxBinding = saved; }
+  assertClose(whole[0]!, ref(inputs).data, `${name} forward`, 2e-5, 1e-4);
+  split.forEach((v, i) => assertClose(v, whole[i]!, `${name} ${i ? `grad of input ${i - 1}` : 'forward'}, chunked vs whole`, 1e-5, 1e-5));
+}

@@ -4,6 +4,11 @@ import './index.ts';
 import * as ew from './elementwise.ts';
 import * as red from './reduce.ts';
 import * as mv from './movement.ts';
+// row ops, losses, embedding (softmax.ts, layernorm.ts, loss.ts, embedding.ts)
+import * as sm from './softmax.ts';
+import * as ln from './layernorm.ts';
+import * as ls from './loss.ts';
+import * as em from './embedding.ts';
 
 export const ops = {
   // elementwise (ops/elementwise.ts, kernels/elementwise/*)
@@ -17,5 +22,10 @@ export const ops = {
   // movement (ops/movement.ts)
   reshape: mv.reshape, permute: mv.permute, transpose: mv.transpose, expand: mv.expand, slice: mv.slice,
   contiguous: mv.contiguous, copy: mv.copy, concat: mv.concat, pad: mv.pad,
+  // row ops: softmax / log-softmax along any axis (ops/softmax.ts, kernels/softmax/*)
+  softmax: sm.softmax, logSoftmax: sm.logSoftmax,
+  layerNorm: ln.layerNorm,
+  // losses (ops/loss.ts, kernels/loss/*) and the embedding gather (ops/embedding.ts, kernels/embed/*)
+  crossEntropy: ls.crossEntropy, mseLoss: ls.mseLoss, l1Loss: ls.l1Loss, embedding: em.embedding,
 } as const;
 export type OpName = keyof typeof ops;
