@@ -31,7 +31,8 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   const { shape: sh, strides: st } = coalesce(shape, [outStrides, ...inputs.map((x) => broadcastStrides(x.shape, x.strides, shape))]);
   if (sh.length > 8) throw new Error(`${op}: rank ${sh.length} after coalescing exceeds 8`);
   const all = [out, ...inputs];
-  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype] };
+  const flat = sh.length === 1 && st.every((s) => s[0] === 1);
+  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat) };
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
 
   // Rows of the leading dim per dispatch so that every operand's window fits one binding.
@@ -57,7 +58,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
     const p = params().u32(cnt, subShape.length).f32(opts.s0 ?? 0, opts.s1 ?? 0)
       .vec4u([wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base])
       .vec4u(pad8(subShape)).vec4u(pad8(st[1]!)).vec4u(pad8(st[2] ?? [])).vec4u(pad8(st[3] ?? [])).vec4u(pad8(st[0]!));
-    dev.run({ kernel: KERNEL[n]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(cnt, 64) });
+    dev.run({ kernel: KERNEL[n]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(flat ? Math.ceil(cnt / 4) : cnt, 64) });
   }
   return out;
 }
