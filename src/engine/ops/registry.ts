@@ -4,11 +4,18 @@ import './index.ts';
 import * as ew from './elementwise.ts';
 import * as red from './reduce.ts';
 import * as mv from './movement.ts';
+import * as rs from './resample.ts'; // resampling (issue 3)
+import * as vq from './vq.ts'; // vector quantisation (issue 3)
+import * as slp from './seq_logprob.ts'; // sequence log-probabilities (issue 3)
 // row ops, losses, embedding (softmax.ts, layernorm.ts, loss.ts, embedding.ts)
 import * as sm from './softmax.ts';
 import * as ln from './layernorm.ts';
 import * as ls from './loss.ts';
 import * as em from './embedding.ts';
+// convolution, group norm, nearest ×2 upsampling (ops/conv.ts, groupnorm.ts, upsample.ts; kernels/conv, norm/groupnorm*, resample/nearest*)
+import * as cv from './conv.ts';
+import * as gn from './groupnorm.ts';
+import * as up from './upsample.ts';
 
 export const ops = {
   // elementwise (ops/elementwise.ts, kernels/elementwise/*)
@@ -22,10 +29,19 @@ export const ops = {
   // movement (ops/movement.ts)
   reshape: mv.reshape, permute: mv.permute, transpose: mv.transpose, expand: mv.expand, slice: mv.slice,
   contiguous: mv.contiguous, copy: mv.copy, concat: mv.concat, pad: mv.pad,
+  // resampling: F.interpolate area / bilinear / bicubic (ops/resample.ts, kernels/resample/resample.wgsl)
+  resample: rs.resample,
+  // vector quantisation (ops/vq.ts, kernels/quant/*)
+  nearestCode: vq.nearestCode, nearestCodeArea: vq.nearestCodeArea, codeNorms: vq.codeNorms, codeLookup: vq.codeLookup,
+  codeHistogram: vq.codeHistogram, phiUpdate: vq.phiUpdate, checkIds: vq.checkIds,
+  // sequence log-probabilities: fused log-softmax gather, per-sequence / per-scale sums, CE (ops/seq_logprob.ts, kernels/seqlogp/*)
+  seqLogProb: slp.seqLogProb, tokenLogProb: slp.tokenLogProb, levelSum: slp.levelSum,
   // row ops: softmax / log-softmax along any axis (ops/softmax.ts, kernels/softmax/*)
   softmax: sm.softmax, logSoftmax: sm.logSoftmax,
   layerNorm: ln.layerNorm,
   // losses (ops/loss.ts, kernels/loss/*) and the embedding gather (ops/embedding.ts, kernels/embed/*)
   crossEntropy: ls.crossEntropy, mseLoss: ls.mseLoss, l1Loss: ls.l1Loss, embedding: em.embedding,
+  // convolution, group norm, nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
+  conv2d: cv.conv2d, groupNorm: gn.groupNorm, upsampleNearest2x: up.upsampleNearest2x,
 } as const;
 export type OpName = keyof typeof ops;

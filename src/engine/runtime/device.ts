@@ -21,7 +21,9 @@ export interface KernelCall {
 const STORAGE_USAGE = GPUBufferUsageFlags();
 function GPUBufferUsageFlags() {
   const U = (globalThis as any).GPUBufferUsage;
-  return U ? U.STORAGE | U.COPY_SRC | U.COPY_DST : 0x80 | 0x4 | 0x8;
+  // UNIFORM too, so that kernels may bind small operands (conv weights) as uniform buffers: lavapipe reads those with
+  // branch-free gathers, storage buffers lane by lane with a bounds check and a branch each.
+  return U ? U.STORAGE | U.COPY_SRC | U.COPY_DST | U.UNIFORM : 0x80 | 0x4 | 0x8 | 0x40;
 }
 
 export class Device {

@@ -1,0 +1,174 @@
+// groupNorm over NCHW (PyTorch F.group_norm): two-pass f32 statistics per plane, PyTorch's affine and backward
+// formulas, split over plane ranges for tensors above one storage binding.
+import { Tensor, empty, view } from '../tensor.ts';
+import { record, noGrad } from '../autograd.ts';
+import { params } from '../runtime/uniforms.ts';
+import { fmt } from '../shape.ts';
+import { mapN } from './map.ts';
+import { sum } from './reduce.ts';
+import { contiguous, reshape } from './movement.ts';
+
+/**
+ * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
+ * then scaled per channel. Any trailing spatial size (x may be [B, C] or [B, C, ...]). Gradients flow to x, w and b.
+ */
+export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-6): Tensor {
+  const op = 'groupNorm';
+  const what = () => `x ${fmt(x_BCHW.shape)}, groups ${groups}${w_C ? `, w ${fmt(w_C.shape)}` : ''}${b_C ? `, b ${fmt(b_C.shape)}` : ''}`;
+  for (const t of [x_BCHW, w_C, b_C]) if (t) { t.assertLive(op); if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t} (${what()})`); }
+  if (x_BCHW.ndim < 2) throw new Error(`${op}: x must be [B, C, ...], got ${what()}`);
+  const [B, C] = x_BCHW.shape as [number, number];
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) throw new Error(`${op}: ${groups} groups do not divide ${C} channels (${what()})`);
+  for (const t of [w_C, b_C]) if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new Error(`${op}: weight and bias must be [${C}] (${what()})`);
+  const G = groups, Cg = C / G, N = Cg * planeSize(x_BCHW);
+  const x = contiguous(x_BCHW);
+  const { y, stats } = noGrad(x.dev, () => {
+    const tmp = new Temps();
+    // Pass 1: Σx per plane -> a rough group mean m0. Pass 2: d = Σ(x − m0), q = Σ(x − m0)² per plane -> the mean
+    // m0 + corr (corr = d/N) and the variance (q − d²/N)/N about it: the corrected two-pass algorithm, exact up to f32
+    // rounding of the small centred values however large the mean. m0 and corr are kept apart so that x − m0 stays exact.
+    const s1 = tmp.add(planeSums(op, x, x, null, G, false));
+    const m0 = mapN(op, [tmp.add(groupSum(s1, B, G, Cg, 0))], 'a * p.s0', { s0: 1 / N });
+    const s2 = tmp.add(planeSums(op, x, x, m0, G, true));
+    const d = tmp.add(groupSum(s2, B, G, Cg, 0)), q = tmp.add(groupSum(s2, B, G, Cg, 1));
+    const corr = mapN(op, [d], 'a * p.s0', { s0: 1 / N });
+    const rstd = mapN(op, [d, q], '1.0 / sqrt(max((b - a * a * p.s0) * p.s0, 0.0) + p.s1)', { s0: 1 / N, s1: eps });
+    // y = (x − m0)·scale + (b − corr·scale) with scale = rstd·w. (PyTorch evaluates x·scale + (b − mean·scale), which
+    // cancels catastrophically when |mean| ≫ σ.)
+    const [m3, corr3, r3] = [m0, corr, rstd].map((t) => tmp.reshape(t, [B, G, 1])) as [Tensor, Tensor, Tensor];
+    const scale = w_C ? tmp.add(mapN(op, [r3, tmp.reshape(w_C, [G, Cg])], 'a * b')) : r3;
+    const shift = tmp.add(b_C ? mapN(op, [tmp.reshape(b_C, [G, Cg]), corr3, scale], 'a - b * c') : mapN(op, [corr3, scale], '-(a * b)'));
+    const coef = tmp.add(coefficients(B, G, Cg, { M: m3, Q: scale, R: shift }));
+    const y = applyCoef(op, x, x, coef, x_BCHW.shape);
+    tmp.dispose();
+    return { y, stats: { m0, corr, rstd } };
+  });
+  if (x !== x_BCHW) x.dispose();
+  const inputs = [x_BCHW, ...(w_C ? [w_C] : []), ...(b_C ? [b_C] : [])];
+  const freeStats = () => { for (const t of Object.values(stats)) t.dispose(); };
+  const out = record(y, op, inputs, (gy) => {
+    const g = groupNormBackward(gy, x_BCHW, w_C, b_C, stats, G);
+    freeStats();
+    return [g.dx, ...(w_C ? [g.dw] : []), ...(b_C ? [g.db] : [])];
+  });
+  if (!out.node) freeStats();
+  return out;
+}
+
+interface Stats { m0: Tensor; corr: Tensor; rstd: Tensor }
+
+/**
+ * dx, dw, db by PyTorch's GroupNorm backward, with x centred on m0 (mean = m0 + corr): per plane db = Σdy and
+ * e = Σdy·(x − mean) = Σdy·(x − m0) − corr·db; dbias = Σ_b db, dw = Σ_b e·rstd; per group e_g = Σ_c w·e,
+ * db_g = Σ_c w·db, c2 = −e_g·rstd³/N; dx = rstd·w·dy + c2·(x − m0) − c2·corr − db_g·rstd/N.
+ */
+function groupNormBackward(gy: Tensor, x_BCHW: Tensor, w_C: Tensor | null, b_C: Tensor | null, st: Stats, G: number) {
+  const op = 'groupNorm.grad';
+  const [B, C] = x_BCHW.shape as [number, number];
+  const Cg = C / G, N = Cg * planeSize(x_BCHW);
+  const tmp = new Temps();
+  const x = contiguous(x_BCHW), dy = contiguous(gy);
+  if (x !== x_BCHW) tmp.add(x);
+  if (dy !== gy) tmp.add(dy);
+  const s = tmp.add(planeSums(op, dy, x, st.m0, G, false));
+  const cols = (k: number) => tmp.add(view(s, [B, G, Cg], [C * 2, Cg * 2, 2], s.offset + k));
+  const [m3, corr3, r3] = [st.m0, st.corr, st.rstd].map((t) => tmp.reshape(t, [B, G, 1])) as [Tensor, Tensor, Tensor];
+  const db3 = cols(0), e3 = tmp.add(mapN(op, [cols(1), corr3, db3], 'a - b * c'));
+  const w2 = w_C ? tmp.reshape(w_C, [G, Cg]) : null;
+  const db = b_C ? tmp.reshape(tmp.add(sum(db3, 0)), [C], true) : null;
+  const dw = w_C ? tmp.reshape(tmp.add(sum(tmp.add(mapN(op, [e3, r3], 'a * b')), 0)), [C], true) : null;
+  const weighted = (v: Tensor) => tmp.add(sum(w2 ? tmp.add(mapN(op, [v, w2], 'a * b')) : v, 2, true)); // Σ_c w·v -> [B, G, 1]
+  const eg = weighted(e3), dbg = weighted(db3);
+  const c2 = tmp.add(mapN(op, [eg, r3], '-a * b * b * b * p.s0', { s0: 1 / N }));
+  const rest = tmp.add(mapN(op, [c2, corr3, tmp.add(mapN(op, [dbg, r3], 'a * b'))], '-a * b - c * p.s0', { s0: 1 / N }));
+  const c1 = w2 ? tmp.add(mapN(op, [r3, w2], 'a * b')) : r3;
+  const coef = tmp.add(coefficients(B, G, Cg, { P: c1, M: m3, Q: c2, R: rest }));
+  const dx = applyCoef(op, dy, x, coef, x_BCHW.shape);
+  tmp.dispose();
+  return { dx, dw, db };
+}
+
+/** Temporaries of one op, disposed together (reshape views only when they are new handles). */
+class Temps {
+  private list: Tensor[] = [];
+  add(t: Tensor): Tensor { this.list.push(t); return t; }
+  /** reshape(t) tracked as a temporary; with `keep` the view is returned untracked (t itself stays tracked). */
+  reshape(t: Tensor, shape: number[], keep = false): Tensor {
+    const r = reshape(t, shape);
+    if (r !== t && !keep) this.list.push(r);
+    if (r === t && keep) this.list.splice(this.list.indexOf(t), 1);
+    return r;
+  }
+  dispose() { for (const t of this.list) t.dispose(); this.list = []; }
+}
+
+/** Elements per (image, channel) plane. */
+const planeSize = (x: Tensor) => x.shape.slice(2).reduce((a, b) => a * b, 1);
+
+/** Σ over Cg of column k of the per-plane sums s [B*C, 2] -> [B, G]. */
+function groupSum(s: Tensor, B: number, G: number, Cg: number, k: number): Tensor {
+  const v = view(s, [B, G, Cg], [G * Cg * 2, Cg * 2, 2], s.offset + k);
+  const r = sum(v, 2);
+  v.dispose();
+  return r;
+}
+
+/** Per-plane coefficients [B*C, 4] = (P, Q, R, M) for out = a·P + (b − M)·Q + R, from tensors that broadcast to
+ * [B, G, Cg] (a missing one is 0). */
+function coefficients(B: number, G: number, Cg: number, k: { P?: Tensor; Q: Tensor; R: Tensor | null; M: Tensor }): Tensor {
+  const coef = empty(k.Q.dev, [B * G * Cg * 4], 'f32', 'groupNorm.coef');
+  [k.P, k.Q, k.R, k.M].forEach((src, i) => {
+    const col = view(coef, [B, G, Cg], [G * Cg * 4, Cg * 4, 4], i);
+    mapN('groupNorm', [src ?? k.Q], src ? 'a' : '0.0', { out: col, shape: col.shape });
+    col.dispose();
+  });
+  return coef;
+}
+
+/** Per-plane Σ(a − ma) and Σ(a − ma)(b − mb), windowed over plane ranges: mb = the group's m (0 without m), ma = mb when centerA. */
+function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor | null, G: number, centerA: boolean): Tensor {
+  const [B, C] = a.shape as [number, number];
+  const rows = B * C, hw = planeSize(a);
+  const s = empty(a.dev, [rows * 2], 'f32', op);
+  const mb = m ? m.binding(op) : null;
+  const step = planesPerWindow(op, a, hw, rows);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const n = Math.min(step, rows - r0);
+    const aw = a.window(op, a.offset + r0 * hw, a.offset + (r0 + n) * hw), bw = b.window(op, b.offset + r0 * hw, b.offset + (r0 + n) * hw);
+    const p = params().u32(n, hw, r0, C, C / G, G, aw.base, bw.base, m && centerA ? 1 : 0, m ? 1 : 0);
+    const v = vec(hw, aw.base, bw.base);
+    const defines = { ...v, SAME: String(a === b), HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v' };
+    a.dev.run({ kernel: 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, mb ?? aw.binding, s.binding(op)], params: p, workgroups: a.dev.grid(n, 1) });
+  }
+  return s;
+}
+
+/** Lane type of the norm kernels: vec4f when the plane size and every window base allow it, else f32. */
+function vec(hw: number, ...bases: number[]) {
+  const v4 = hw % 4 === 0 && bases.every((b) => b % 4 === 0);
+  return { V: v4 ? 'vec4f' : 'f32', WIDTH: v4 ? 4 : 1 };
+}
+
+/** out = a·P + (b − M)·Q + R per plane, windowed over plane ranges. */
+function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readonly number[]): Tensor {
+  const [B, C] = shape as [number, number];
+  const rows = B * C, hw = planeSize(a);
+  const out = empty(a.dev, shape, 'f32', op);
+  const step = planesPerWindow(op, a, hw, rows);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const n = Math.min(step, rows - r0), lo = r0 * hw, hi = (r0 + n) * hw;
+    const aw = a.window(op, a.offset + lo, a.offset + hi), bw = b.window(op, b.offset + lo, b.offset + hi), ow = out.window(op, lo, hi);
+    const v = vec(hw, aw.base, bw.base, ow.base);
+    const p = params().u32(n * hw, hw, r0, aw.base, bw.base, ow.base);
+    a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b) }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
+      params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH, 64) });
+  }
+  return out;
+}
+
+/** Planes of `hw` elements per dispatch so that every window fits one storage binding. */
+function planesPerWindow(op: string, t: Tensor, hw: number, rows: number): number {
+  const maxElems = Math.floor((t.dev.maxBinding - 2 * t.dev.storageAlign) / 4); // less a window's alignment slack
+  if (hw > maxElems) throw new Error(`${op}: one plane of ${hw} elements of ${t} exceeds a ${t.dev.maxBinding / 2 ** 20} MiB storage binding`);
+  return Math.max(1, Math.min(rows, Math.floor(maxElems / hw)));
+}

@@ -1,0 +1,239 @@
+// Vector-quantisation ops: nearest codebook entry (fused distance + argmin, optional area pooling and lookup), codebook
+// lookup (embedding) with its deterministic gradient, per-code usage histograms, and the fused φ residual update.
+import { Tensor, empty, view } from '../tensor.ts';
+import { record, noGrad } from '../autograd.ts';
+import { params } from '../runtime/uniforms.ts';
+import { fmt } from '../shape.ts';
+import { contiguous } from './movement.ts';
+import { sum } from './reduce.ts';
+import { square, fill } from './elementwise.ts';
+import type { Device } from '../runtime/device.ts';
+
+const MAX_CODE_WIDTH = 256;
+const ROWS_PER_WORKGROUP = 8; // kernels/quant/nearest_code.wgsl R
+
+function checkCodebook(op: string, cb: Tensor, C?: number) {
+  cb.assertLive(op);
+  if (cb.ndim !== 2 || cb.dtype !== 'f32') throw new Error(`${op}: codebook must be an f32 [V, C] tensor, got ${cb}`);
+  if (C !== undefined && cb.shape[1] !== C) throw new Error(`${op}: codebook ${cb} has code width ${cb.shape[1]}, but the input has ${C} channels`);
+  if (cb.shape[1]! > MAX_CODE_WIDTH) throw new Error(`${op}: code width ${cb.shape[1]} exceeds ${MAX_CODE_WIDTH}`);
+  if (cb.shape[0]! < 1) throw new Error(`${op}: empty codebook ${cb}`);
+}
+
+/** |e_v|² for every code, [V] (no gradient). */
+export function codeNorms(codebook_VC: Tensor): Tensor {
+  checkCodebook('codeNorms', codebook_VC);
+  return noGrad(codebook_VC.dev, () => { const sq = square(codebook_VC); const n = sum(sq, 1); sq.dispose(); return n; });
+}
+
+/** out [Kp, Rp] = transpose of x [R, K] (contiguous), zero-padded (kernels/quant/pack.wgsl). */
+function packT(x: Tensor, R: number, K: number, Rp: number, Kp: number): Tensor {
+  const out = empty(x.dev, [Kp, Rp], 'f32', 'vq.pack');
+  const xw = x.window('vq.pack', x.offset, x.offset + R * K);
+  x.dev.run({ kernel: 'quant/pack', bindings: [xw.binding, out.binding('vq.pack')], params: params().u32(R, K, Rp, Kp, xw.base, 0, 0, 0),
+    workgroups: x.dev.grid(Kp * Rp, 64) });
+  return out;
+}
+
+const up = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** A 1-element scratch tensor for bindings a kernel variant does not use. */
+function dummy(dev: Device, dtype: 'f32' | 'i32'): Tensor { return empty(dev, [1], dtype, 'vq.unused'); }
+
+/**
+ * A codebook laid out for the search: transposed [Cp, Vp] (4 codes per vec4, zero-padded) plus |e|². Make it once per
+ * codebook value (3 dispatches), pass it to every nearestCode* call that uses that codebook, dispose() it after (its
+ * tensors are kept out of scopes).
+ */
+export interface PreparedCodebook { codebook: Tensor; transposed: Tensor; norms: Tensor; dispose(): void }
+export function prepareCodebook(codebook_VC: Tensor): PreparedCodebook {
+  checkCodebook('prepareCodebook', codebook_VC);
+  const [V, C] = codebook_VC.shape as [number, number];
+  const cb = contiguous(codebook_VC);
+  const transposed = packT(cb, V, C, up(V, 4), up(C, 4)).keep();
+  const norms = codeNorms(cb).keep();
+  if (cb !== codebook_VC) cb.dispose();
+  return { codebook: codebook_VC, transposed, norms, dispose() { transposed.dispose(); norms.dispose(); } };
+}
+
+/** φ conv weights [C, C, 3, 3] laid out for quant/phi_update: [(ci, ky, kx), co] with co padded to a multiple of 8. */
+export function packPhiWeight(w: Tensor): Tensor {
+  const C = w.shape[0]!;
+  if (w.ndim !== 4 || w.shape[1] !== C || w.shape[2] !== 3 || w.shape[3] !== 3 || w.dtype !== 'f32') throw new Error(`packPhiWeight: expected f32 [C, C, 3, 3], got ${w}`);
+  const wc = contiguous(w);
+  const out = packT(wc, C, C * 9, up(C, 8), C * 9);
+  if (wc !== w) wc.dispose();
+  return out;
+}
+
+export interface NearestCodeAreaOpts {
+  /** The codebook prepared by prepareCodebook (made here, and freed, when absent). */
+  prepared?: PreparedCodebook;
+  /** Write the indices into this [B, gh·gw] i32 view (e.g. a column slice of idx_BL) instead of a fresh tensor. */
+  idxOut?: Tensor;
+  /** Also return h_BChw = codebook[idx] as [B, C, gh, gw]. */
+  lookup?: boolean;
+  /** Add 1 to counts[row][idx] for every index (atomic histogram); counts is an i32 [K, V] or [V] tensor. */
+  counts?: Tensor;
+  countsRow?: number;
+}
+
+/**
+ * VAR's per-scale quantisation step in one dispatch: z = area-pool(f_BCHW) to gh × gw (adaptive average pooling bins;
+ * the identity when the sizes match), idx = argmin_v |z|² + |e_v|² − 2 z·e_v (ties → lowest index), optional lookup
+ * h = codebook[idx] as [B, C, gh, gw] and usage counts. No gradient (argmin is piecewise constant).
+ */
+export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number, gw: number, o: NearestCodeAreaOpts = {}): { idx: Tensor; h: Tensor | null } {
+  const op = 'nearestCode';
+  f_BCHW.assertLive(op);
+  if (f_BCHW.ndim !== 4 || f_BCHW.dtype !== 'f32') throw new Error(`${op}: expected an f32 [B, C, H, W] tensor, got ${f_BCHW}`);
+  const [B, C, H, W] = f_BCHW.shape as [number, number, number, number];
+  checkCodebook(op, codebook_VC, C);
+  if (!(Number.isInteger(gh) && gh > 0 && Number.isInteger(gw) && gw > 0)) throw new Error(`${op}: bad grid ${gh}x${gw} for ${f_BCHW}`);
+  const dev = f_BCHW.dev, V = codebook_VC.shape[0]!;
+  const x = contiguous(f_BCHW);
+  const prep = o.prepared ?? prepareCodebook(codebook_VC);
+  if (prep.codebook !== codebook_VC) throw new Error(`${op}: the prepared codebook belongs to ${prep.codebook}, not ${codebook_VC}`);
+  const cb = contiguous(codebook_VC);
+  const idx = o.idxOut ?? empty(dev, [B, gh * gw], 'i32', op);
+  if (idx.dtype !== 'i32' || idx.ndim !== 2 || idx.shape[0] !== B || idx.shape[1] !== gh * gw || (gh * gw > 1 && idx.strides[1] !== 1))
+    throw new Error(`${op}: idxOut must be an i32 [${B}, ${gh * gw}] view with unit column stride, got ${idx}`);
+  const h = o.lookup ? empty(dev, [B, C, gh, gw], 'f32', op) : dummy(dev, 'f32');
+  const counts = o.counts ?? dummy(dev, 'i32');
+  const cntBase = o.counts ? (o.countsRow ?? 0) * V : 0;
+  if (o.counts && (o.counts.dtype !== 'i32' || !o.counts.isContiguous || cntBase + V > o.counts.numel))
+    throw new Error(`${op}: counts must be a contiguous i32 tensor with row ${o.countsRow ?? 0} of ${V} codes, got ${o.counts}`);
+  const rows = B * gh * gw;
+  const whole = (t: Tensor) => t.window(op, t.offset, t.offset + t.numel);
+  const [xw, tw, nw, ew, hw, cw] = [x, prep.transposed, prep.norms, cb, h, counts].map(whole);
+  const iw = idx.window(op, idx.offset, idx.offset + (B - 1) * idx.strides[0]! + gh * gw);
+  const p = params().u32(rows, C, up(C, 4), V, up(V, 4), gh, gw, H, W, xw!.base, tw!.base / 4, nw!.base, ew!.base, iw.base, idx.strides[0]!, hw!.base,
+    cntBase + cw!.base, (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), 0, 0);
+  dev.run({ kernel: 'quant/nearest_code', bindings: [xw!.binding, tw!.binding, nw!.binding, ew!.binding, iw.binding, hw!.binding, cw!.binding],
+    params: p, workgroups: dev.grid(Math.ceil(rows / ROWS_PER_WORKGROUP), 1) });
+  if (x !== f_BCHW) x.dispose();
+  if (cb !== codebook_VC) cb.dispose();
+  if (prep !== o.prepared) prep.dispose();
+  if (!o.counts) counts.dispose();
+  if (!o.lookup) { h.dispose(); return { idx, h: null }; }
+  return { idx, h };
+}
+
+/** idx_N = argmin_v |z_n|² + |e_v|² − 2 z_n·e_v for z_NC [N, C] (i32, ties → lowest index, as torch.argmin). */
+export function nearestCode(z_NC: Tensor, codebook_VC: Tensor, o: { prepared?: PreparedCodebook } = {}): Tensor {
+  z_NC.assertLive('nearestCode');
+  if (z_NC.ndim !== 2) throw new Error(`nearestCode: expected z as [N, C], got ${z_NC}`);
+  const [N, C] = z_NC.shape as [number, number];
+  const z = contiguous(z_NC);
+  const z4 = view(z, [N, C, 1, 1], [C, 1, 1, 1], z.offset);
+  const { idx } = nearestCodeArea(z4, codebook_VC, 1, 1, { prepared: o.prepared });
+  z4.dispose();
+  if (z !== z_NC) z.dispose();
+  const out = view(idx, [N], [1], idx.offset);
+  idx.dispose();
+  return out;
+}
+
+/** Checks host-side ids against [0, V) with a clear error (use before uploading token ids). */
+export function checkIds(op: string, ids: ArrayLike<number>, V: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i]!;
+    if (!(Number.isInteger(v) && v >= 0 && v < V)) throw new Error(`${op}: token id ${v} at position ${i} is outside the vocabulary [0, ${V})`);
+  }
+}
+
+/**
+ * Codebook lookup. idx [B, hw] (i32; rows may be strided, e.g. a column slice of idx_BL) → channel-first [B, C, hw]
+ * (reshape to [B, C, h, w] at will) when `channelsFirst`, else row-major [B, hw, C]. Gradient flows to the codebook
+ * (deterministic gather, kernels/quant/lookup_backward.wgsl). Ids outside [0, V) give NaN rows.
+ */
+export function codeLookup(idx: Tensor, codebook_VC: Tensor, o: { channelsFirst?: boolean } = {}): Tensor {
+  const op = 'codeLookup';
+  idx.assertLive(op);
+  checkCodebook(op, codebook_VC);
+  if (idx.dtype !== 'i32') throw new Error(`${op}: ids must be i32, got ${idx}`);
+  const cf = !!o.channelsFirst;
+  if (idx.ndim !== 1 && idx.ndim !== 2) throw new Error(`${op}: ids must be [N] or [B, N], got ${idx}`);
+  const [B, N] = idx.ndim === 1 ? [1, idx.shape[0]!] : idx.shape as [number, number];
+  const [V, C] = codebook_VC.shape as [number, number];
+  // The kernel reads ids[b·sb + s] for b < items, s < hw. Channel-first keeps [B, N] rows (any row stride); row-major
+  // [B, N, C] is channel-first with B·N items of one position each, so it needs contiguous ids.
+  const rowsOk = idx.ndim === 1 ? idx.strides[0] === 1 || N === 1 : (N === 1 || idx.strides[1] === 1) && (cf || B === 1 || idx.strides[0] === N);
+  const ids = rowsOk ? view(idx, [B, N], [idx.ndim === 1 ? N : idx.strides[0]!, 1], idx.offset) : contiguousView(idx, B, N);
+  const [items, hw, sb] = cf ? [B, N, ids.strides[0]!] : [B * N, 1, 1];
+  const cb = contiguous(codebook_VC);
+  const out = empty(idx.dev, idx.ndim === 1 ? (cf ? [C, N] : [N, C]) : (cf ? [B, C, N] : [B, N, C]), 'f32', op);
+  run(idx.dev, 'quant/lookup', ids, cb, out, [items * C * hw, C, V, hw], sb, items, hw);
+  if (cb !== codebook_VC) cb.dispose();
+  const res = record(out, op, [codebook_VC], (g) => [codeLookupBackward(ids, g, V, C, items, hw, sb)]);
+  if (!res.node) ids.dispose();
+  return res;
+}
+
+/** A contiguous [B, N] copy of ids (as a fresh tensor). */
+function contiguousView(idx: Tensor, B: number, N: number): Tensor {
+  const c = contiguous(idx);
+  const v = view(c, [B, N], [N, 1], c.offset);
+  if (c !== idx) c.dispose();
+  return v;
+}
+
+function run(dev: Device, kernel: string, ids: Tensor, cb: Tensor, out: Tensor, head: number[], sb: number, B: number, hw: number) {
+  const iw = ids.window(kernel, ids.offset, ids.offset + (B - 1) * sb + hw);
+  const cw = cb.window(kernel, cb.offset, cb.offset + cb.numel);
+  const p = params().u32(...head, iw.base, sb, cw.base, 0, 0x7fc00000);
+  dev.run({ kernel, bindings: [iw.binding, cw.binding, out.binding(kernel)], params: p, workgroups: dev.grid(head[0]!, 64) });
+}
+
+/** dE [V, C] = Σ over positions with idx = v of g (channel-first [B, C, hw] layout; hw = 1 for row-major). */
+function codeLookupBackward(ids: Tensor, g: Tensor, V: number, C: number, B: number, hw: number, sb: number): Tensor {
+  const op = 'codeLookup.backward';
+  const gc = contiguous(g);
+  const out = empty(g.dev, [V, C], 'f32', op);
+  const iw = ids.window(op, ids.offset, ids.offset + (B - 1) * sb + hw);
+  const gw = gc.window(op, gc.offset, gc.offset + gc.numel);
+  const p = params().u32(V, C, B, hw, iw.base, sb, gw.base, 0);
+  g.dev.run({ kernel: 'quant/lookup_backward', bindings: [iw.binding, gw.binding, out.binding(op)], params: p,
+    workgroups: g.dev.grid(V * Math.ceil(C / 32), 64) });
+  if (gc !== g) gc.dispose();
+  return out;
+}
+
+/** Per-code usage: counts[v] = #{i : idx[i] = v} as i32 [V], plus ids outside [0, V) counted in a final slot [V]. */
+export function codeHistogram(idx: Tensor, V: number): Tensor {
+  const op = 'codeHistogram';
+  idx.assertLive(op);
+  if (idx.dtype !== 'i32') throw new Error(`${op}: ids must be i32, got ${idx}`);
+  const ids = contiguous(idx);
+  const counts = fill(idx.dev, [V + 1], 0, 'i32');
+  const iw = ids.window(op, ids.offset, ids.offset + Math.max(ids.numel, 1));
+  if (ids.numel) idx.dev.run({ kernel: 'quant/histogram', bindings: [iw.binding, counts.binding(op)], params: params().u32(ids.numel, V, iw.base, 0),
+    workgroups: idx.dev.grid(ids.numel, 64) });
+  if (ids !== idx) ids.dispose();
+  return counts;
+}
+
+/**
+ * In place: φ = keep·h + mix·conv3x3(h; w, b) (VAR's quant_resi φ with keep = 1 − r, mix = r), then f_hat += φ and,
+ * when given, f_rest −= φ. h, f_hat, f_rest are contiguous [B, C, S, S]; w [C, C, 3, 3]; b [C]; `packed` is
+ * packPhiWeight(w) when the caller reuses it (made here otherwise). No gradient.
+ */
+export function phiUpdate(h: Tensor, w: Tensor, b: Tensor, fHat: Tensor, fRest: Tensor | null, keep: number, mix: number, packed?: Tensor): void {
+  const op = 'phiUpdate';
+  for (const t of [h, w, b, fHat, fRest]) if (t) { t.assertLive(op); if (!t.isContiguous || t.dtype !== 'f32') throw new Error(`${op}: ${t} must be a contiguous f32 tensor`); }
+  const [B, C, S, S2] = h.shape as [number, number, number, number];
+  if (h.ndim !== 4 || S !== S2) throw new Error(`${op}: h must be [B, C, S, S], got ${h}`);
+  const same = (t: Tensor) => t.shape.length === 4 && t.shape.every((d, i) => d === h.shape[i]);
+  if (!same(fHat) || (fRest && !same(fRest))) throw new Error(`${op}: f_hat ${fHat} and f_rest ${fRest} must match h ${h}`);
+  if (w.ndim !== 4 || w.shape[0] !== C || w.shape[1] !== C || w.shape[2] !== 3 || w.shape[3] !== 3 || b.numel !== C)
+    throw new Error(`${op}: φ conv must be w [${C}, ${C}, 3, 3] and b [${C}], got ${w} and ${b} (h ${fmt(h.shape)})`);
+  const wp = packed ?? packPhiWeight(w);
+  if (wp.shape[0] !== C * 9 || wp.shape[1] !== up(C, 8)) throw new Error(`${op}: packed weights ${wp} do not match C = ${C}`);
+  const fr = fRest ?? dummy(h.dev, 'f32');
+  const n = B * (up(C, 8) / 8) * S * Math.ceil(S / 4);
+  const [hw, ww, bw, fhw, frw] = [h, wp, b, fHat, fr].map((t) => t.window(op, t.offset, t.offset + t.numel));
+  const p = params().u32(n, C, S, up(C, 8)).f32(keep, mix).u32(hw!.base, ww!.base / 4, bw!.base, fhw!.base, frw!.base, fRest ? 1 : 0);
+  h.dev.run({ kernel: 'quant/phi_update', bindings: [hw!.binding, ww!.binding, bw!.binding, fhw!.binding, frw!.binding], params: p, workgroups: h.dev.grid(n, 8) });
+  if (!fRest) fr.dispose();
+  if (wp !== packed) wp.dispose();
+}

@@ -1,0 +1,232 @@
+// MultiScaleQuantizer: VAR's multi-scale residual quantizer (models/quant.py) and its HIT generalisation: tokenize, decode,
+// teacher-forcing input, usage counts, and the training forward (straight-through output + VQ losses with gradients).
+import type { Device } from '../../engine/runtime/device.ts';
+import { Tensor, empty, view } from '../../engine/tensor.ts';
+import { noGrad, record } from '../../engine/autograd.ts';
+import { Module, parameter } from '../../engine/nn/module.ts';
+import { ops } from '../../engine/ops/registry.ts';
+import { mapN } from '../../engine/ops/map.ts';
+import { resampleRaw } from '../../engine/ops/resample.ts';
+import { prepareCodebook, packPhiWeight, nearestCodeArea, codeLookup, phiUpdate, type PreparedCodebook } from '../../engine/ops/vq.ts';
+import { planOf, varSegments, type Plan, type Segment } from './schedule.ts';
+
+export interface QuantizerConfig {
+  /** Codebook size V (VAR: 4096) and code width C (VAR: 32). */
+  vocab: number; width: number;
+  /** Scale schedule: plain VAR is varSegments(VAR_SCHEDULES[512]); H-VAR's is HIT_512. */
+  segments: readonly Segment[];
+  /** Commitment weight β (0.25), quant_resi r (0.5: φ(h) = (1 − r)·h + r·conv(h)), number of shared φ convs (4). */
+  beta?: number; quantResi?: number; phiCount?: number;
+  /** VAR applies φ at the last scale too; VARSR and HART do not. */
+  phiAtLastScale?: boolean;
+}
+
+/** One φ conv, named like VAR's quant_resi.qresi_ls.<i> (weight [C, C, 3, 3], bias [C]). */
+export class PhiConv extends Module {
+  constructor(public weight: Tensor, public bias: Tensor) { super(); }
+}
+class PhiList extends Module { constructor(public qresi_ls: PhiConv[]) { super(); } }
+class CodebookModule extends Module { constructor(public weight: Tensor) { super(); } }
+
+export interface TokenizeResult {
+  /** Token ids of every scale, row-major within a scale, scales concatenated: [B, L] i32. */
+  idx_BL: Tensor;
+  /** f_hat at the end of each segment ([B, C, side, side]); the last one is the full reconstruction. */
+  fHats: Tensor[];
+  /** Teacher-forcing input [B, L − first, C] (area-down of f_hat to each next scale), when asked for. */
+  varInput: Tensor | null;
+  /** Per-scale code usage [K, V] i32, when asked for (encode only). */
+  usage: Tensor | null;
+}
+
+/** Parameters laid out for the no-grad kernels (codebook transposed + |e|², φ weights packed); valid until they change. */
+export interface PreparedQuantizer { codebook: PreparedCodebook | null; phi: Tensor[]; dispose(): void }
+type LoopOpts = { teacherInput?: boolean; usage?: boolean; prepared?: PreparedQuantizer };
+
+export class MultiScaleQuantizer extends Module {
+  readonly plan: Plan;
+  readonly beta: number; readonly quantResi: number; readonly phiAtLastScale: boolean;
+  embedding: CodebookModule;
+  quant_resi: PhiList;
+
+  /** Parameters are given (load or init them elsewhere): codebook [V, C], φ weights [C, C, 3, 3] and biases [C]. */
+  constructor(readonly cfg: QuantizerConfig, p: { codebook: Tensor; phiW: Tensor[]; phiB: Tensor[] }) {
+    super();
+    const { vocab: V, width: C } = cfg, Q = cfg.phiCount ?? 4;
+    this.plan = planOf(cfg.segments, Q);
+    this.beta = cfg.beta ?? 0.25; this.quantResi = cfg.quantResi ?? 0.5; this.phiAtLastScale = cfg.phiAtLastScale ?? true;
+    const want = (t: Tensor, shape: number[], what: string) => {
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new Error(`MultiScaleQuantizer: ${what} must be [${shape}], got ${t}`);
+      return parameter(t, what);
+    };
+    if (p.phiW.length !== Q || p.phiB.length !== Q) throw new Error(`MultiScaleQuantizer: expected ${Q} φ convs, got ${p.phiW.length} weights and ${p.phiB.length} biases`);
+    this.embedding = new CodebookModule(want(p.codebook, [V, C], 'embedding.weight'));
+    this.quant_resi = new PhiList(p.phiW.map((w, i) => new PhiConv(want(w, [C, C, 3, 3], `qresi_ls.${i}.weight`), want(p.phiB[i]!, [C], `qresi_ls.${i}.bias`))));
+  }
+
+  /** Plain VAR over one schedule. */
+  static var(cfg: Omit<QuantizerConfig, 'segments'> & { scales: readonly number[] }, p: ConstructorParameters<typeof MultiScaleQuantizer>[1]) {
+    return new MultiScaleQuantizer({ ...cfg, segments: varSegments(cfg.scales) }, p);
+  }
+
+  get codebook(): Tensor { return this.embedding.weight; }
+  /** Tokens per image L over all scales. */
+  get tokens(): number { return this.plan.tokens; }
+
+  /**
+   * Lays the parameters out for tokenize (codebook for the search: 3 dispatches; φ weights: 4) or decode (φ only);
+   * reuse it while the parameters are unchanged, dispose it after.
+   */
+  prepare(o: { search?: boolean } = {}): PreparedQuantizer {
+    return noGrad(this.codebook.dev, () => {
+      const codebook = o.search === false ? null : prepareCodebook(this.codebook);
+      const phi = this.quant_resi.qresi_ls.map((c) => packPhiWeight(c.weight).keep());
+      return { codebook, phi, dispose() { codebook?.dispose(); phi.forEach((t) => t.dispose()); } };
+    });
+  }
+
+  /**
+   * Tokenizes latents (one per segment: VAR has one f [B, C, S, S]; HIT has Z at each segment's side). No gradient.
+   * Per scale: one fused area-pool + nearest-code + lookup + usage dispatch, one bicubic up, one fused φ update.
+   */
+  tokenize(z: Tensor | Tensor[], o: LoopOpts = {}): TokenizeResult {
+    const zs = Array.isArray(z) ? z : [z];
+    this.checkLatents(zs);
+    return noGrad(zs[0]!.dev, () => this.loop(zs[0]!.dev, zs[0]!.shape[0]!, { zs }, o));
+  }
+
+  /** f_hat (per segment) and optionally the teacher-forcing input from token ids [B, L]; same kernels as tokenize. */
+  decode(idx_BL: Tensor, o: { teacherInput?: boolean; prepared?: PreparedQuantizer } = {}): TokenizeResult {
+    if (idx_BL.dtype !== 'i32' || idx_BL.ndim !== 2 || idx_BL.shape[1] !== this.tokens)
+      throw new Error(`MultiScaleQuantizer.decode: expected i32 ids [B, ${this.tokens}], got ${idx_BL}`);
+    return noGrad(idx_BL.dev, () => this.loop(idx_BL.dev, idx_BL.shape[0]!, { idx: idx_BL }, o));
+  }
+
+  private checkLatents(zs: Tensor[]) {
+    const segs = this.plan.segments;
+    if (zs.length !== segs.length) throw new Error(`MultiScaleQuantizer: ${segs.length} segment latents expected, got ${zs.length}`);
+    zs.forEach((t, n) => {
+      const s = segs[n]!.side, want = [zs[0]!.shape[0]!, this.cfg.width, s, s];
+      if (t.dtype !== 'f32' || t.ndim !== 4 || t.shape.some((d, i) => d !== want[i]))
+        throw new Error(`MultiScaleQuantizer: latent ${n} must be f32 [${want}] (C = ${this.cfg.width}, side ${s}), got ${t}`);
+    });
+  }
+
+  /** The shared scale loop of tokenize (zs given) and decode (idx given). */
+  private loop(dev: Device, B: number, src: { zs?: Tensor[]; idx?: Tensor }, o: LoopOpts): TokenizeResult {
+    const { scales, tokens } = this.plan, K = scales.length, C = this.cfg.width, V = this.cfg.vocab;
+    const encode = !!src.zs;
+    const idx_BL = src.idx ?? empty(dev, [B, tokens], 'i32', 'tokenize');
+    const first = scales[0]!.pn ** 2;
+    const varInput = o.teacherInput ? empty(dev, [B, tokens - first, C], 'f32', 'varInput') : null;
+    const usage = encode && o.usage ? ops.fill(dev, [K, V], 0, 'i32') : null;
+    const prep = o.prepared ?? this.prepare({ search: encode });
+    if (encode && !prep.codebook) throw new Error('MultiScaleQuantizer.tokenize: the prepared parameters lack the codebook search layout (prepare({ search: true }))');
+    const fHats: Tensor[] = [];
+    let fHat: Tensor | null = null, fRest: Tensor | null = null;
+    for (let k = 0; k < K; k++) {
+      const s = scales[k]!, S = s.side;
+      if (!fHat || fHat.shape[2] !== S) { // a new segment: carry f_hat into its side (zeros for the first)
+        const prev: Tensor | null = fHat;
+        fHat = prev ? resampleRaw(prev, [B, C, S, S], 'bicubic', false) : ops.fill(dev, [B, C, S, S], 0);
+        if (prev) fHats.push(prev);
+        fRest?.dispose();
+        fRest = encode ? (prev ? ops.sub(src.zs![s.segment]!, fHat) : ops.copy(src.zs![s.segment]!)) : null;
+      }
+      const cols = ops.slice(idx_BL, 1, s.col, s.col + s.pn * s.pn);
+      let h: Tensor;
+      if (encode) h = nearestCodeArea(fRest!, this.codebook, s.pn, s.pn, { prepared: prep.codebook!, idxOut: cols, lookup: true, counts: usage ?? undefined, countsRow: k }).h!;
+      else { const e = codeLookup(cols, this.codebook, { channelsFirst: true }); h = view(e, [B, C, s.pn, s.pn], [C * s.pn * s.pn, s.pn * s.pn, s.pn, 1], e.offset); e.dispose(); }
+      cols.dispose();
+      const hUp = s.pn === S ? h : resampleRaw(h, [B, C, S, S], 'bicubic', false);
+      const phi = this.quant_resi.qresi_ls[s.phi]!;
+      const plain = k === K - 1 && !this.phiAtLastScale;
+      phiUpdate(hUp, phi.weight, phi.bias, fHat, fRest, plain ? 1 : 1 - this.quantResi, plain ? 0 : this.quantResi, prep.phi[s.phi]);
+      if (hUp !== h) hUp.dispose();
+      h.dispose();
+      if (varInput && k < K - 1) this.teacherRows(fHat, scales[k + 1]!, varInput, first);
+    }
+    fHats.push(fHat!);
+    fRest?.dispose();
+    if (prep !== o.prepared) prep.dispose();
+    return { idx_BL, fHats, varInput, usage };
+  }
+
+  /** Writes area-down(f_hat carried to the next scale's side, pn_next) into rows [col − first, + pn²) of varInput. */
+  private teacherRows(fHat: Tensor, next: Plan['scales'][number], varInput: Tensor, first: number) {
+    const [B, C] = fHat.shape as [number, number];
+    const carried = fHat.shape[2] === next.side ? fHat : resampleRaw(fHat, [B, C, next.side, next.side], 'bicubic', false);
+    const Lm = varInput.shape[1]!;
+    const rows = view(varInput, [B, C, next.pn, next.pn], [Lm * C, 1, next.pn * C, C], varInput.offset + (next.col - first) * C);
+    resampleRaw(carried, rows.shape, 'area', false, rows);
+    rows.dispose();
+    if (carried !== fHat) carried.dispose();
+  }
+
+  /**
+   * Training forward (VAR's VectorQuantizer2.forward): tokenizes without gradient, then rebuilds every scale's f_hat
+   * differentiably from the ids (codebook lookup → bicubic up → φ via ops.conv2d) so the codebook and φ convs learn, and
+   * returns the straight-through outputs f_hat_st = z + (f_hat − z).detach (one per segment), the VQ loss
+   * mean over scales of β·MSE(f_hat.detach, z) + MSE(f_hat, z.detach), the ids and the usage counts.
+   */
+  forwardTrain(z: Tensor | Tensor[]): { fHatSt: Tensor[]; vqLoss: Tensor; idx_BL: Tensor; usage: Tensor } {
+    const zs = Array.isArray(z) ? z : [z];
+    const tok = this.tokenize(zs, { usage: true });
+    const fhs = this.rebuild(tok.idx_BL);
+    const vqLoss = vqLossOp(fhs.map((t, k) => [t, zs[this.plan.scales[k]!.segment]!] as [Tensor, Tensor]), this.beta);
+    const fHatSt = zs.map((zn, n) => ste(zn, tok.fHats[n]!));
+    if (!vqLoss.node) for (const t of fhs) t.dispose(); // else the loss's backward reads them (freed with the scope)
+    tok.fHats.forEach((t) => t.dispose());
+    return { fHatSt, vqLoss, idx_BL: tok.idx_BL, usage: tok.usage! };
+  }
+
+  /** f_hat after every scale, recorded for autograd (gradients reach the codebook and the φ convs). */
+  rebuild(idx_BL: Tensor): Tensor[] {
+    const { scales } = this.plan, K = scales.length, C = this.cfg.width, B = idx_BL.shape[0]!;
+    const out: Tensor[] = [];
+    let fHat: Tensor | null = null;
+    for (let k = 0; k < K; k++) {
+      const s = scales[k]!, S = s.side;
+      if (fHat && fHat.shape[2] !== S) fHat = ops.resample(fHat, S, S, 'bicubic');
+      const cols = ops.slice(idx_BL, 1, s.col, s.col + s.pn * s.pn);
+      const h = ops.reshape(codeLookup(cols, this.codebook, { channelsFirst: true }), [B, C, s.pn, s.pn]);
+      const hUp: Tensor = s.pn === S ? h : ops.resample(h, S, S, 'bicubic');
+      const phi = this.quant_resi.qresi_ls[s.phi]!;
+      const hPhi: Tensor = k === K - 1 && !this.phiAtLastScale ? hUp
+        : ops.add(ops.mulScalar(hUp, 1 - this.quantResi), ops.mulScalar(ops.conv2d(hUp, phi.weight, phi.bias, { padding: 1 }), this.quantResi));
+      fHat = fHat ? ops.add(fHat, hPhi) : hPhi;
+      out.push(fHat);
+    }
+    return out;
+  }
+}
+
+/**
+ * VQ loss over scales k with targets z_k: (1/K)·Σ_k [β·MSE(f_k.detach, z_k) + MSE(f_k, z_k.detach)] as one scalar.
+ * Gradients: ∂/∂f_k = 2(f_k − z_k)/(n_k K), ∂/∂z_k = 2β(z_k − f_k)/(n_k K).
+ */
+export function vqLossOp(pairs: [Tensor, Tensor][], beta: number): Tensor {
+  const K = pairs.length, dev = pairs[0]![0].dev;
+  const total = noGrad(dev, () => {
+    let acc: Tensor | null = null;
+    for (const [f, z] of pairs) {
+      const d = mapN('vqLoss', [f, z], '(a - b) * (a - b)');
+      const s = ops.sum(d); d.dispose();
+      const t = mapN('vqLoss', [s], 'a * p.s0', { s0: (1 + beta) / (f.numel * K) }); s.dispose();
+      if (acc) { const n = ops.add(acc, t); acc.dispose(); t.dispose(); acc = n; } else acc = t;
+    }
+    return acc!;
+  });
+  const inputs = pairs.flat();
+  return record(total, 'vqLoss', inputs, (g) => inputs.map((t, i) => {
+    const [f, z] = pairs[i >> 1]!, c = 2 / (f.numel * K);
+    return i % 2 === 0 ? mapN('vqLoss.grad', [g, f, z], 'a * (b - c) * p.s0', { s0: c })
+      : mapN('vqLoss.grad', [g, z, f], 'a * (b - c) * p.s0', { s0: c * beta });
+  }));
+}
+
+/** Straight-through estimator: value (f_hat − z) + z (PyTorch's order), gradient passed to z unchanged. */
+export function ste(z: Tensor, fHat: Tensor): Tensor {
+  const y = mapN('ste', [z, fHat], '(b - a) + a');
+  return record(y, 'ste', [z], (g) => [mapN('ste.grad', [g], 'a')]);
+}

@@ -1,0 +1,77 @@
+// Multi-scale token schedules: VAR's scale lists, HIT segments (each with its own latent side), φ index tables, token offsets.
+
+/** Scales sharing one latent side S: the last scale of a segment is usually S itself (tokens at full resolution). */
+export interface Segment { side: number; scales: readonly number[] }
+
+/** VAR v_patch_nums (VAR_FACTS §2.1). */
+export const VAR_SCHEDULES = {
+  256: [1, 2, 3, 4, 5, 6, 8, 10, 13, 16],
+  512: [1, 2, 3, 4, 6, 9, 13, 18, 24, 32],
+  1024: [1, 2, 3, 4, 5, 7, 9, 12, 16, 21, 27, 36, 48, 64],
+} as const;
+
+/** H-VAR's default HIT schedule for 512 (MODEL_SPEC §1): sides 8 / 16 / 32, 10 scales, 2,155 tokens. */
+export const HIT_512: readonly Segment[] = [
+  { side: 8, scales: [1, 2, 3, 4, 6, 8] },
+  { side: 16, scales: [13, 16] },
+  { side: 32, scales: [24, 32] },
+];
+
+/** Plain VAR: one segment whose side is the last scale. */
+export function varSegments(scales: readonly number[]): Segment[] {
+  return [{ side: scales[scales.length - 1]!, scales: [...scales] }];
+}
+
+/**
+ * φ index per scale for Q = 4 partially shared convs: the nearest of linspace(1/(3Q), 1 − 1/(3Q), Q) to si/(K−1).
+ * The tables for 10, 12 and 14 scales are VAR_FACTS §2.3's (computed in float64 by numpy, where 2/9 and 7/9 tie exactly);
+ * other K replay numpy's arithmetic (linspace = start + i·step, last = stop; argmin takes the first minimum).
+ */
+export function phiIndexTable(K: number, Q = 4): number[] {
+  if (Q === 4) {
+    const known: Record<number, number[]> = {
+      10: [0, 0, 1, 1, 1, 2, 2, 3, 3, 3],
+      12: [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+      14: [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3],
+    };
+    if (known[K]) return [...known[K]!];
+  }
+  const m = Q === 4 ? 1 / 3 / Q : 1 / 2 / Q;
+  const start = m, stop = 1 - m, step = (stop - start) / (Q - 1);
+  const ticks = Array.from({ length: Q }, (_, i) => (i === Q - 1 && Q > 1 ? stop : start + i * step));
+  return Array.from({ length: K }, (_, si) => {
+    const r = K > 1 ? si / (K - 1) : 0;
+    let best = 0;
+    for (let j = 1; j < Q; j++) if (Math.abs(ticks[j]! - r) < Math.abs(ticks[best]! - r)) best = j;
+    return best;
+  });
+}
+
+/** Flattened view of a segment list: per scale its side pn, segment index, latent side and first token column. */
+export interface ScalePlan { pn: number; segment: number; side: number; col: number; phi: number }
+export interface Plan { scales: ScalePlan[]; tokens: number; segments: readonly Segment[] }
+
+export function planOf(segments: readonly Segment[], Q = 4): Plan {
+  if (!segments.length) throw new Error('quantizer: empty segment list');
+  const flat: Omit<ScalePlan, 'phi'>[] = [];
+  let col = 0, prevSide = 0;
+  segments.forEach((s, n) => {
+    if (!(Number.isInteger(s.side) && s.side > 0) || !s.scales.length) throw new Error(`quantizer: segment ${n} needs a positive side and scales, got ${JSON.stringify(s)}`);
+    if (s.side < prevSide) throw new Error(`quantizer: segment sides must not shrink (${prevSide} then ${s.side})`);
+    for (const pn of s.scales) {
+      if (!(Number.isInteger(pn) && pn > 0 && pn <= s.side)) throw new Error(`quantizer: scale ${pn} of segment ${n} must be an integer in [1, ${s.side}]`);
+      flat.push({ pn, segment: n, side: s.side, col });
+      col += pn * pn;
+    }
+    prevSide = s.side;
+  });
+  const phi = phiIndexTable(flat.length, Q);
+  return { scales: flat.map((s, i) => ({ ...s, phi: phi[i]! })), tokens: col, segments };
+}
+
+/** Level (scale index) of each of the L tokens, VAR's lvl_1L. */
+export function levelsOf(plan: Plan): Int32Array {
+  const out = new Int32Array(plan.tokens);
+  plan.scales.forEach((s, k) => out.fill(k, s.col, s.col + s.pn * s.pn));
+  return out;
+}

@@ -1,0 +1,130 @@
+// conv2d and upsampleNearest2x on the real adapter: forward vs f64 CPU references on odd shapes, strides and paddings,
+// backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered), error messages.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { openSafetensors } from '../../src/engine/io/safetensors.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { checkOp, chunkedAgrees, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
+
+type Pad = [number, number, number, number];
+
+/** F.conv2d(F.pad(x, (l, r, t, b)), w, b, stride) in f64. */
+function refConv(x: Host, w: Host, b: Host | null, S: number, [pT, pB, pL, pR]: Pad): Host {
+  const [B, C, H, W] = x.shape as [number, number, number, number];
+  const [O, , KH, KW] = w.shape as [number, number, number, number];
+  const OH = Math.floor((H + pT + pB - KH) / S) + 1, OW = Math.floor((W + pL + pR - KW) / S) + 1;
+  const y = new Float64Array(B * O * OH * OW);
+  let i = 0;
+  for (let n = 0; n < B; n++) for (let o = 0; o < O; o++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+    let s = b ? b.data[o]! : 0;
+    for (let c = 0; c < C; c++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+      const iy = oy * S + ky - pT, ix = ox * S + kx - pL;
+      if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += x.data[((n * C + c) * H + iy) * W + ix]! * w.data[((o * C + c) * KH + ky) * KW + kx]!;
+    }
+    y[i++] = s;
+  }
+  return { shape: [B, O, OH, OW], data: y };
+}
+
+function refUp2(x: Host): Host {
+  const [B, C, H, W] = x.shape as [number, number, number, number];
+  const y = new Float64Array(B * C * 4 * H * W);
+  for (let p = 0; p < B * C; p++) for (let i = 0; i < 2 * H; i++) for (let j = 0; j < 2 * W; j++)
+    y[(p * 2 * H + i) * 2 * W + j] = x.data[(p * H + (i >> 1)) * W + (j >> 1)]!;
+  return { shape: [B, C, 2 * H, 2 * W], data: y };
+}
+
+// [x shape, w shape, bias?, stride, padding]
+const CASES: [number[], number[], boolean, number, Pad][] = [
+  [[1, 1, 1, 1], [1, 1, 1, 1], true, 1, [0, 0, 0, 0]],
+  [[2, 3, 5, 7], [4, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+  [[1, 3, 7, 9], [5, 3, 3, 3], true, 2, [0, 1, 0, 1]], // VAR Downsample2x
+  [[1, 65, 3, 5], [3, 65, 3, 3], false, 1, [1, 1, 1, 1]],
+  [[1, 3, 5, 6], [65, 3, 1, 1], true, 1, [0, 0, 0, 0]],
+  [[2, 2, 9, 7], [3, 2, 3, 3], true, 2, [1, 1, 1, 1]],
+  [[1, 2, 4, 5], [3, 2, 3, 3], false, 1, [2, 0, 1, 0]],
+  [[1, 3, 5, 5], [4, 3, 1, 1], true, 2, [0, 0, 0, 0]],
+  [[1, 2, 6, 6], [2, 2, 5, 5], true, 2, [2, 2, 2, 2]],
+  [[1, 1, 3, 257], [2, 1, 3, 3], true, 1, [1, 1, 1, 1]],
+  [[1, 9, 1, 1], [7, 9, 3, 3], true, 1, [1, 1, 1, 1]],
+  [[1, 2, 3, 4], [2, 2, 3, 3], true, 1, [3, 3, 3, 3]], // padding past the kernel (negative padding in dx)
+  [[1, 2, 3, 3], [3, 2, 1, 1], false, 1, [1, 0, 0, 1]],
+  [[2, 4, 6, 10], [40, 4, 3, 3], true, 1, [1, 1, 1, 1]], // two weight windows of 32 output channels
+];
+for (const [xs, ws, bias, S, pad] of CASES) {
+  test(`conv2d x${JSON.stringify(xs)} w${JSON.stringify(ws)}${bias ? ' +b' : ''} stride ${S} pad ${JSON.stringify(pad)}`, async () => {
+    const dev = await getDevice();
+    const inputs = [rand(xs, 1), rand(ws, 2), ...(bias ? [rand([ws[0]!], 3)] : [])];
+    await checkOp(dev, 'conv2d', inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
+      ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4 });
+  });
+}
+
+test('conv2d: a numeric padding, and a non-contiguous x', async () => {
+  const dev = await getDevice();
+  // x arrives as [C, B, H, W] and is permuted to [B, C, H, W] (a strided view).
+  const perm = (h: Host): Host => {
+    const [C, B, H, W] = h.shape as [number, number, number, number];
+    const d = new Float64Array(h.data.length);
+    for (let c = 0; c < C; c++) for (let n = 0; n < B; n++) for (let i = 0; i < H * W; i++) d[(n * C + c) * H * W + i] = h.data[(c * B + n) * H * W + i]!;
+    return { shape: [B, C, H, W], data: d };
+  };
+  await checkOp(dev, 'conv2d strided x', [rand([3, 2, 4, 5], 4), rand([2, 3, 3, 3], 5)],
+    ([x, w]) => ops.conv2d(ops.permute(x!, [1, 0, 2, 3]), w!, null, { padding: 1 }), ([x, w]) => refConv(perm(x!), w!, null, 1, [1, 1, 1, 1]));
+});
+
+test('conv2d matches PyTorch goldens (s1p1, down2x, k1): y, dx, dw, db', async () => {
+  const dev = await getDevice();
+  const f = await openSafetensors('test/fixtures/golden/ops.safetensors');
+  const cfg: Record<string, { stride: number; padding: Pad }> = {
+    s1p1: { stride: 1, padding: [1, 1, 1, 1] }, down2x: { stride: 2, padding: [0, 1, 0, 1] }, k1: { stride: 1, padding: [0, 0, 0, 0] },
+  };
+  for (const [name, opts] of Object.entries(cfg)) {
+    const get = async (k: string) => { const t = await f.read(`conv2d.${name}.${k}`); return { t, g: toGpu(dev, { shape: t.shape, data: Float64Array.from(t.data) }) }; };
+    const [x, w, b, y, dy, dx, dw, db] = await Promise.all(['x', 'w', 'b', 'y', 'dy', 'dx', 'dw', 'db'].map(get));
+    for (const p of [x!, w!, b!]) p.g.requiresGrad = true;
+    const out = ops.conv2d(x!.g, w!.g, b!.g, opts);
+    assert.equal([...out.shape], y!.t.shape, `${name}: shape`);
+    assertClose(await out.toArray(), y!.t.data, `conv2d.${name}.y`, 1e-5, 1e-4);
+    backward(out, dy!.g);
+    assertClose(await x!.g.grad!.toArray(), dx!.t.data, `conv2d.${name}.dx`, 1e-5, 1e-4);
+    assertClose(await w!.g.grad!.toArray(), dw!.t.data, `conv2d.${name}.dw`, 1e-5, 1e-4);
+    assertClose(await b!.g.grad!.toArray(), db!.t.data, `conv2d.${name}.db`, 1e-5, 1e-4);
+    for (const t of [x, w, b, y, dy, dx, dw, db]) t!.g.dispose();
+    out.dispose();
+  }
+});
+
+test('conv2d and upsample split over channel chunks above the binding limit (limit lowered to 256 KiB)', async () => {
+  const dev = await getDevice();
+  // x [1, 40, 48, 48] is 360 KiB: input channels in chunks of 28, output channels in dispatches of 16 (not 32).
+  await chunkedAgrees(dev, 'conv2d chunked', 262144, [rand([1, 40, 48, 48], 6), rand([40, 40, 3, 3], 7, -0.2, 0.2), rand([40], 8)],
+    ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]));
+  await chunkedAgrees(dev, 'conv2d chunked stride 2', 262144, [rand([2, 40, 47, 46], 9), rand([33, 40, 3, 3], 10, -0.2, 0.2)],
+    ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]));
+  await chunkedAgrees(dev, 'upsample chunked', 262144, [rand([2, 9, 31, 32], 11)], ([x]) => ops.upsampleNearest2x(x!), ([x]) => refUp2(x!));
+});
+
+for (const shape of [[1, 1, 1, 1], [2, 3, 5, 7], [1, 65, 3, 1], [2, 3, 3, 8]]) { // W % 4 == 0: the vec4 kernel
+  test(`upsampleNearest2x [${shape}]`, async () => {
+    const dev = await getDevice();
+    await checkOp(dev, 'upsampleNearest2x', [rand(shape, 12)], ([x]) => ops.upsampleNearest2x(x!), ([x]) => refUp2(x!));
+  });
+}
+
+test('conv2d / upsample errors name the op and the shapes', async () => {
+  const dev = await getDevice();
+  const t = (s: number[]) => toGpu(dev, rand(s, 1));
+  const x = t([1, 3, 5, 5]), w = t([4, 2, 3, 3]), w3 = t([4, 3, 3, 3]), x3 = t([3, 5, 5]), b = t([5]);
+  assert.throws(() => ops.conv2d(x, w), /conv2d: w expects 2 input channels but x has 3 \(x \[1, 3, 5, 5\], w \[4, 2, 3, 3\]\)/);
+  assert.throws(() => ops.conv2d(x3, w3), /conv2d: x must be \[B, C, H, W\], got x \[3, 5, 5\]/);
+  assert.throws(() => ops.conv2d(x, w3, b), /conv2d: b must be \[4\]/);
+  assert.throws(() => ops.conv2d(x, w3, null, { stride: 0 }), /conv2d: stride must be a positive integer/);
+  assert.throws(() => ops.conv2d(x, t([1, 3, 7, 7])), /conv2d: empty output \[1, 1, -1, -1\]/);
+  assert.throws(() => ops.upsampleNearest2x(x3), /upsampleNearest2x: x must be an f32 \[B, C, H, W\] tensor, got Tensor\(\[3, 5, 5\]/);
+  for (const v of [x, w, w3, x3, b] as Tensor[]) v.dispose();
+});
+
+test.after(closeDevice);
+test.run();

@@ -1,0 +1,88 @@
+// groupNorm on the real adapter: forward vs an f64 CPU reference on odd shapes (with and without affine, large means),
+// backward vs finite differences, the PyTorch golden, plane-chunked paths (binding limit lowered), error messages.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { openSafetensors } from '../../src/engine/io/safetensors.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { checkOp, chunkedAgrees, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
+
+/** F.group_norm in f64: biased variance per (image, group), then y = (x − mean)/sqrt(var + eps)·w + b. */
+function refGroupNorm(x: Host, G: number, w: Host | null, b: Host | null, eps = 1e-6): Host {
+  const [B, C] = x.shape as [number, number];
+  const hw = x.data.length / (B * C), Cg = C / G, n = Cg * hw;
+  const y = new Float64Array(x.data.length);
+  for (let i = 0; i < B * G; i++) {
+    const lo = i * n;
+    let m = 0; for (let k = 0; k < n; k++) m += x.data[lo + k]!;
+    m /= n;
+    let v = 0; for (let k = 0; k < n; k++) v += (x.data[lo + k]! - m) ** 2;
+    const r = 1 / Math.sqrt(v / n + eps);
+    for (let k = 0; k < n; k++) {
+      const c = ((i % G) * Cg) + Math.floor(k / hw);
+      y[lo + k] = (x.data[lo + k]! - m) * r * (w ? w.data[c]! : 1) + (b ? b.data[c]! : 0);
+    }
+  }
+  return { shape: x.shape, data: y };
+}
+/** Values rounded to f32, so that the f64 reference sees exactly what the GPU sees. */
+const f32 = (h: Host): Host => ({ shape: h.shape, data: Float64Array.from(Float32Array.from(h.data)) });
+
+// [shape, groups, affine: 'wb' | 'w' | 'b' | '']; planes of a multiple of 4 elements take the vec4 kernels
+const CASES: [number[], number, string][] = [
+  [[1, 3, 5, 7], 3, 'wb'], [[2, 4, 3, 5], 2, 'wb'], [[1, 6, 7, 9], 3, ''], [[2, 65, 1, 3], 65, 'wb'], [[3, 65, 1, 1], 5, 'w'],
+  [[1, 32, 2, 2], 32, 'b'], [[3, 6], 2, 'wb'], [[1, 2, 1, 257], 1, 'wb'], [[2, 8, 3, 3, 2], 4, 'wb'], [[2, 6, 4, 6], 3, 'wb'],
+];
+for (const [shape, G, affine] of CASES) {
+  test(`groupNorm [${shape}] groups ${G} ${affine || 'plain'}`, async () => {
+    const dev = await getDevice();
+    const C = shape[1]!;
+    const inputs = [rand(shape, 1, -2, 2), ...(affine.includes('w') ? [rand([C], 2, 0.5, 1.5)] : []), ...(affine.includes('b') ? [rand([C], 3)] : [])];
+    const split = <T>(xs: T[]): [T, T | null, T | null] => [xs[0]!, affine.includes('w') ? xs[1]! : null, affine.includes('b') ? xs[affine.includes('w') ? 2 : 1]! : null];
+    await checkOp(dev, 'groupNorm', inputs, (xs) => { const [x, w, b] = split(xs); return ops.groupNorm(x, G, w, b); },
+      (xs) => { const [x, w, b] = split(xs); return refGroupNorm(x, G, w, b); }, { atol: 2e-5, rtol: 1e-4, gradAtol: 5e-4 });
+  });
+}
+
+test('groupNorm: large mean, small spread (statistics and gradients keep their precision)', async () => {
+  const dev = await getDevice();
+  // One f32 ulp of 1000 is 6e-5, 2e-4 of the spread (σ ≈ 0.29): no step may round a value of the size of the mean.
+  await checkOp(dev, 'groupNorm large mean', [f32(rand([2, 4, 8, 8], 4, 1000, 1001)), rand([4], 5, 0.5, 1.5), rand([4], 6)],
+    ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
+});
+
+test('groupNorm matches the PyTorch golden (4 groups on [2, 8, 5, 3]): y, dx, dw, db', async () => {
+  const dev = await getDevice();
+  const f = await openSafetensors('test/fixtures/golden/ops.safetensors');
+  const get = async (k: string) => { const t = await f.read(`group_norm.${k}`); return { t, g: toGpu(dev, { shape: t.shape, data: Float64Array.from(t.data) }) }; };
+  const [x, w, b, y, dy, dx, dw, db] = await Promise.all(['x', 'w', 'b', 'y', 'dy', 'dx', 'dw', 'db'].map(get));
+  for (const p of [x!, w!, b!]) p.g.requiresGrad = true;
+  const out = ops.groupNorm(x!.g, 4, w!.g, b!.g, 1e-6);
+  assertClose(await out.toArray(), y!.t.data, 'group_norm.y', 1e-5, 1e-4);
+  backward(out, dy!.g);
+  assertClose(await x!.g.grad!.toArray(), dx!.t.data, 'group_norm.dx', 1e-5, 1e-4);
+  assertClose(await w!.g.grad!.toArray(), dw!.t.data, 'group_norm.dw', 1e-5, 1e-4);
+  assertClose(await b!.g.grad!.toArray(), db!.t.data, 'group_norm.db', 1e-5, 1e-4);
+  for (const t of [x, w, b, y, dy, dx, dw, db]) t!.g.dispose();
+  out.dispose();
+});
+
+test('groupNorm splits over plane ranges above the binding limit (limit lowered to 16 KiB)', async () => {
+  const dev = await getDevice();
+  // x [2, 12, 20, 20] is 38 KiB: 9 planes of 400 elements per window.
+  await chunkedAgrees(dev, 'groupNorm chunked', 16384, [rand([2, 12, 20, 20], 7, -2, 2), rand([12], 8, 0.5, 1.5), rand([12], 9)],
+    ([x, w, b]) => ops.groupNorm(x!, 4, w!, b!), ([x, w, b]) => refGroupNorm(x!, 4, w!, b!));
+});
+
+test('groupNorm errors name the op and the shapes', async () => {
+  const dev = await getDevice();
+  const t = (s: number[]) => toGpu(dev, rand(s, 1));
+  const x = t([2, 6, 3, 3]), w = t([5]), x1 = t([6]);
+  assert.throws(() => ops.groupNorm(x, 4), /groupNorm: 4 groups do not divide 6 channels \(x \[2, 6, 3, 3\], groups 4\)/);
+  assert.throws(() => ops.groupNorm(x, 3, w), /groupNorm: weight and bias must be \[6\] \(x \[2, 6, 3, 3\], groups 3, w \[5\]\)/);
+  assert.throws(() => ops.groupNorm(x1, 1), /groupNorm: x must be \[B, C, \.\.\.\], got x \[6\]/);
+  for (const v of [x, w, x1] as Tensor[]) v.dispose();
+});
+
+test.after(closeDevice);
+test.run();
