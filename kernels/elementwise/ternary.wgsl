@@ -7,14 +7,12 @@
 //   a, b, c and p.s0, p.s1, filled in by src/engine/ops/elementwise.ts.
 //#include "_lib/index.wgsl"
 //#include "_lib/math.wgsl"
-// FLAT: every operand is contiguous over the same (coalesced, rank-1) range: no index arithmetic at all.
-const FLAT: bool = {{FLAT}};
-struct Params { n: u32, rank: u32, s0: f32, s1: f32, base: vec4u, shape: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2>, sc: array<vec4u, 2>, so: array<vec4u, 2> }
 @group(0) @binding(0) var<storage, read> A: array<{{TA}}>;
 @group(0) @binding(1) var<storage, read> B: array<{{TB}}>;
 @group(0) @binding(2) var<storage, read> C: array<{{TC}}>;
 @group(0) @binding(3) var<storage, read_write> O: array<{{TO}}>;
 @group(0) @binding(4) var<uniform> p: Params;
+//#include "_lib/map_index.wgsl"
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -31,16 +29,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let i = flat_id(gid, nwg, 64u);
   if (i >= p.n) { return; }
-  var rem = i;
-  var oa = 0u; var ob = 0u; var oc = 0u; var oo = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let size = dim8(p.shape, u32(d));
-    let k = rem % size;
-    rem = rem / size;
-    oa += k * dim8(p.sa, u32(d)); ob += k * dim8(p.sb, u32(d)); oc += k * dim8(p.sc, u32(d)); oo += k * dim8(p.so, u32(d));
-  }
-  let a = A[p.base.x + oa];
-  let b = B[p.base.y + ob];
-  let c = C[p.base.z + oc];
-  O[p.base.w + oo] = {{OP}};
+  let o = strided_offsets(i);
+  let a = A[p.base.x + o.x];
+  let b = B[p.base.y + o.y];
+  let c = C[p.base.z + o.z];
+  O[p.base.w + o.w] = {{OP}};
 }

@@ -10,37 +10,14 @@
 //   randint are exact; normal uses log/sqrt/cos/sin, so it matches the CPU mirror to the adapter's f32 accuracy
 //   (the radius uses a series next to u = 1, where log loses relative accuracy).
 //#include "_lib/index.wgsl"
+//#include "_lib/philox.wgsl"
 const MODE: u32 = {{MODE}}u;
 struct Params { n: u32, ctr_lo: u32, ctr_hi: u32, key0: u32, key1: u32, a: f32, b: f32, ilo: i32, range: u32, out_base: u32 }
 @group(0) @binding(0) var<storage, read_write> O: array<{{TO}}>;
 @group(0) @binding(1) var<uniform> p: Params;
 
-const M0: u32 = 0xd2511f53u;
-const M1: u32 = 0xcd9e8d57u;
-const W0: u32 = 0x9e3779b9u;
-const W1: u32 = 0xbb67ae85u;
 const TWO_PI: f32 = 6.283185307179586;
 const PI: f32 = 3.141592653589793;
-
-/** (hi, lo) words of the 64-bit product a * b, from 16-bit halves (WGSL has no u64). */
-fn mulhilo(a: u32, b: u32) -> vec2u {
-  let al = a & 0xffffu; let ah = a >> 16u; let bl = b & 0xffffu; let bh = b >> 16u;
-  let ll = al * bl; let lh = al * bh; let hl = ah * bl;
-  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
-  return vec2u(ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u), a * b);
-}
-
-fn philox(ctr: vec4u, key: vec2u) -> vec4u {
-  var c = ctr;
-  var k = key;
-  for (var r = 0u; r < 10u; r++) {
-    let p0 = mulhilo(M0, c.x);
-    let p1 = mulhilo(M1, c.z);
-    c = vec4u(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-    k += vec2u(W0, W1);
-  }
-  return c;
-}
 
 fn unit(x: u32) -> f32 { return f32(x >> 8u) * 5.9604644775390625e-8; } // [0, 1) in steps of 2^-24
 
@@ -57,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let k = flat_id(gid, nwg, 64u);
   if (4u * k >= p.n) { return; }
   let lo = p.ctr_lo + k;
-  let x = philox(vec4u(lo, p.ctr_hi + select(0u, 1u, lo < k), 0u, 0u), vec2u(p.key0, p.key1));
+  let x = philox4x32_10(vec4u(lo, p.ctr_hi + select(0u, 1u, lo < k), 0u, 0u), vec2u(p.key0, p.key1));
   var v: array<{{TO}}, 4>;
   if (MODE == 0u) {
     for (var i = 0u; i < 4u; i++) { v[i] = {{TO}}(p.a + (p.b - p.a) * unit(x[i])); }
@@ -70,7 +47,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
   } else {
     for (var i = 0u; i < 4u; i++) {
-      let off = select(mulhilo(x[i], p.range).x, x[i], p.range == 0u);
+      let off = select(philox_mulhilo(x[i], p.range).x, x[i], p.range == 0u);
       v[i] = {{TO}}(bitcast<i32>(bitcast<u32>(p.ilo) + off));
     }
   }

@@ -1,0 +1,16 @@
+// ---- _lib/map_index.wgsl: Params and strided indexing shared by elementwise/{unary,binary,ternary} ----
+// FLAT: every operand is contiguous over the same (coalesced, rank-1) range: no index arithmetic at all.
+const FLAT: bool = {{FLAT}};
+struct Params { n: u32, rank: u32, s0: f32, s1: f32, base: vec4u, shape: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2>, sc: array<vec4u, 2>, so: array<vec4u, 2> }
+// Element offsets (a, b, c, out) of output element i: decode i over p.shape, dot with each operand's strides.
+fn strided_offsets(i: u32) -> vec4u {
+  var rem = i;
+  var o = vec4u(0u);
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let size = dim8(p.shape, u32(d));
+    let k = rem % size;
+    rem = rem / size;
+    o += k * vec4u(dim8(p.sa, u32(d)), dim8(p.sb, u32(d)), dim8(p.sc, u32(d)), dim8(p.so, u32(d)));
+  }
+  return o;
+}
