@@ -3,7 +3,7 @@ import { empty, type Tensor } from './tensor.ts';
 import type { Device } from './runtime/device.ts';
 import { numel, fmt } from './shape.ts';
 import { params } from './runtime/uniforms.ts';
-import { slabRanges } from './ops/softmax.ts';
+import { slabRanges } from './ops/rows.ts';
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 const U64 = (1n << 64n) - 1n;

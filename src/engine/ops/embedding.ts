@@ -5,7 +5,7 @@ import type { Device } from '../runtime/device.ts';
 import { numel, fmt } from '../shape.ts';
 import { params } from '../runtime/uniforms.ts';
 import { fill } from './elementwise.ts';
-import { slabRanges, dense, assertF32 } from './softmax.ts';
+import { slabRanges, dense, assertF32 } from './rows.ts';
 
 /** An index argument: a GPU i32 tensor, or host integers (checked on the host, then uploaded). */
 export type Indices = Tensor | Int32Array | readonly number[];

@@ -6,7 +6,7 @@ import { params } from '../runtime/uniforms.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
 import { fill } from './elementwise.ts';
-import { slabRanges, dense, assertF32 } from './softmax.ts';
+import { slabRanges, dense, assertF32 } from './rows.ts';
 
 /** Rows per chunk of the affine-grad partial sums (dw, db = Σ over chunks of per-chunk column sums). */
 const WB_CHUNK = 64;

@@ -5,7 +5,7 @@ import { fmt, numel, sameShape } from '../shape.ts';
 import { params } from '../runtime/uniforms.ts';
 import { sub, square, abs } from './elementwise.ts';
 import { sum, mean } from './reduce.ts';
-import { slabRanges, dense, assertF32 } from './softmax.ts';
+import { slabRanges, dense, assertF32 } from './rows.ts';
 import { indexTensor, type Indices } from './embedding.ts';
 
 export type Reduction = 'mean' | 'sum' | 'none';
