@@ -12,10 +12,16 @@ import * as sm from './softmax.ts';
 import * as ln from './layernorm.ts';
 import * as ls from './loss.ts';
 import * as em from './embedding.ts';
+// fused attention, block-causal level masks, VAR head norm (issue 3: attention.ts, kernels/attention/*)
+import * as at from './attention.ts';
+// matrix products: matmul, linear (ops/matmul.ts, kernels/matmul/*)
+import * as mm from './matmul.ts';
 // convolution, group norm, nearest ×2 upsampling (ops/conv.ts, groupnorm.ts, upsample.ts; kernels/conv, norm/groupnorm*, resample/nearest*)
 import * as cv from './conv.ts';
 import * as gn from './groupnorm.ts';
 import * as up from './upsample.ts';
+// max pooling, forward + argmax backward (issue 4: ops/pool.ts, kernels/pool/*)
+import * as pl from './pool.ts';
 
 export const ops = {
   // elementwise (ops/elementwise.ts, kernels/elementwise/*)
@@ -41,7 +47,13 @@ export const ops = {
   layerNorm: ln.layerNorm,
   // losses (ops/loss.ts, kernels/loss/*) and the embedding gather (ops/embedding.ts, kernels/embed/*)
   crossEntropy: ls.crossEntropy, mseLoss: ls.mseLoss, l1Loss: ls.l1Loss, embedding: em.embedding,
+  // fused attention (ops/attention.ts, kernels/attention/*)
+  attention: at.attention, varAttention: at.varAttention, headNorm: at.headNorm,
+  // matrix products: batched matmul with transpose flags, linear = x·wᵀ + b (ops/matmul.ts, kernels/matmul/*)
+  matmul: mm.matmul, linear: mm.linear,
   // convolution, group norm, nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
   conv2d: cv.conv2d, groupNorm: gn.groupNorm, upsampleNearest2x: up.upsampleNearest2x,
+  // max pooling (ops/pool.ts, kernels/pool/*)
+  maxPool2d: pl.maxPool2d, maxPool2dWithIndices: pl.maxPool2dWithIndices,
 } as const;
 export type OpName = keyof typeof ops;

@@ -1,0 +1,148 @@
+// Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), and KV-cache sampling of
+// the 512 schedule vs recomputing the whole sequence at each scale (attention only: FLOPs, time).
+// Run: npx esbuild --bundle --platform=node --format=esm --packages=external bench/attention.bench.ts --outfile=.build/attention.bench.mjs
+//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8]
+// Writes bench/results/attention-<date>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
+// heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Device, fromArray, backward, type Tensor } from '../src/engine/index.ts';
+import { ops } from '../src/engine/ops/registry.ts';
+import { attentionTuning } from '../src/engine/ops/attention.ts';
+import { KVCache, attendCached } from '../src/models/var/kv_cache.ts';
+import { levelIds, scaleSpans, visiblePairs } from '../src/models/var/masks.ts';
+import { measure, type Contender, type Stats } from './harness.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const hopts = { warmup: opt('warmup', 1), repeats: opt('repeats', 3), budgetS: opt('budget', 120) };
+const H = opt('heads', 4), D = 64, PREFIX = 1024;
+const SCALES = [1, 2, 3, 4, 6, 9, 13, 18, 24, 32];
+if (args.includes('--lanes')) attentionTuning.lanes = opt('lanes', 8);
+if (args.includes('--rows')) attentionTuning.rows = opt('rows', 16);
+if (args.includes('--rows-backward')) attentionTuning.rowsBackward = opt('rows-backward', 8);
+const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
+const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
+
+function values(n: number, seed: number): Float32Array {
+  const v = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = s / 2 ** 31 - 1; }
+  return v;
+}
+const rand = (dev: Device, shape: number[], seed: number) => fromArray(dev, values(shape.reduce((a, b) => a * b), seed), shape).keep();
+
+interface Row { name: string; what: string; flops: number; stats: Stats; peakMB?: number; note?: string }
+const rows: Row[] = [];
+const run = async (dev: Device, f: () => Tensor | Tensor[] | void) => { const r = f(); await dev.sync(); for (const t of [r ?? []].flat()) t.dispose(); };
+
+/** Times contenders that each own a fresh device, so that each one's peak pool size is its own. */
+async function compare(cs: { name: string; what: string; flops: number; note?: string; dev: Device; base: number; f: () => Tensor | Tensor[] | void }[]) {
+  const contenders: Contender[] = cs.map((c) => ({ name: c.name, run: () => run(c.dev, c.f) }));
+  const stats = await measure(contenders, hopts, {});
+  for (const c of cs) {
+    const s = stats[c.name]!;
+    rows.push({ name: c.name, what: c.what, flops: c.flops, note: c.note, peakMB: MB(c.dev.poolStats().peakCreatedBytes - c.base),
+      stats: { ...s, gflops: c.flops / (s.medianMs * 1e6) } });
+  }
+}
+
+// ---- 1. fused vs composed, 2,240 queries × 3,264 keys (1,024 prefix + start token + 2,239 scale tokens) ---------------
+const ids = levelIds(SCALES, PREFIX), Lk = ids.length, idsQ = ids.slice(PREFIX), Lq = idsQ.length;
+const pairs = visiblePairs(idsQ, ids);
+async function setup() {
+  const dev = await Device.create();
+  const q = rand(dev, [1, H, Lq, D], 1), k = rand(dev, [1, H, Lk, D], 2), v = rand(dev, [1, H, Lk, D], 3);
+  const lq = fromArray(dev, idsQ, [Lq], 'i32').keep(), lk = fromArray(dev, ids, [Lk], 'i32').keep();
+  await dev.sync();
+  return { dev, q, k, v, lq, lk, base: dev.poolStats().createdBytes };
+}
+const fused = await setup();
+const composed = await setup();
+const hasComposed = 'matmul' in ops && 'softmax' in ops;
+// Additive mask for the composed path: 0 where visible, -1e30 elsewhere (exp underflows to exactly 0). Both paths use
+// softmax scale 1 (VAR's: q and k are normalised and q carries the temperature), so the composed one has no scaling pass.
+const maskAdd = fromArray(composed.dev, Float32Array.from({ length: Lq * Lk }, (_, t) => (ids[t % Lk]! <= idsQ[Math.floor(t / Lk)]! ? 0 : -1e30)), [Lq, Lk]).keep();
+composed.base = composed.dev.poolStats().createdBytes;
+const o = ops as any;
+const headOf = (t: Tensor, h: number, L: number) => ops.reshape(ops.slice(t, 1, h, h + 1), [L, D]);
+const composedHead = (h: number) => {
+  const [qh, kh, vh] = [headOf(composed.q, h, Lq), headOf(composed.k, h, Lk), headOf(composed.v, h, Lk)];
+  const s = o.matmul(qh, kh, { transB: true }) as Tensor;
+  const sm = ops.add(s, maskAdd);
+  const p = o.softmax(sm, -1) as Tensor;
+  const out = o.matmul(p, vh) as Tensor;
+  for (const t of [qh, kh, vh, s, sm, p]) t.dispose();
+  return out;
+};
+const flopsAttn = 4 * D * H * pairs, flopsDense = 4 * D * H * Lq * Lk;
+const cases1 = [
+  { name: 'fused attention, block-causal', what: `${H} heads × ${Lq} queries × ${Lk} keys, D ${D}, masked key blocks skipped`, flops: flopsAttn,
+    dev: fused.dev, base: fused.base, f: () => ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk }) },
+];
+if (hasComposed) cases1.push({ name: 'matmul + mask + softmax + matmul, head by head', what: `the same; [${Lq}, ${Lk}] scores per head (${MB(4 * Lq * Lk)} MB); all ${H} heads at once would be ${MB(4 * H * Lq * Lk)} MB${4 * 16 * Lq * Lk > fused.dev.maxBinding ? ' (16 heads: above the ' + MB(fused.dev.maxBinding) + ' MiB binding limit)' : ''}`,
+  flops: flopsDense, dev: composed.dev, base: composed.base, f: () => Array.from({ length: H }, (_, h) => composedHead(h)) } as any);
+console.log(`case 1: ${H} heads, ${Lq} queries, ${Lk} keys; ${pairs} of ${Lq * Lk} pairs visible (${(100 * pairs / (Lq * Lk)).toFixed(1)} %)`);
+// Cross-check before timing: the two paths agree.
+if (hasComposed) {
+  const a = ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk });
+  const b = composedHead(H - 1);
+  const x = (await a.toArray()).subarray((H - 1) * Lq * D), y = await b.toArray();
+  let d = 0; for (let i = 0; i < y.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  console.log(`fused vs composed, last head: max |diff| ${d.toExponential(2)}`);
+  a.dispose(); b.dispose();
+}
+await compare(cases1);
+if (args.includes('--backward')) {
+  for (const t of [fused.q, fused.k, fused.v]) t.requiresGrad = true;
+  const g = rand(fused.dev, [1, H, Lq, D], 4);
+  await compare([{ name: 'fused attention forward + backward', what: 'the same, dq, dk, dv (2 backward kernels, no atomics)', flops: 2.5 * flopsAttn,
+    dev: fused.dev, base: fused.base, f: () => { const y = ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk }); backward(y, g);
+      const r = [y, fused.q.grad!, fused.k.grad!, fused.v.grad!]; for (const t of [fused.q, fused.k, fused.v]) t.grad = null; return r; } }]);
+}
+
+// ---- 2. KV-cache sampling vs recomputing every scale, the 512 schedule (2,240 tokens), with and without the prefix ------
+for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
+  const lv = levelIds(SCALES, prefix), L = lv.length, spans = scaleSpans(SCALES, prefix);
+  const dev = await Device.create();
+  const q = rand(dev, [1, H, L, D], 5), k = rand(dev, [1, H, L, D], 6), v = rand(dev, [1, H, L, D], 7);
+  const lvT = fromArray(dev, lv, [L], 'i32').keep();
+  const cache = new KVCache(dev, { layers: 1, batch: 1, heads: H, maxLen: L, headDim: D });
+  const slices = spans.map(({ start, end }) => [q, k, v].map((t) => ops.slice(t, 2, start, end).keep()));
+  const prefixViews = spans.map(({ end }) => ({ q: ops.slice(q, 2, 0, end).keep(), k: ops.slice(k, 2, 0, end).keep(), v: ops.slice(v, 2, 0, end).keep(),
+    l: fromArray(dev, lv.subarray(0, end), [end], 'i32').keep() }));
+  let cachedPairs = 0, recomputePairs = 0, densePairs = 0;
+  for (const { start, end } of spans) { cachedPairs += (end - start) * end; recomputePairs += visiblePairs(lv.subarray(0, end)); densePairs += end * end; }
+  await dev.sync();
+  const tag = prefix ? `${prefix} prefix + ${L - prefix} tokens` : `${L} tokens`;
+  const contenders: Contender[] = [
+    { name: `KV cache, ${tag}`, run: () => run(dev, () => { cache.reset(); return spans.map((_, si) => { cache.append(0, slices[si]![1]!, slices[si]![2]!); return attendCached(slices[si]![0]!, cache, 0); }); }) },
+    { name: `recompute every scale, ${tag}`, run: () => run(dev, () => prefixViews.map((p) => ops.attention(p.q, p.k, p.v, { levels: p.l }))) },
+  ];
+  const st = await measure(contenders, hopts, {});
+  const [c, r] = [st[contenders[0]!.name]!, st[contenders[1]!.name]!];
+  rows.push({ name: contenders[0]!.name, what: `${spans.length} steps; each step's queries × all cached keys, no mask`, flops: 4 * D * H * cachedPairs, stats: { ...c, gflops: 4 * D * H * cachedPairs / (c.medianMs * 1e6) } });
+  rows.push({ name: contenders[1]!.name, what: `${spans.length} masked passes over tokens [0, end of scale); ${(densePairs / cachedPairs).toFixed(2)}× the cached pairs dense, ${(recomputePairs / cachedPairs).toFixed(2)}× visible`,
+    flops: 4 * D * H * recomputePairs, stats: { ...r, gflops: 4 * D * H * recomputePairs / (r.medianMs * 1e6) }, note: `recompute / cache time: ${(r.medianMs / c.medianMs).toFixed(2)}×` });
+  cache.dispose(); dev.destroy();
+}
+
+// ---- report ------------------------------------------------------------------------------------------------------------
+const report = fused.dev.report();
+const result = {
+  bench: 'attention', date: new Date().toISOString(), git: sh('git rev-parse HEAD') + (sh('git status --porcelain') ? '-dirty' : ''),
+  adapter: report, node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(),
+  settings: { ...hopts, heads: H, headDim: D, scales: SCALES, prefix: PREFIX, tuning: { ...attentionTuning } },
+  composed: hasComposed ? 'head by head' : 'skipped: ops.matmul / ops.softmax not in the registry',
+  rows,
+};
+// Repo root: this file is bench/attention.bench.ts, bundled to .build/attention.bench.mjs; either way one level up.
+const resultsDir = new URL('../bench/results/', import.meta.url);
+mkdirSync(resultsDir, { recursive: true });
+const out = new URL(`attention-${result.date.slice(0, 10)}.json`, resultsDir);
+writeFileSync(out, JSON.stringify(result, null, 1));
+console.log(`\n| case | median ms (p10–p90) | GFLOP/s | peak MB | what |\n|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.name} | ${r.stats.medianMs.toFixed(0)} (${r.stats.p10Ms.toFixed(0)}–${r.stats.p90Ms.toFixed(0)}) | ${r.stats.gflops!.toFixed(2)} | ${r.peakMB ?? ''} | ${r.what}${r.note ? '; ' + r.note : ''} |`);
+console.log(`\nadapter: ${report.description || report.vendor || report.runtime}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; wrote ${out.pathname}`);
+fused.dev.destroy(); composed.dev.destroy();

@@ -1,0 +1,125 @@
+// Engine benchmark cases at VAR-d16 / VQVAE sizes: each builds its inputs once for hvar and for tfjs-webgpu and returns
+// a function that enqueues one run; counts give FLOPs and bytes for GFLOP/s and GB/s. Ops not yet in the registry skip.
+import { ops, noGrad, fromArray, type Device, type Tensor } from '../src/engine/index.ts';
+import { VARIANTS } from '../src/engine/ops/matmul.ts';
+
+/** One side of a case: `run` enqueues one run (no waiting); `read` computes once and reads the result back (NCHW/row-major). */
+export interface Side { run(): void; read(): Promise<Float32Array>; dispose(): void }
+export interface Case {
+  name: string;
+  group: string;
+  /** What is computed, in words and shapes. */
+  what: string;
+  flops?: number;
+  bytes?: number;
+  /** Only run when the filter names the group (slow sweeps). */
+  optIn?: boolean;
+  /** hvar side, or a reason to skip it. */
+  ours(dev: Device): Side | string;
+  /** tfjs side (tf = @tensorflow/tfjs-core on the webgpu backend), or a reason there is none. */
+  tfjs?(tf: any): Side | string;
+}
+
+/** Uniform values in [-1, 1) from a small LCG: fast to make at these sizes, the same for both sides. */
+function values(n: number, seed: number): Float32Array {
+  const v = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = s / 2 ** 31 - 1; }
+  return v;
+}
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const gpu = (dev: Device, shape: number[], seed: number) => fromArray(dev, values(numel(shape), seed), shape).keep();
+const tfT = (tf: any, shape: number[], seed: number) => tf.tensor(values(numel(shape), seed), shape);
+/** The same values as hvar's tensor of `shape`, transposed to tfjs's layout (NCHW -> NHWC, OIHW -> HWIO). */
+const permuted = (tf: any, shape: number[], seed: number, perm: number[]) => { const t = tfT(tf, shape, seed), p = tf.transpose(t, perm); t.dispose(); return p; };
+const has = (name: string) => typeof (ops as any)[name] === 'function';
+
+/** hvar side: inputs, one op call under noGrad, output freed at once (its buffer returns to the pool after submit). */
+function oursSide(dev: Device, inputs: Tensor[], f: (...xs: Tensor[]) => Tensor): Side {
+  return {
+    run: () => noGrad(dev, () => f(...inputs).dispose()),
+    read: async () => { const y = noGrad(dev, () => f(...inputs)); const v = await y.toArray(); y.dispose(); return v as Float32Array; },
+    dispose: () => inputs.forEach((t) => t.dispose()),
+  };
+}
+/** tfjs side; `toOurs` maps tfjs's result to hvar's layout for the cross-check (NHWC -> NCHW for conv). */
+function tfjsSide(tf: any, inputs: any[], f: (...xs: any[]) => any, toOurs?: (y: any) => any): Side {
+  return {
+    run: () => f(...inputs).dispose(),
+    read: async () => { const y = f(...inputs), z = toOurs ? toOurs(y) : y; const v = await z.data(); y.dispose(); z.dispose(); return v; },
+    dispose: () => inputs.forEach((t) => t.dispose()),
+  };
+}
+
+// ---- matmul: the three linear layers of a VAR-d16 block at 2,240 tokens (M×K×N) ----------------------------------
+const MATMUL: [number, number, number, string][] = [
+  [2240, 1024, 3072, 'qkv projection'], [2240, 1024, 4096, 'MLP fc1'], [2240, 4096, 1024, 'MLP fc2'],
+];
+const matmulCases: Case[] = MATMUL.flatMap(([M, K, N, role]): Case[] => [
+  {
+    name: `matmul ${M}×${K}×${N}`, group: 'matmul', what: `${role}: [${M}, ${K}] @ [${K}, ${N}]`,
+    flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N),
+    ours: (dev) => oursSide(dev, [gpu(dev, [M, K], 1), gpu(dev, [K, N], 2)], (a, b) => ops.matmul(a, b)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [M, K], 1), tfT(tf, [K, N], 2)], (a, b) => tf.matMul(a, b)),
+  },
+  {
+    name: `linear ${M}×${K}×${N}`, group: 'matmul', what: `${role} as nn.Linear: x [${M}, ${K}] · wᵀ [${N}, ${K}] + b (tfjs: fused.matMul, transposeB, bias)`,
+    flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N + N),
+    ours: (dev) => oursSide(dev, [gpu(dev, [M, K], 1), gpu(dev, [N, K], 2), gpu(dev, [N], 3)], (x, w, b) => ops.linear(x, w, b)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [M, K], 1), tfT(tf, [N, K], 2), tfT(tf, [N], 3)], (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias })),
+  },
+]);
+// The gradient layouts of fc1: dx = dy·w (NN, [2240, 4096] @ [4096, 1024]) is above; dw = dyᵀ·x is TN.
+matmulCases.push({
+  name: 'matmul TN 4096×2240×1024', group: 'matmul', what: 'fc1 weight grad: dyᵀ·x, dy [2240, 4096], x [2240, 1024]',
+  flops: 2 * 4096 * 2240 * 1024, bytes: 4 * (2240 * 4096 + 2240 * 1024 + 4096 * 1024),
+  ours: (dev) => oursSide(dev, [gpu(dev, [2240, 4096], 1), gpu(dev, [2240, 1024], 2)], (a, b) => ops.matmul(a, b, { transA: true })),
+  tfjs: (tf) => tfjsSide(tf, [tfT(tf, [2240, 4096], 1), tfT(tf, [2240, 1024], 2)], (a, b) => tf.matMul(a, b, true, false)),
+});
+
+// Every variant of the variant table on one shape (opt-in: `npm run bench -- variants`).
+const variantCases: Case[] = VARIANTS.map((v): Case => ({
+  name: `matmul 2240×1024×4096 ${v.name}`, group: 'variants', optIn: true, what: `${v.kernel}, workgroup ${v.wg.join('×')}`,
+  flops: 2 * 2240 * 1024 * 4096,
+  ours: (dev) => oursSide(dev, [gpu(dev, [2240, 1024], 1), gpu(dev, [1024, 4096], 2)], (a, b) => ops.matmul(a, b, { variant: v.name })),
+}));
+
+// ---- conv3x3 at VQVAE stages (NCHW for hvar, NHWC — tfjs's native layout — for tfjs) -------------------------------
+const CONV: [number, number][] = [[160, 128], [640, 32]];
+const convCases: Case[] = CONV.map(([C, S]): Case => ({
+  name: `conv3x3 ${C}→${C} @${S}²`, group: 'conv', what: `conv2d 3×3, pad 1, bias: x [1, ${C}, ${S}, ${S}] (tfjs: NHWC, fused.conv2d)`,
+  flops: 2 * S * S * C * C * 9, bytes: 4 * (2 * C * S * S + 9 * C * C + C),
+  ours: (dev) => !has('conv2d') ? 'ops.conv2d is not in the registry yet'
+    : oursSide(dev, [gpu(dev, [1, C, S, S], 1), gpu(dev, [C, C, 3, 3], 2), gpu(dev, [C], 3)], (x, w, b) => (ops as any).conv2d(x, w, b, { stride: 1, padding: 1 })),
+  tfjs: (tf) => tfjsSide(tf, [permuted(tf, [1, C, S, S], 1, [0, 2, 3, 1]), permuted(tf, [C, C, 3, 3], 2, [2, 3, 1, 0]), tfT(tf, [C], 3)],
+    (x, filter, bias) => tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias }), (y) => tf.transpose(y, [0, 3, 1, 2])),
+}));
+
+// ---- row ops: softmax (odd row length) and layer norm at VAR width ------------------------------------------------
+const rowCases: Case[] = [
+  {
+    name: 'softmax [4096, 4097]', group: 'softmax', what: 'softmax over the last dim of [4096, 4097] (odd rows)',
+    bytes: 2 * 4 * 4096 * 4097,
+    ours: (dev) => !has('softmax') ? 'ops.softmax is not in the registry yet' : oursSide(dev, [gpu(dev, [4096, 4097], 1)], (x) => (ops as any).softmax(x, -1)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [4096, 4097], 1)], (x) => tf.softmax(x, -1)),
+  },
+  {
+    name: 'softmax [8·2240, 2240]', group: 'softmax', what: 'attention-row softmax: half the heads of one 2,240-token block',
+    bytes: 2 * 4 * 8 * 2240 * 2240,
+    ours: (dev) => !has('softmax') ? 'ops.softmax is not in the registry yet' : oursSide(dev, [gpu(dev, [8 * 2240, 2240], 1)], (x) => (ops as any).softmax(x, -1)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [8 * 2240, 2240], 1)], (x) => tf.softmax(x, -1)),
+  },
+  {
+    name: 'layerNorm [2240, 1024]', group: 'layernorm', what: 'layer norm over 1,024 with weight and bias, eps 1e-6 (tfjs: moments + batchNorm)',
+    bytes: 4 * (2 * 2240 * 1024 + 2 * 1024),
+    ours: (dev) => !has('layerNorm') ? 'ops.layerNorm is not in the registry yet'
+      : oursSide(dev, [gpu(dev, [2240, 1024], 1), gpu(dev, [1024], 2), gpu(dev, [1024], 3)], (x, w, b) => (ops as any).layerNorm(x, w, b, 1e-6)),
+    // tfjs has no layer norm: moments over the last dim, then batchNorm (which wants every operand at x's rank).
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [2240, 1024], 1), tfT(tf, [1, 1024], 2), tfT(tf, [1, 1024], 3)], (x, w, b) => tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.batchNorm(x, mean, variance, b, w, 1e-6);
+    })),
+  },
+];
+
+export const CASES: Case[] = [...matmulCases, ...variantCases, ...convCases, ...rowCases];

@@ -1,0 +1,134 @@
+// Engine benchmarks, hvar vs tfjs-backend-webgpu on the same adapter in one process: cross-check, then time (median of
+// interleaved repeats). Writes bench/results/engine-<date>-<sha>.json and regenerates bench/results/latest.md.
+// Run: npm run bench [-- <filter ...>] [--repeats 5] [--warmup 1] [--budget 60] [--no-tfjs]   (see bench/README.md)
+import { execSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Device } from '../src/engine/index.ts';
+import { measure, type Contender, type Stats } from './harness.ts';
+import { CASES, type Case, type Side } from './cases.ts';
+import { openTfjs, type TfjsPeer } from './peers/tfjs.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const valued = new Set(['--repeats', '--warmup', '--budget']);
+const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
+const hopts = { warmup: opt('warmup', 1), repeats: opt('repeats', 5), budgetS: opt('budget', 60) };
+// Repo root: this file is bench/main.ts, bundled to dist/bench.mjs; either way the root is one level up.
+const resultsDir = new URL('../bench/results/', import.meta.url).pathname;
+
+interface CaseResult {
+  name: string; group: string; what: string; flops?: number; bytes?: number;
+  ours: Stats | { skipped: string }; tfjs: Stats | { skipped: string } | null;
+  /** max |ours - tfjs| / max |tfjs| over the output (a cross-check, not a test). */
+  maxRelDiff: number | null;
+  /** tfjs median / ours median: > 1 means hvar is faster. */
+  speedup: number | null;
+  load: [number, number];
+}
+
+const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
+// Opt-in cases (slow sweeps) run only when a filter names their group.
+const picked = (c: Case) => c.optIn ? filters.includes(c.group) : !filters.length || filters.some((f) => c.group === f || c.name.includes(f));
+const isStats = (s: unknown): s is Stats => !!s && typeof s === 'object' && 'medianMs' in s;
+
+function relDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let d = 0, m = 0;
+  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
+  return d / (m || 1);
+}
+
+/** Builds both sides, cross-checks one result of each, then times them in turns. A side that throws or (tfjs) raises
+ * a WebGPU error is reported as failed and not timed: tfjs ignores its device's errors, so a dispatch past a binding
+ * limit "runs" in no time and returns garbage. */
+async function runCase(dev: Device, peer: TfjsPeer | null, c: Case): Promise<CaseResult> {
+  const load0 = loadavg()[0]!;
+  const attempt = <T>(f: () => T): T | string => { try { return f(); } catch (e) { return `failed: ${(e as Error).message.split('\n')[0]}`; } };
+  const ours = attempt(() => c.ours(dev));
+  let theirs = !peer ? 'tfjs disabled (--no-tfjs)' : c.tfjs ? attempt(() => c.tfjs!(peer.tf)) : null;
+  const outputs: Record<string, Float32Array> = {};
+  if (typeof ours !== 'string') {
+    try { outputs.hvar = await ours.read(); } catch (e) { ours.dispose(); return failed(c, `failed: ${(e as Error).message.split('\n')[0]}`, load0); }
+  }
+  if (theirs && typeof theirs !== 'string') {
+    try {
+      outputs.tfjs = await theirs.read();
+      const errs = peer!.takeErrors();
+      if (errs.length) throw new Error(`WebGPU error in tfjs: ${errs[0]}`);
+    } catch (e) { delete outputs.tfjs; theirs.dispose(); theirs = `failed: ${(e as Error).message.split('\n')[0]}`; }
+  }
+  const maxRelDiff = outputs.hvar && outputs.tfjs ? relDiff(outputs.hvar, outputs.tfjs) : null;
+  const sides: [string, Side][] = [];
+  if (typeof ours !== 'string') sides.push(['hvar', ours]);
+  if (theirs && typeof theirs !== 'string') sides.push(['tfjs', theirs]);
+  const sync = { hvar: () => dev.sync(), tfjs: () => peer!.sync() } as Record<string, () => Promise<void>>;
+  const contenders: Contender[] = sides.map(([name, s]) => ({ name, run: async () => { s.run(); await sync[name]!(); } }));
+  const stats = contenders.length ? await measure(contenders, hopts, { flops: c.flops, bytes: c.bytes }) : {};
+  for (const [, s] of sides) s.dispose();
+  await dev.sync();
+  const o = stats.hvar ?? { skipped: String(ours) }, t = stats.tfjs ?? (theirs === null ? null : { skipped: String(theirs) });
+  return {
+    name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: o, tfjs: t, maxRelDiff,
+    speedup: isStats(o) && isStats(t) ? t.medianMs / o.medianMs : null, load: [load0, loadavg()[0]!],
+  };
+}
+
+function failed(c: Case, why: string, load0: number): CaseResult {
+  return { name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: { skipped: why }, tfjs: null, maxRelDiff: null, speedup: null, load: [load0, loadavg()[0]!] };
+}
+
+const fmtN = (x: number | null | undefined, d = 1) => (x == null ? '–' : x.toFixed(d));
+function rate(s: Stats | { skipped: string } | null): string {
+  if (!isStats(s)) return s ? (s.skipped.startsWith('failed') ? s.skipped : `skipped: ${s.skipped}`) : '–';
+  const r = s.gflops != null ? `${fmtN(s.gflops, 2)} GFLOP/s` : s.gbps != null ? `${fmtN(s.gbps, 2)} GB/s` : '';
+  return `${fmtN(s.medianMs, 0)} ms (${fmtN(s.p10Ms, 0)}–${fmtN(s.p90Ms, 0)}), ${r}`;
+}
+
+/** latest.md: the newest result of every case over all engine-*.json files. */
+function writeLatest() {
+  const runs = readdirSync(resultsDir).filter((f) => /^engine-.*\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(resultsDir + f, 'utf8'))).sort((a, b) => a.date.localeCompare(b.date));
+  const latest = new Map<string, { r: CaseResult; run: any }>();
+  for (const run of runs) for (const r of run.cases as CaseResult[]) latest.set(r.name, { r, run });
+  const perCpu = (r: CaseResult) => {
+    const o = r.ours;
+    if (!isStats(o) || !o.cpuMedianMs) return '–';
+    return r.flops ? `${fmtN(r.flops / (o.cpuMedianMs * 1e6), 2)} GFLOP` : r.bytes ? `${fmtN(r.bytes / (o.cpuMedianMs * 1e6), 2)} GB` : '–';
+  };
+  const rows = [...latest.values()].map(({ r, run }) =>
+    `| ${r.name} | ${rate(r.ours)} | ${perCpu(r)} | ${rate(r.tfjs)} | ${r.speedup == null ? '–' : fmtN(r.speedup, 2) + '×'} | ${r.maxRelDiff == null ? '–' : r.maxRelDiff.toExponential(1)} | ${fmtN(r.load[0], 1)}/${fmtN(r.load[1], 1)} | ${run.date.slice(0, 16)} ${run.git.slice(0, 7)} |`);
+  const last = runs[runs.length - 1];
+  writeFileSync(resultsDir + 'latest.md', [
+    '# Engine benchmarks: hvar vs tfjs-backend-webgpu (latest run of each case)', '',
+    `Adapter: ${last?.adapter?.description || last?.adapter?.device || '?'} (${last?.adapter?.runtime ?? '?'}); CPU: ${last?.cpu ?? '?'}; Node ${last?.node ?? '?'}.`,
+    'Each cell: median wall time per run (p10–p90) until `onSubmittedWorkDone`, and the rate at the median. Speed-up = tfjs median / hvar median.',
+    'Per CPU-s = hvar\'s work per second of this process\'s CPU time (all threads; lavapipe runs in-process), a view less',
+    'sensitive to other processes. Load = 1-minute load average before/after the case (2 cores: above ~2 the machine',
+    'was shared). Generated by bench/main.ts; see bench/README.md.', '',
+    '| case | hvar | hvar per CPU-s | tfjs-webgpu 4.22 | speed-up | max rel diff | load | run |', '|---|---|---|---|---|---|---|---|', ...rows, '',
+  ].join('\n'));
+}
+
+const dev = await Device.create();
+const peer = args.includes('--no-tfjs') ? null : await openTfjs(dev);
+const selected = CASES.filter(picked);
+const rev = sh('git rev-parse HEAD'), dirty = sh('git status --porcelain --untracked-files=no') !== '';
+console.log(`hvar engine bench: ${selected.length} cases, ${JSON.stringify(hopts)}; adapter ${dev.report().description}; tfjs ${peer ? peer.adapter : 'off'}`);
+const results: CaseResult[] = [];
+for (const c of selected) {
+  const r = await runCase(dev, peer, c);
+  results.push(r);
+  console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
+}
+const date = new Date().toISOString();
+const record = {
+  bench: 'engine', date, git: rev + (dirty ? '-dirty' : ''), node: process.version, cpu: `${cpus()[0]?.model ?? '?'} ×${cpus().length}`,
+  adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: hopts, filters, cases: results,
+};
+mkdirSync(resultsDir, { recursive: true });
+const file = `${resultsDir}engine-${date.slice(0, 16).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;
+writeFileSync(file, JSON.stringify(record, null, 1) + '\n');
+writeLatest();
+console.log(`wrote ${file} and ${resultsDir}latest.md`);
+dev.destroy();

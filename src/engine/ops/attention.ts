@@ -1,0 +1,284 @@
+// Fused attention (flash-style online softmax, never an L×L matrix), forward and backward side by side; block-causal masks
+// from per-token level ids; VAR's per-head L2 normalisation with a learnable, clamped temperature.
+import { Tensor, empty, fromArray, view } from '../tensor.ts';
+import { record, needsGrad } from '../autograd.ts';
+import { fmt, contiguousStrides } from '../shape.ts';
+import { params } from '../runtime/uniforms.ts';
+import type { Device, Binding } from '../runtime/device.ts';
+import { sum } from './reduce.ts';
+import { mapN } from './map.ts';
+
+/** ln 100: VAR caps the per-head temperature exp(s) at 100. */
+export const LN100 = Math.log(100);
+
+export interface AttentionOpts {
+  /** Softmax scale; default 1/sqrt(head dim). */
+  scale?: number;
+  /** Level ids (i32 [L]) for self-attention: query i sees key j iff levels[j] <= levels[i]. */
+  levels?: Tensor;
+  /** Separate level ids for queries (i32 [Lq]) and keys (i32 [Lk]); same rule. */
+  levelsQ?: Tensor;
+  levelsK?: Tensor;
+}
+
+/**
+ * Kernel tuning (part of the pipeline key): `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th
+ * vec4 column of the head dim), `rows` per workgroup in the forward (query rows) and `rowsBackward` in the backward
+ * kernels (query rows for dQ, key rows for dK/dV). Unset fields take the adapter's default: on CPU adapters 8 lanes
+ * (one llvmpipe SIMD group) × 16 rows forward, measured on lavapipe (bench/attention.bench.ts: more rows = fewer
+ * per-lane gathers per FMA); elsewhere 16 × 8, an unmeasured guess (a GPU wants more invocations per workgroup).
+ */
+export const attentionTuning: { lanes?: number; rows?: number; rowsBackward?: number } = {};
+const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i; // Deno reports no adapter info: treated as a CPU adapter
+function tuningFor(dev: Device): { lanes: number; rows: number; rowsBackward: number } {
+  const i: any = (dev.gpu.adapter as any).info ?? {};
+  const cpu = CPU_ADAPTER.test([i.vendor, i.architecture, i.description].filter(Boolean).join(' '));
+  const t = cpu ? { lanes: 8, rows: 16, rowsBackward: 8 } : { lanes: 16, rows: 8, rowsBackward: 8 };
+  return { lanes: attentionTuning.lanes ?? t.lanes, rows: attentionTuning.rows ?? t.rows, rowsBackward: attentionTuning.rowsBackward ?? t.rowsBackward };
+}
+
+/**
+ * softmax(scale · q kᵀ + mask) v for q [B, H, Lq, D], k and v [B, H, Lk, D] (D a multiple of 4, at most 128), with the
+ * block-causal mask of `levels` (or `levelsQ`/`levelsK`) or no mask. Views with any batch/head/row strides are read in
+ * place (the head dim must be contiguous). Differentiable in q, k and v.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts = {}): Tensor {
+  const op = 'attention';
+  const { B, H, Lq, Lk, D } = checkQKV(op, q, k, v);
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const { lq, lk } = levelsOf(op, opts, Lq, Lk);
+  const [qs, ks, vs] = [q, k, v].map(readable) as [Tensor, Tensor, Tensor];
+  const dev = q.dev;
+  const out = empty(dev, [B, H, Lq, D], 'f32', op);
+  const lse = empty(dev, [B, H, Lq], 'f32', 'attention.lse');
+  const kT = transposeRows(ks);
+  const lv = levelSlots(dev, lq, lk);
+  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale, masked: lv.masked },
+    [rows(qs), rows(kT), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
+  lv.dispose();
+  const copies = [qs, ks, vs].filter((t, i) => t !== [q, k, v][i]);
+  if (!needsGrad(q, k, v)) { for (const t of [...copies, kT, lse]) t.dispose(); return out; }
+  return record(out, op, [q, k, v], (g) => {
+    const gs = readable(g);
+    const dq = empty(dev, [B, H, Lq, D], 'f32', 'attention.dq');
+    const dk = empty(dev, [B, H, Lk, D], 'f32', 'attention.dk');
+    const dv = empty(dev, [B, H, Lk, D], 'f32', 'attention.dv');
+    const delta = empty(dev, [B, H, Lq], 'f32', 'attention.delta');
+    const [vT, qT, gT] = [vs, qs, gs].map(transposeRows) as [Tensor, Tensor, Tensor];
+    const lv2 = levelSlots(dev, lq, lk);
+    const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked };
+    launch('attention.backward', 'attention/backward_dq', { ...shape, nRows: Lq },
+      [rows(qs), rows(kT), rows(ks), rows(vT), rows(out), rows(gs), rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)]);
+    launch('attention.backward', 'attention/backward_dkdv', { ...shape, nRows: Lk },
+      [rows(ks), rows(vs), rows(qT), rows(gT), rows(qs), rows(gs), rows(lse), rows(delta), lv2.q, lv2.k, rows(dk), rows(dv)]);
+    lv2.dispose();
+    for (const t of [delta, vT, qT, gT]) t.dispose();
+    if (gs !== g) gs.dispose();
+    return [dq, dk, dv];
+  });
+}
+
+/**
+ * Forward only (no autograd) against keys already transposed: kT [B, H, D, ≥ ceil(Lk / 4)·4] and v [B, H, ≥ Lk, D], of
+ * which the first Lk keys are used; q [B, H, Lq, D]. The KV cache's entry point (it keeps keys transposed).
+ */
+export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: AttentionOpts = {}): Tensor {
+  const op = 'attention (cached keys)';
+  for (const t of [q, kT, v]) t.assertLive(op);
+  const desc = `q ${fmt(q.shape)}, kT ${fmt(kT.shape)}, v ${fmt(v.shape)}, Lk ${Lk}`;
+  if (q.ndim !== 4 || kT.ndim !== 4 || v.ndim !== 4 || [q, kT, v].some((t) => t.dtype !== 'f32')) throw new Error(`${op}: expected f32 [B, H, *, *] tensors, got ${desc}`);
+  const [B, H, Lq, D] = q.shape as [number, number, number, number];
+  if (kT.shape[0] !== B || kT.shape[1] !== H || kT.shape[2] !== D || kT.shape[3]! < Math.ceil(Lk / 4) * 4 || kT.shape[3]! % 4 !== 0 ||
+      v.shape[0] !== B || v.shape[1] !== H || v.shape[2]! < Lk || v.shape[3] !== D || Lk < 1)
+    throw new Error(`${op}: shapes do not match: ${desc}`);
+  checkHeadDim(op, D, desc);
+  const { lq, lk } = levelsOf(op, opts, Lq, Lk);
+  const [qs, ks, vs] = [q, kT, v].map(readable) as [Tensor, Tensor, Tensor];
+  const out = empty(q.dev, [B, H, Lq, D], 'f32', op);
+  const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
+  const lv = levelSlots(q.dev, lq, lk);
+  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked },
+    [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
+  lv.dispose();
+  for (const [t, o] of [[qs, q], [ks, kT], [vs, v], [lse, null]] as [Tensor, Tensor | null][]) if (t !== o) t.dispose();
+  return out;
+}
+
+/** [B, H, L, D] → [B, H, D, L4], L4 = L rounded up to 4: keys (or queries) as vec4 of 4 rows per head-dim row. */
+export function transposeRows(x: Tensor): Tensor {
+  const [B, H, L, D] = x.shape as [number, number, number, number];
+  const L4 = Math.ceil(L / 4) * 4;
+  const xT = empty(x.dev, [B, H, D, L4], 'f32', 'attention.transpose');
+  const dst = view(xT, [B, H, L, D], [H * D * L4, D * L4, 1, L4], 0);
+  mapN('attention.transpose', [x], 'a', { out: dst });
+  dst.dispose();
+  return xT;
+}
+
+/**
+ * VAR's attention (attn_l2_norm=True): q and k L2-normalised over the head dim, q times exp(min(s_h, ln 100)) with a
+ * learnable per-head s ([1, H, 1, 1] or [H]), softmax scale 1. Differentiable in q, k, v and s.
+ */
+export function varAttention(q: Tensor, k: Tensor, v: Tensor, s: Tensor, opts: Omit<AttentionOpts, 'scale'> = {}): Tensor {
+  checkQKV('varAttention', q, k, v);
+  const qn = headNorm(q, s), kn = headNorm(k);
+  const out = attention(qn, kn, v, { ...opts, scale: 1 });
+  if (!needsGrad(q, k, v, s)) { qn.dispose(); kn.dispose(); }
+  return out;
+}
+
+/**
+ * x / max(‖x‖₂, 1e-12) over the last dim of x [B, H, L, D], times exp(min(s_h, ln 100)) per head when s is given
+ * (VAR's q and k normalisation). Differentiable in x and s (ds = 0 where s > ln 100).
+ */
+export function headNorm(x: Tensor, s?: Tensor): Tensor {
+  const op = 'headNorm';
+  x.assertLive(op);
+  if (x.ndim !== 4 || x.dtype !== 'f32') throw new Error(`${op}: expected an f32 tensor [B, H, L, D], got ${x}`);
+  const [B, H, L, D] = x.shape as [number, number, number, number];
+  checkHeadDim(op, D, `${x}`);
+  if (s) checkS(op, s, H);
+  const dev = x.dev;
+  const xs = readable(x);
+  const y = empty(dev, [B, H, L, D], 'f32', op);
+  const sDummy = s ? null : fromArray(dev, [0], [1]);
+  const sSlot: Slot = { t: s ?? sDummy!, unit: 1, bhl: [0, 1, 0], batched: false };
+  launchRows(op, 'attention/head_norm', D, B, H, L, !!s, [rows(xs), sSlot, rows(y)]);
+  const inputs = s ? [x, s] : [x];
+  if (!needsGrad(...inputs)) { sDummy?.dispose(); if (xs !== x) xs.dispose(); return y; }
+  return record(y, op, inputs, (g) => {
+    const gs = readable(g);
+    const dx = empty(dev, [B, H, L, D], 'f32', 'headNorm.dx');
+    const rd = empty(dev, [B, H, L], 'f32', 'headNorm.rowdot');
+    launchRows('headNorm.backward', 'attention/head_norm_grad', D, B, H, L, !!s, [rows(xs), rows(gs), sSlot, rows(dx), rows(rd)]);
+    if (gs !== g) gs.dispose();
+    if (!s) { rd.dispose(); return [dx]; }
+    // dS_h = Σ_{b,l} G·Y, passed where s_h <= ln 100 (PyTorch's clamp rule: the bound itself passes).
+    const perHead = sum(rd, [0, 2]);
+    rd.dispose();
+    const sFlat = view(s, [H], [1], s.offset);
+    const ds = mapN('headNorm.ds', [perHead, sFlat], `select(0.0, a, b <= ${LN100.toFixed(9)})`);
+    const dsShaped = view(ds, s.shape, contiguousStrides(s.shape), 0);
+    for (const t of [perHead, sFlat, ds]) t.dispose();
+    return [dx, dsShaped];
+  });
+}
+
+// ---- validation ----------------------------------------------------------------------------------------------------
+function checkHeadDim(op: string, D: number, what: string) {
+  if (D % 4 !== 0 || D < 4 || D > 128) throw new Error(`${op}: head dim ${D} of ${what} must be a multiple of 4 in [4, 128]`);
+}
+function checkQKV(op: string, q: Tensor, k: Tensor, v: Tensor) {
+  for (const t of [q, k, v]) t.assertLive(op);
+  const desc = `q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`;
+  for (const t of [q, k, v]) if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 q, k, v, got ${q.dtype}, ${k.dtype}, ${v.dtype} (${desc})`);
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`${op}: expected q, k, v as [B, H, L, D], got ${desc}`);
+  const [B, H, Lq, D] = q.shape as [number, number, number, number];
+  const Lk = k.shape[2]!;
+  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== D || v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== Lk || v.shape[3] !== D)
+    throw new Error(`${op}: shapes do not match: ${desc} (need k, v = [B, H, Lk, D] with q's B, H, D)`);
+  checkHeadDim(op, D, desc);
+  if (Lq === 0 || Lk === 0) throw new Error(`${op}: empty sequence: ${desc}`);
+  for (const t of [q, k, v]) if (t.dev !== q.dev) throw new Error(`${op}: q, k, v live on different devices`);
+  return { B, H, Lq, Lk, D };
+}
+function checkS(op: string, s: Tensor, H: number) {
+  s.assertLive(op);
+  const ok = s.dtype === 'f32' && s.numel === H && s.isContiguous && (s.ndim === 1 || (s.ndim === 4 && s.shape[1] === H));
+  if (!ok) throw new Error(`${op}: per-head scale s must be f32 [1, ${H}, 1, 1] or [${H}], got ${s}`);
+}
+function levelsOf(op: string, o: AttentionOpts, Lq: number, Lk: number): { lq: Tensor | null; lk: Tensor | null } {
+  if (o.levels && (o.levelsQ || o.levelsK)) throw new Error(`${op}: give either levels or levelsQ/levelsK, not both`);
+  const lq = o.levels ?? o.levelsQ ?? null, lk = o.levels ?? o.levelsK ?? null;
+  if (!lq !== !lk) throw new Error(`${op}: levelsQ and levelsK must be given together`);
+  for (const [t, n, name] of [[lq, Lq, 'query'], [lk, Lk, 'key']] as const) {
+    if (!t) continue;
+    t.assertLive(op);
+    if (t.dtype !== 'i32' || t.ndim !== 1 || !t.isContiguous)
+      throw new Error(`${op}: ${name} level ids must be a contiguous i32 [${n}] tensor, got ${t}`);
+    if (t.shape[0] !== n)
+      throw new Error(`${op}: ${o.levels ? 'levels' : name === 'query' ? 'levelsQ' : 'levelsK'} has ${t.shape[0]} ids but there are ${n} ${name} rows${o.levels ? ` (levels needs Lq = Lk; got Lq ${Lq}, Lk ${Lk})` : ''}`);
+  }
+  return { lq, lk };
+}
+
+// ---- launching -----------------------------------------------------------------------------------------------------
+/**
+ * A kernel operand: its tensor, its array's element unit (4 = vec4 rows of D, 1 = scalars) and its (batch, head, row)
+ * strides in elements; `batched` operands are split with the batch when one binding cannot hold them.
+ */
+interface Slot { t: Tensor; unit: 1 | 4; bhl: [number, number, number]; batched: boolean }
+/** A [B, H, L, D] tensor (vec4 rows) or a [B, H, L] one (scalars). */
+function rows(t: Tensor): Slot {
+  const st = (d: number) => (t.shape[d] === 1 ? 0 : t.strides[d]!); // a size-1 dim's stride is never used
+  return { t, unit: t.ndim === 4 ? 4 : 1, bhl: [st(0), st(1), st(2)], batched: true };
+}
+/** t itself when its rows can be read as vec4 in place (contiguous head dim, strides and offset multiples of 4), else a copy. */
+function readable(t: Tensor): Tensor {
+  const ok = t.strides[3] === 1 && t.offset % 4 === 0 && t.strides.slice(0, 3).every((s, i) => s % 4 === 0 || t.shape[i] === 1);
+  return ok ? t : mapN('attention.copy', [t], 'a');
+}
+
+/** Level-id operands (a 1-element dummy when unmasked: every declared binding must be bound). */
+function levelSlots(dev: Device, lq: Tensor | null, lk: Tensor | null) {
+  const dummy = lq ? null : fromArray(dev, [0], [1], 'i32');
+  const slot = (t: Tensor): Slot => ({ t, unit: 1, bhl: [0, 0, 1], batched: false });
+  return { masked: !!lq, q: slot(lq ?? dummy!), k: slot(lk ?? dummy!), dispose: () => dummy?.dispose() };
+}
+
+function extentOf(t: Tensor, fromDim: number): number {
+  let e = 1;
+  for (let d = fromDim; d < t.ndim; d++) e += (t.shape[d]! - 1) * t.strides[d]!;
+  return e;
+}
+/** Batches per dispatch so that every batched operand's window fits one storage binding. */
+function batchChunk(op: string, dev: Device, B: number, slots: Slot[]): number {
+  const max = dev.maxBinding - dev.storageAlign;
+  const bytes = (s: Slot, nb: number) => 4 * ((nb - 1) * s.bhl[0] + extentOf(s.t, 1));
+  let nb = B;
+  while (nb > 1 && slots.some((s) => s.batched && bytes(s, nb) > max)) nb = Math.ceil(nb / 2);
+  const big = slots.find((s) => s.batched && bytes(s, 1) > max);
+  if (big) throw new RangeError(`${op}: one batch of ${big.t} needs ${(bytes(big, 1) / 2 ** 20).toFixed(1)} MiB, above this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)`);
+  return nb;
+}
+/** Binds each slot for batches [b0, b0 + nb) and returns the bindings and the Params layout words. */
+function bindSlots(op: string, slots: Slot[], b0: number, nb: number): { bindings: Binding[]; lay: number[] } {
+  const bindings: Binding[] = [], lay: number[] = [];
+  for (const s of slots) {
+    const t = s.t;
+    const lo = s.batched ? t.offset + b0 * s.bhl[0] : t.offset;
+    const hi = s.batched ? lo + (nb - 1) * s.bhl[0] + extentOf(t, 1) : t.offset + extentOf(t, 0);
+    const w = t.window(op, lo, hi);
+    bindings.push(w.binding);
+    lay.push(w.base / s.unit, s.bhl[0] / s.unit, s.bhl[1] / s.unit, s.bhl[2] / s.unit);
+  }
+  return { bindings, lay };
+}
+
+interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number; nRows: number; scale: number; masked: boolean }
+/** Launches one attention kernel: workgroups of `rows` rows (queries, or keys for dK/dV) per (b, h), batches chunked. */
+function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
+  const dev = slots[0]!.t.dev;
+  const t = tuningFor(dev), d4 = s.D / 4, lanes = t.lanes, R = kernel === 'attention/forward' ? t.rows : t.rowsBackward;
+  const nblk = Math.ceil(s.nRows / R);
+  const nb = batchChunk(op, dev, s.B, slots);
+  for (let b0 = 0; b0 < s.B; b0 += nb) {
+    const n = Math.min(nb, s.B - b0);
+    const { bindings, lay } = bindSlots(op, slots, b0, n);
+    const groups = n * s.H * nblk;
+    const p = params().u32(s.H, s.Lq, s.Lk, d4, nblk, groups, s.masked ? 1 : 0).f32(s.scale).vec4u(lay);
+    dev.run({ kernel, defines: { WG: lanes, BQ: R, NC: Math.ceil(d4 / lanes) }, bindings, params: p, workgroups: dev.grid(groups, 1) });
+  }
+}
+
+/** Launches a one-invocation-per-row kernel (head_norm and its gradient). */
+function launchRows(op: string, kernel: string, D: number, B: number, H: number, L: number, hasS: boolean, slots: Slot[]) {
+  const dev = slots[0]!.t.dev;
+  const nb = batchChunk(op, dev, B, slots);
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = Math.min(nb, B - b0);
+    const { bindings, lay } = bindSlots(op, slots, b0, n);
+    const p = params().u32(n * H * L, H, L, hasS ? 1 : 0, D / 4, 0, 0, 0).vec4u(lay);
+    dev.run({ kernel, bindings, params: p, workgroups: dev.grid(n * H * L, 64) });
+  }
+}

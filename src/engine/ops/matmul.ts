@@ -1,0 +1,275 @@
+// Matrix products: matmul (batched, broadcasting, transposes read through strides) and linear (x·wᵀ + b), each with
+// its gradient beside it; the variant table that picks a kernel per layout and adapter; splitting past binding limits.
+import { Tensor, empty, view } from '../tensor.ts';
+import { record } from '../autograd.ts';
+import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
+import { params } from '../runtime/uniforms.ts';
+import type { Device } from '../runtime/device.ts';
+import { contiguous, reshape } from './movement.ts';
+import { sumTo } from './reduce.ts';
+import { fill } from './elementwise.ts';
+
+export interface MatmulOpts {
+  transA?: boolean;
+  transB?: boolean;
+  /** Force a row of VARIANTS by name (benchmarks); the layout must still allow it. */
+  variant?: string;
+}
+
+// ---- variant table ---------------------------------------------------------------------------------------------
+/**
+ * Operand layouts a kernel reads: 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter with
+ * subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
+ */
+type Layout = 'sg' | 'bn' | 'any';
+const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i;
+/**
+ * Kernel variants: the first row whose layout the operands allow and whose `adapter` matches the adapter's
+ * vendor/architecture/description (empty on Deno, treated as a CPU adapter) wins. From runs on lavapipe (2 Zen 5
+ * cores; bench/results/latest.md): lavapipe turns every load in a loop into per-lane scalar loads with bounds checks,
+ * so the fewest loads per FMA wins: v3 (each A value loaded once per workgroup, shared by subgroupBroadcast) ran
+ * 2–3× v2 and v1 at 512×1024×512, for B along n and along k alike; v2 ≈ v1 for B along n, and for B along k nothing
+ * without subgroups beat v1 (vec4 along k, dot products, lanes over k: ~0.65× of v2). Workgroups of 8 beat 64.
+ * The 8×8 rows are an unmeasured guess for real GPUs (a warp needs more than 8 invocations).
+ */
+export const VARIANTS = [
+  { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', adapter: CPU_ADAPTER, wg: [8, 1] },
+  { name: 'vec4-8x1', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', adapter: CPU_ADAPTER, wg: [8, 1] },
+  { name: 'strided-8x1', kernel: 'matmul/matmul_v1_strided', layout: 'any', adapter: CPU_ADAPTER, wg: [8, 1] },
+  { name: 'vec4-8x8', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', adapter: /./, wg: [8, 8] },
+  { name: 'strided-8x8', kernel: 'matmul/matmul_v1_strided', layout: 'any', adapter: /./, wg: [8, 8] },
+] as const satisfies readonly { name: string; kernel: string; layout: Layout; adapter: RegExp; wg: readonly [number, number] }[];
+type Variant = (typeof VARIANTS)[number];
+
+const adapterInfo = (dev: Device): any => (dev.gpu.adapter as any).info ?? {};
+function adapterName(dev: Device): string {
+  const i = adapterInfo(dev);
+  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ');
+}
+function pickVariant(op: string, dev: Device, layouts: Layout[], forced?: string): Variant {
+  if (forced) {
+    const v = VARIANTS.find((r) => r.name === forced);
+    if (!v) throw new Error(`${op}: unknown variant '${forced}' (known: ${VARIANTS.map((r) => r.name).join(', ')})`);
+    if (!layouts.includes(v.layout)) throw new Error(`${op}: variant '${forced}' needs layout '${v.layout}', which these operands do not have`);
+    return v;
+  }
+  const name = adapterName(dev);
+  return VARIANTS.find((r) => layouts.includes(r.layout) && r.adapter.test(name))!;
+}
+
+// ---- operands and the launcher ---------------------------------------------------------------------------------
+/** A logical [...batch, rows, cols] matrix read from a tensor through strides; a transpose swaps them (no copy). */
+interface Mat { t: Tensor; batch: number[]; bstr: number[]; rows: number; cols: number; rs: number; cs: number }
+function mat(op: string, t: Tensor, trans: boolean, name: string): Mat {
+  t.assertLive(op);
+  if (t.ndim < 2) throw new Error(`${op}: ${name} ${t} needs at least 2 dims`);
+  if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t.dtype} for ${name} ${t}`);
+  const n = t.ndim, r = t.shape[n - 2]!, c = t.shape[n - 1]!, rs = t.strides[n - 2]!, cs = t.strides[n - 1]!;
+  const m = { t, batch: t.shape.slice(0, n - 2), bstr: t.strides.slice(0, n - 2) };
+  return trans ? { ...m, rows: c, cols: r, rs: cs, cs: rs } : { ...m, rows: r, cols: c, rs, cs };
+}
+
+/** One batch dim of a launch with each operand's stride (0 = broadcast). */
+interface Dim { size: number; a: number; b: number; c: number }
+/** A launch after folding: batch dims (≤ 4, coalesced), the sizes, and A's and C's row strides. */
+interface Geometry { dims: Dim[]; M: number; N: number; K: number; aRs: number; cRs: number }
+/** How one dispatch covers the work: dims [0, h) iterated on the host, bc items of dim h, mc rows, kc steps of k. */
+interface Plan { h: number; bc: number; mc: number; kc: number }
+
+/** Folds trailing batch dims into M where B is shared across them and A, C step through them like rows. */
+function geometry(op: string, A: Mat, B: Mat, out: Tensor): Geometry {
+  const batch = out.shape.slice(0, -2);
+  const as = broadcastStrides(A.batch, A.bstr, batch), bs = broadcastStrides(B.batch, B.bstr, batch);
+  let dims: Dim[] = batch.map((size, i) => ({ size, a: as[i]!, b: bs[i]!, c: out.strides[i]! })).filter((d) => d.size !== 1);
+  let M = A.rows, aRs = A.rs, cRs = B.cols;
+  while (dims.length) {
+    const d = dims[dims.length - 1]!;
+    if (d.b !== 0) break;
+    if (M === 1) { M = d.size; aRs = d.a; cRs = d.c; }
+    else if (d.a === aRs * M && d.c === cRs * M) M *= d.size;
+    else break;
+    dims.pop();
+  }
+  if (dims.length) {
+    const co = coalesce(dims.map((d) => d.size), [dims.map((d) => d.a), dims.map((d) => d.b), dims.map((d) => d.c)]);
+    dims = co.shape.map((size, i) => ({ size, a: co.strides[0]![i]!, b: co.strides[1]![i]!, c: co.strides[2]![i]! }));
+  }
+  if (dims.length > 4) throw new Error(`${op}: batch dims of ${A.t} and ${B.t} do not merge into 4 or fewer (strided views); call contiguous() first`);
+  return { dims, M, N: B.cols, K: A.cols, aRs: M === 1 ? 0 : aRs, cRs };
+}
+
+/** Elements each operand's window spans for one dispatch of plan p: [A, B, C]. */
+function spans(g: Geometry, A: Mat, B: Mat, p: Plan): [number, number, number] {
+  const span = (pick: (d: Dim) => number, rows: number, rowS: number, cols: number, colS: number) => {
+    let e = 1 + Math.max(rows - 1, 0) * rowS + Math.max(cols - 1, 0) * colS;
+    g.dims.forEach((d, i) => { if (i >= p.h) e += ((i === p.h ? p.bc : d.size) - 1) * pick(d); });
+    return e;
+  };
+  return [span((d) => d.a, p.mc, g.aRs, p.kc, A.cs), span((d) => d.b, p.kc, B.rs, g.N, B.cs), span((d) => d.c, p.mc, g.cRs, g.N, 1)];
+}
+
+/**
+ * The largest dispatches that fit: every window within maxStorageBufferBindingSize and the grid within
+ * maxComputeWorkgroupsPerDimension. Splits batch items first, then rows (M), then k (chunks accumulate into C).
+ */
+function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup: number, kAlign: number): Plan {
+  const maxEl = Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4), maxWg = dev.maxWorkgroups;
+  const batchSteps: { h: number; bc: number }[] = [];
+  for (let h = 0; h <= g.dims.length; h++)
+    for (let bc = g.dims[h]?.size ?? 1; ; bc = Math.ceil(bc / 2)) { batchSteps.push({ h, bc }); if (bc === 1) break; }
+  const z = (p: Plan) => g.dims.reduce((n, d, i) => n * (i > p.h ? d.size : i === p.h ? p.bc : 1), 1);
+  const worst = (p: Plan) => Math.max(...spans(g, A, B, p)) / maxEl;
+  const rowsOk = (p: Plan) => Math.ceil(p.mc / rowsPerGroup) <= maxWg;
+  const half = (x: number, q: number) => Math.ceil(x / 2 / q) * q;
+  let p: Plan = { ...batchSteps[0]!, mc: g.M, kc: g.K }, step = 0;
+  while (worst(p) > 1 || z(p) > maxWg || !rowsOk(p)) {
+    const w = worst(p);
+    let next: Plan | null = null;
+    for (let s = step + 1; s < batchSteps.length && !next && (w > 1 || z(p) > maxWg); s++) {
+      const q = { ...p, ...batchSteps[s]! };
+      if (z(q) < z(p) && (w <= 1 || worst(q) < w)) { next = q; step = s; }
+    }
+    if (!next && p.mc > 8 && (!rowsOk(p) || worst({ ...p, mc: half(p.mc, 8) }) < 0.9 * w)) next = { ...p, mc: half(p.mc, 8) };
+    if (!next && p.kc > kAlign && worst({ ...p, kc: half(p.kc, kAlign) }) < 0.9 * w) next = { ...p, kc: half(p.kc, kAlign) };
+    if (!next) throw new RangeError(`${op}: cannot split ${A.t} · ${B.t} (M=${g.M}, N=${g.N}, K=${g.K}) into dispatches whose operands fit this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)`);
+    p = next;
+  }
+  return p;
+}
+
+/**
+ * out = A·B (+ bias) into a contiguous `out` of shape [...batch, M, N]: folds the batch, picks the kernel, plans the
+ * split and encodes one dispatch per chunk (the first k chunk adds the bias, later ones accumulate into C).
+ */
+function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forced?: string): void {
+  const dev = out.dev, g = geometry(op, A, B, out), { dims, M, N, K, aRs, cRs } = g;
+  if (M === 0 || N === 0) return;
+  // Vectorised layouts. A is read along k (aK) or m (aM), B along n (bN) or k (bK); the other strides, offsets and
+  // the vectorised sizes must be multiples of 4. v2 needs only bN (it reads A as scalars).
+  const al = (...v: number[]) => v.every((x) => x % 4 === 0);
+  const aOk = al(A.t.offset, ...dims.map((d) => d.a)), bOk = al(B.t.offset, ...dims.map((d) => d.b));
+  const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
+  const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
+  const subgroups = dev.dev.features.has('subgroups') && adapterInfo(dev).subgroupMinSize >= 8;
+  const layouts: Layout[] = [...(subgroups && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
+  const v = pickVariant(op, dev, layouts, forced);
+  const [wx, wy] = v.wg;
+  if (Math.ceil(N / (4 * wx)) > dev.maxWorkgroups) throw new RangeError(`${op}: N=${N} needs more than ${dev.maxWorkgroups} workgroups in x`);
+  const pl = plan(op, dev, g, A, B, 8 * wy, v.layout === 'sg' ? 4 : 1);
+  const defines: Record<string, string | number> = v.layout === 'sg' ? { A_KVEC: String(aK), B_NVEC: String(bN) } : { WG_X: wx, WG_Y: wy };
+
+  const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
+  const b1 = bias ? contiguous(bias) : null;
+  for (let hi = 0; hi < numel(host.map((d) => d.size)); hi++) {
+    // Offsets of host-iterated batch item hi, then of each chunk of the dispatched batch dims, rows and k.
+    let a0 = A.t.offset, bb0 = B.t.offset, c0 = out.offset;
+    for (let i = host.length - 1, rem = hi; i >= 0; i--) {
+      const d = host[i]!, j = rem % d.size; rem = Math.floor(rem / d.size);
+      a0 += j * d.a; bb0 += j * d.b; c0 += j * d.c;
+    }
+    for (let i0 = 0; i0 < lead.size; i0 += pl.bc) {
+      const chunk = inner.map((d, i) => (i === 0 ? { ...d, size: Math.min(pl.bc, d.size - i0) } : d));
+      for (let m0 = 0; m0 < M; m0 += pl.mc) for (let k0 = 0; k0 === 0 || k0 < K; k0 += pl.kc) {
+        const mc = Math.min(pl.mc, M - m0), kc = Math.min(pl.kc, K - k0);
+        const [ea, eb, ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
+        const la = a0 + i0 * lead.a + m0 * aRs + k0 * A.cs, lb = bb0 + i0 * lead.b + k0 * B.rs, lc = c0 + i0 * lead.c + m0 * cRs;
+        const wa = A.t.window(op, la, la + ea), wb = B.t.window(op, lb, lb + eb), wc = out.window(op, lc, lc + ec);
+        const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
+        const pad4 = (f: (d: Dim) => number) => [...chunk.map(f), 0, 0, 0, 0].slice(0, 4);
+        const p = params().u32(mc, N, kc, (wbias ? 1 : 0) | (k0 > 0 ? 2 : 0), wa.base, wb.base, wc.base, wbias?.base ?? 0)
+          .u32(aRs, A.cs, B.rs, B.cs, cRs, chunk.length, 0, 0)
+          .vec4u(pad4((d) => d.size)).vec4u(pad4((d) => d.a)).vec4u(pad4((d) => d.b)).vec4u(pad4((d) => d.c));
+        dev.run({
+          kernel: v.kernel, defines, params: p, bindings: [wa.binding, wb.binding, (wbias ?? wa).binding, wc.binding],
+          workgroups: [Math.ceil(N / (4 * wx)), Math.ceil(mc / (8 * wy)), numel(chunk.map((d) => d.size))],
+        });
+        if (K === 0) break;
+      }
+    }
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+}
+
+/** op(a)·op(b) without autograd: the batched, broadcast product into a fresh contiguous tensor. */
+function product(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias: Tensor | null = null, forced?: string): Tensor {
+  const A = mat(op, a, transA, 'a'), B = mat(op, b, transB, 'b');
+  if (A.cols !== B.rows)
+    throw new Error(`${op}: inner dimensions differ: a ${fmt(a.shape)}${transA ? 'ᵀ' : ''} has K=${A.cols}, b ${fmt(b.shape)}${transB ? 'ᵀ' : ''} has K=${B.rows}`);
+  let batch: number[];
+  try { batch = broadcastShapes(op, A.batch, B.batch); }
+  catch { throw new Error(`${op}: batch dims of a ${fmt(a.shape)} and b ${fmt(b.shape)} cannot be broadcast together`); }
+  const out = empty(a.dev, [...batch, A.rows, B.cols], 'f32', op);
+  gemm(op, A, B, out, bias, forced);
+  return out;
+}
+
+const needs = (t: Tensor) => t.requiresGrad || !!t.node;
+/** Sums a broadcast gradient down to `shape` and frees the unreduced one. */
+function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
+  const r = sumTo(g, shape);
+  if (r !== g) g.dispose();
+  return r;
+}
+/** x viewed as 2-D [rows, last dim]; a copy only when x is strided. */
+const rows2d = (x: Tensor) => reshape(x, [-1, x.shape[x.ndim - 1]!]);
+const drop = (t: Tensor, keep: Tensor) => { if (t !== keep) t.dispose(); };
+
+// ---- matmul ----------------------------------------------------------------------------------------------------
+/**
+ * op(a) @ op(b) over [..., M, K] @ [..., K, N] with broadcast leading dims; op transposes the last two dims when
+ * opts.transA / opts.transB is set (read through strides, never materialised). Strided views work as they are.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
+  const tA = !!opts.transA, tB = !!opts.transB;
+  const y = product('matmul', a, b, tA, tB, null, opts.variant);
+  // dA = dC·op(B)ᵀ and dB = op(A)ᵀ·dC, written with transpose flags; summed over broadcast batch dims.
+  return record(y, 'matmul', [a, b], (g) => [needs(a) ? matmulGradA(g, a, b, tA, tB) : null, needs(b) ? matmulGradB(g, a, b, tA, tB) : null]);
+}
+function matmulGradA(g: Tensor, a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
+  const full = tA ? product('matmul.gradA', b, g, tB, true) : product('matmul.gradA', g, b, false, !tB);
+  return reduceTo(full, a.shape);
+}
+function matmulGradB(g: Tensor, a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
+  const shared = numel(b.shape.slice(0, -2)) === 1 && numel(a.shape.slice(0, -2)) > 1;
+  if (shared && !tA) {
+    // b is shared by every batch item: fold the batch into k, one product, no reduction.
+    const a2 = rows2d(a), g2 = rows2d(g);
+    const d = tB ? product('matmul.gradB', g2, a2, true, false) : product('matmul.gradB', a2, g2, true, false);
+    drop(a2, a); drop(g2, g);
+    const r = reshape(d, b.shape);
+    drop(d, r);
+    return r;
+  }
+  const full = tB ? product('matmul.gradB', g, a, true, tA) : product('matmul.gradB', a, g, !tA, false);
+  return reduceTo(full, b.shape);
+}
+
+// ---- linear ----------------------------------------------------------------------------------------------------
+/** PyTorch's Linear: x [..., in] · wᵀ + b with w [out, in], b [out]; the bias is added in the kernel's epilogue. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  const op = 'linear';
+  if (w.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== w.shape[1])
+    throw new Error(`linear: x ${fmt(x.shape)} and w ${fmt(w.shape)} do not match (need x [..., in] and w [out, in])`);
+  if (b && (b.ndim !== 1 || b.shape[0] !== w.shape[0])) throw new Error(`linear: bias ${fmt(b.shape)} does not match w ${fmt(w.shape)} (need [${w.shape[0]}])`);
+  const x2 = x.ndim === 1 ? rows2d(x) : x;   // a 1-D x is one row: [in] -> [1, in] -> [1, out] -> [out]
+  const y2 = product(op, x2, w, false, true, b ?? null);
+  drop(x2, x);
+  const y = x.ndim === 1 ? reshape(y2, [w.shape[0]!]) : y2;
+  drop(y2, y);
+  return record(y, op, b ? [x, w, b] : [x, w], (g) => {
+    // dx = dy·w; dw = dyᵀ·x and db = 1ᵀ·dy with k = every row of the batch (split into chunks when large).
+    const g2 = rows2d(g);
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (needs(x)) { const d = product('linear.gradX', g2, w, false, false); gx = reshape(d, x.shape); drop(d, gx); }
+    if (needs(w)) { const x2 = rows2d(x); gw = product('linear.gradW', g2, x2, true, false); drop(x2, x); }
+    if (b && needs(b)) {
+      const one = fill(g.dev, [1], 1), ones = view(one, [1, g2.shape[0]!], [0, 0], one.offset);
+      const d = product('linear.gradB', ones, g2, false, false);
+      gb = reshape(d, [b.shape[0]!]);
+      for (const t of [one, ones]) t.dispose();
+      drop(d, gb);
+    }
+    drop(g2, g);
+    return b ? [gx, gw, gb] : [gx, gw];
+  });
+}

@@ -1,0 +1,182 @@
+// Fused attention on the real adapter: forward vs an f64 CPU reference (odd lengths, B/H > 1, masks by level ids, strided
+// views), backward vs finite differences, VAR's l2-normalised variant vs the PyTorch golden, and argument errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ops, fromArray, backward, type Tensor, type Device } from '../../src/engine/index.ts';
+import { view } from '../../src/engine/tensor.ts';
+import { attentionTuning, LN100 } from '../../src/engine/ops/attention.ts';
+import { openSafetensors } from '../../src/engine/io/safetensors.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { checkOp, rand, toGpu, assertClose, host, type Host } from '../helpers/ref.ts';
+
+// ---- f64 reference -------------------------------------------------------------------------------------------------
+interface Ref { scale?: number; lq?: number[]; lk?: number[]; s?: ArrayLike<number> }
+/** softmax(scale q kᵀ + mask) v in f64; with `s`: VAR's normalise(q)·exp(min(s_h, ln 100)), normalise(k), scale 1. */
+function refAttention(q: Host, k: Host, v: Host, o: Ref = {}): Host {
+  const [B, H, Lq, D] = q.shape as [number, number, number, number], Lk = k.shape[2]!;
+  const scale = o.s ? 1 : o.scale ?? 1 / Math.sqrt(D);
+  const out = new Float64Array(B * H * Lq * D);
+  const row = (x: Host, L: number, b: number, h: number, i: number, t = 1) => {
+    const r = Array.from(x.data.subarray(((b * H + h) * L + i) * D, ((b * H + h) * L + i + 1) * D));
+    if (!o.s) return r;
+    const n = Math.max(Math.hypot(...r), 1e-12);
+    return r.map((e) => (e / n) * t);
+  };
+  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+    const t = o.s ? Math.exp(Math.min(o.s[h]!, LN100)) : 1;
+    const ks = Array.from({ length: Lk }, (_, j) => row(k, Lk, b, h, j));
+    for (let i = 0; i < Lq; i++) {
+      const qi = row(q, Lq, b, h, i, t);
+      const vis = ks.map((_, j) => !o.lq || o.lk![j]! <= o.lq[i]!);
+      const s = ks.map((kj, j) => (vis[j] ? scale * kj.reduce((a, e, d) => a + e * qi[d]!, 0) : -Infinity));
+      const m = Math.max(...s);
+      const p = s.map((x) => (x === -Infinity ? 0 : Math.exp(x - m)));
+      const z = p.reduce((a, e) => a + e, 0);
+      for (let j = 0; j < Lk; j++) if (p[j]) for (let d = 0; d < D; d++) out[((b * H + h) * Lq + i) * D + d] += (p[j]! / z) * v.data[((b * H + h) * Lk + j) * D + d]!;
+    }
+  }
+  return { shape: [B, H, Lq, D], data: out };
+}
+
+/** Level ids of a VAR-like sequence: `prefix` tokens at level 0 with the first scale, then pn² tokens per scale. */
+const levelsOf = (prefix: number, schedule: number[]) => [...Array(prefix).fill(0), ...schedule.flatMap((pn, si) => Array(pn * pn).fill(si))];
+const ids = (dev: Device, l: number[]) => fromArray(dev, l, [l.length], 'i32');
+
+// ---- forward -------------------------------------------------------------------------------------------------------
+const FWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D?: number; lq?: number[]; lk?: number[]; scale?: number }[] = [
+  { name: 'L1', B: 1, H: 1, Lq: 1 },
+  { name: 'L3 masked', B: 1, H: 1, Lq: 3, lq: [0, 1, 1] },
+  { name: 'L65 B2 H3', B: 2, H: 3, Lq: 65 },
+  { name: 'L65 B2 H3 masked, 10 prefix + scales 1..5', B: 2, H: 3, Lq: 65, lq: levelsOf(10, [1, 2, 3, 4, 5]) },
+  { name: 'L257 masked, schedule 1..6 + 166 prefix', B: 1, H: 2, Lq: 257, lq: levelsOf(166, [1, 2, 3, 4, 5, 6]) },
+  { name: 'cross Lq 3, Lk 65, masked', B: 2, H: 2, Lq: 3, Lk: 65, lq: [0, 2, 5], lk: levelsOf(10, [1, 2, 3, 4, 5]) },
+  { name: 'unsorted levels', B: 1, H: 2, Lq: 65, lq: Array.from({ length: 65 }, (_, i) => (i * 7919) % 5) },
+  { name: 'scale 0.3, L33', B: 2, H: 1, Lq: 33, scale: 0.3, lq: levelsOf(0, [1, 2, 3, 4]).concat([4, 4, 4]) },
+];
+for (const c of FWD) test(`forward ${c.name}`, async () => {
+  const dev = await getDevice();
+  const D = c.D ?? 64, Lk = c.Lk ?? c.Lq;
+  const q = rand([c.B, c.H, c.Lq, D], 1, -2, 2), k = rand([c.B, c.H, Lk, D], 2, -2, 2), v = rand([c.B, c.H, Lk, D], 3);
+  const lk = c.lk ?? c.lq;
+  const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
+  const [qt, kt, vt] = [q, k, v].map((h) => toGpu(dev, h));
+  const y = ops.attention(qt!, kt!, vt!, { scale: c.scale, levelsQ: lvq, levelsK: lvk });
+  assertClose(await y.toArray(), refAttention(q, k, v, { scale: c.scale, lq: c.lq, lk }).data, c.name, 2e-6, 1e-5);
+  for (const t of [qt, kt, vt, y, lvq, lvk]) t?.dispose();
+});
+
+test('forward reads strided q, k, v views of a fused qkv [B, L, 3, H, D] in place', async () => {
+  const dev = await getDevice();
+  const [B, L, H, D] = [2, 13, 3, 64];
+  const qkv = rand([B, L, 3, H, D], 4, -2, 2);
+  const t = toGpu(dev, qkv);
+  // Part i as [B, H, L, D]: strides (L·3·H·D, D, 3·H·D, 1) from element i·H·D: what the model's qkv linear produces.
+  const strides = [L * 3 * H * D, D, 3 * H * D, 1];
+  const [q, k, v] = [0, 1, 2].map((i) => view(t, [B, H, L, D], strides, i * H * D));
+  const part = (i: number): Host => {
+    const d = new Float64Array(B * H * L * D);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let l = 0; l < L; l++) for (let e = 0; e < D; e++)
+      d[((b * H + h) * L + l) * D + e] = qkv.data[(((b * L + l) * 3 + i) * H + h) * D + e]!;
+    return { shape: [B, H, L, D], data: d };
+  };
+  const lq = levelsOf(4, [1, 2, 2]).slice(0, L);
+  const lv = ids(dev, lq);
+  const y = ops.attention(q!, k!, v!, { levels: lv });
+  assertClose(await y.toArray(), refAttention(part(0), part(1), part(2), { lq, lk: lq }).data, 'strided views', 2e-6, 1e-5);
+  for (const x of [t, q, k, v, lv, y]) x!.dispose();
+});
+
+test('VAR variant forward (l2 norm, per-head temperature, one head clamped)', async () => {
+  const dev = await getDevice();
+  const [B, H, L, D] = [2, 3, 65, 64];
+  const q = rand([B, H, L, D], 5, -2, 2), k = rand([B, H, L, D], 6, -2, 2), v = rand([B, H, L, D], 7);
+  const s = host([1, H, 1, 1], [Math.log(4), 5.0, 1.0]);
+  const lq = levelsOf(10, [1, 2, 3, 4, 5]);
+  const lv = ids(dev, lq);
+  const [qt, kt, vt, st] = [q, k, v, s].map((h) => toGpu(dev, h));
+  const y = ops.varAttention(qt!, kt!, vt!, st!, { levels: lv });
+  // Temperatures up to 100 scale the f32 rounding of the logits by up to 100.
+  assertClose(await y.toArray(), refAttention(q, k, v, { s: s.data, lq, lk: lq }).data, 'varAttention', 1e-5, 1e-4);
+  for (const t of [qt, kt, vt, st, y, lv]) t!.dispose();
+});
+
+test('head dim 16 with another tuning (16 lanes = two SIMD groups on lavapipe, 2 rows): forward and backward', async () => {
+  const dev = await getDevice();
+  const q = rand([2, 2, 75, 16], 8, -2, 2), k = rand([2, 2, 75, 16], 9, -2, 2), v = rand([2, 2, 75, 16], 10);
+  const lq = levelsOf(20, [1, 2, 3, 4, 5]);
+  const lv = ids(dev, lq);
+  Object.assign(attentionTuning, { lanes: 16, rows: 2, rowsBackward: 2 });
+  try {
+    await checkOp(dev, 'attention D 16, 16 lanes, 2 rows', [q, k, v], ([a, b, c]) => ops.attention(a!, b!, c!, { levels: lv }),
+      ([a, b, c]) => refAttention(a!, b!, c!, { lq, lk: lq }), { atol: 2e-6, rtol: 1e-5 });
+  } finally { for (const key of ['lanes', 'rows', 'rowsBackward'] as const) delete attentionTuning[key]; lv.dispose(); }
+});
+
+// ---- backward vs finite differences ----------------------------------------------------------------------------------
+const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: number; lq?: number[]; lk?: number[]; scale?: number }[] = [
+  { name: 'L1', B: 1, H: 1, Lq: 1, D: 64 },
+  { name: 'L5 masked', B: 1, H: 2, Lq: 5, D: 64, lq: [0, 1, 1, 2, 2] },
+  { name: 'L5 no mask, scale 0.7', B: 2, H: 1, Lq: 5, D: 64, scale: 0.7 },
+  { name: 'cross Lq 3, Lk 6, masked', B: 1, H: 2, Lq: 3, Lk: 6, D: 64, lq: [0, 1, 2], lk: [0, 0, 1, 1, 2, 2] },
+  { name: 'L37 masked (crosses key and query blocks)', B: 1, H: 1, Lq: 37, D: 64, lq: levelsOf(2, [1, 2, 3, 4]).concat([4, 4, 4, 4, 4]) },
+];
+for (const c of BWD) test(`backward ${c.name}`, async () => {
+  const dev = await getDevice();
+  const Lk = c.Lk ?? c.Lq, lk = c.lk ?? c.lq;
+  const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
+  await checkOp(dev, `attention ${c.name}`, [rand([c.B, c.H, c.Lq, c.D], 11, -2, 2), rand([c.B, c.H, Lk, c.D], 12, -2, 2), rand([c.B, c.H, Lk, c.D], 13)],
+    ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk }),
+    ([q, k, v]) => refAttention(q!, k!, v!, { scale: c.scale, lq: c.lq, lk }), { atol: 2e-6, rtol: 1e-5 });
+  lvq?.dispose(); lvk?.dispose();
+});
+
+test('backward VAR variant: q, k, v and s (ds = 0 above ln 100)', async () => {
+  const dev = await getDevice();
+  const lq = [0, 1, 1, 1, 1, 2];
+  const lv = ids(dev, lq);
+  await checkOp(dev, 'varAttention', [rand([1, 2, 6, 64], 14, -2, 2), rand([1, 2, 6, 64], 15, -2, 2), rand([1, 2, 6, 64], 16), host([1, 2, 1, 1], [0.3, 5.0])],
+    ([q, k, v, s]) => ops.varAttention(q!, k!, v!, s!, { levels: lv }),
+    ([q, k, v, s]) => refAttention(q!, k!, v!, { s: s!.data, lq, lk: lq }), { atol: 2e-6, rtol: 1e-5 });
+  lv.dispose();
+});
+
+// ---- PyTorch golden --------------------------------------------------------------------------------------------------
+test('PyTorch golden: VAR attention with a level mask, out and dq, dk, dv, ds', async () => {
+  const dev = await getDevice();
+  const f = await openSafetensors('test/fixtures/golden/attention.safetensors');
+  const get = async (n: string) => f.read(n);
+  const [q, k, v, s, dout] = await Promise.all(['q', 'k', 'v', 's', 'dout'].map(async (n) => { const t = await get(n); return fromArray(dev, t.data, t.shape); }));
+  const lvRaw = await get('levels');
+  assert.is(lvRaw.shape[0], 7);
+  const lv = fromArray(dev, lvRaw.data, lvRaw.shape, 'i32');
+  for (const t of [q, k, v, s]) t!.requiresGrad = true;
+  const out = ops.varAttention(q!, k!, v!, s!, { levels: lv });
+  assertClose(await out.toArray(), (await get('out')).data as Float32Array, 'golden out', 1e-5, 1e-5);
+  backward(out, dout);
+  for (const [t, n] of [[q, 'dq'], [k, 'dk'], [v, 'dv'], [s, 'ds']] as [Tensor, string][])
+    assertClose(await t.grad!.toArray(), (await get(n)).data as Float32Array, `golden ${n}`, 1e-5, 1e-4);
+  const ds = await s!.grad!.toArray();
+  assert.is(ds[1], 0, 'head 1 has s above ln 100: its gradient is exactly 0');
+  for (const t of [q, k, v, s, dout, lv, out]) t!.dispose();
+});
+
+// ---- errors ------------------------------------------------------------------------------------------------------------
+test('errors name the op and the shapes', async () => {
+  const dev = await getDevice();
+  const q = toGpu(dev, rand([1, 2, 5, 8], 1)), k = toGpu(dev, rand([1, 2, 6, 8], 2)), v = toGpu(dev, rand([1, 2, 6, 8], 3));
+  const k3 = toGpu(dev, rand([2, 6, 8], 4)), d6 = toGpu(dev, rand([1, 2, 6, 6], 5)), vBad = toGpu(dev, rand([1, 2, 5, 8], 6));
+  assert.throws(() => ops.attention(q, k3, v), /attention: expected q, k, v as \[B, H, L, D\], got q \[1, 2, 5, 8\], k \[2, 6, 8\]/);
+  assert.throws(() => ops.attention(q, k, vBad), /attention: shapes do not match: q \[1, 2, 5, 8\], k \[1, 2, 6, 8\], v \[1, 2, 5, 8\]/);
+  assert.throws(() => ops.attention(d6, d6, d6), /attention: head dim 6 .* must be a multiple of 4/);
+  const l5 = ids(dev, [0, 1, 1, 2, 2]), l4 = ids(dev, [0, 1, 1, 2]), f5 = toGpu(dev, rand([5], 7));
+  assert.throws(() => ops.attention(q, k, v, { levels: l5 }), /attention: levels has 5 ids but there are 6 key rows \(levels needs Lq = Lk; got Lq 5, Lk 6\)/);
+  assert.throws(() => ops.attention(q, q, q, { levels: l4 }), /attention: levels has 4 ids but there are 5 query rows/);
+  assert.throws(() => ops.attention(q, k, v, { levelsQ: l5 }), /levelsQ and levelsK must be given together/);
+  assert.throws(() => ops.attention(q, q, q, { levels: f5 }), /attention: query level ids must be a contiguous i32 \[5\] tensor, got Tensor\(\[5\], f32\)/);
+  const sBad = toGpu(dev, rand([1, 3, 1, 1], 8));
+  assert.throws(() => ops.varAttention(q, q, q, sBad), /headNorm: per-head scale s must be f32 \[1, 2, 1, 1\] or \[2\], got Tensor\(\[1, 3, 1, 1\]/);
+  for (const t of [q, k, v, k3, d6, vBad, l5, l4, f5, sBad]) t.dispose();
+});
+
+test.after(closeDevice);
+test.run();

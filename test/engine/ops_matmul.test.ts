@@ -1,0 +1,149 @@
+// matmul and linear on the real adapter: forward vs an f64 CPU product, backward vs finite differences, on odd shapes,
+// broadcast batches, every transpose, the vec4 fast path's shapes, strided views, and dispatches split past binding limits.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { checkOp, rand, toGpu, assertClose, bshape, bidx, numel, type Host } from '../helpers/ref.ts';
+
+/** op(a)·op(b) in f64 with numpy batch broadcasting. */
+function refMatmul(a: Host, b: Host, tA = false, tB = false): Host {
+  const [ab, bb] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+  const [r, c] = [a.shape.at(-2)!, a.shape.at(-1)!], [r2, c2] = [b.shape.at(-2)!, b.shape.at(-1)!];
+  const [M, K, N] = [tA ? c : r, tA ? r : c, tB ? r2 : c2];
+  const batch = bshape(ab, bb), out = new Float64Array(numel(batch) * M * N);
+  for (let z = 0; z < numel(batch); z++) {
+    const ao = bidx({ shape: ab, data: a.data }, batch, z) * r * c, bo = bidx({ shape: bb, data: b.data }, batch, z) * r2 * c2;
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a.data[ao + (tA ? k * c + m : m * c + k)]! * b.data[bo + (tB ? n * c2 + k : k * c2 + n)]!;
+      out[(z * M + m) * N + n] = s;
+    }
+  }
+  return { shape: [...batch, M, N], data: out };
+}
+/** x·wᵀ + b. */
+function refLinear(x: Host, w: Host, b?: Host): Host {
+  const x2 = x.shape.length === 1 ? { shape: [1, ...x.shape], data: x.data } : x;
+  const y = refMatmul(x2, w, false, true), n = w.shape[0]!;
+  if (b) for (let i = 0; i < y.data.length; i++) y.data[i]! += b.data[i % n]!;
+  return x.shape.length === 1 ? { shape: [n], data: y.data } : y;
+}
+
+/** The subgroup variant where the adapter has subgroups (Dawn); elsewhere (Deno) the same cases run on the default. */
+const SG = 'subgroup-8?';
+type Case = [name: string, a: number[], b: number[], opts?: { transA?: boolean; transB?: boolean; variant?: string }];
+const CASES: Case[] = [
+  // odd shapes: the strided general path
+  ['1x1x1', [1, 1], [1, 1]], ['3x65x1', [3, 65], [65, 1]], ['65x3x257', [65, 3], [3, 257]], ['257x65x3', [257, 65], [65, 3]],
+  ['1x257x65', [1, 257], [257, 65]], ['13x37x22 unaligned', [13, 37], [37, 22]],
+  // batches with broadcasting
+  ['batch [2,3] @ 2-D', [2, 3, 5, 7], [7, 6]], ['2-D @ batch [3]', [5, 8], [3, 8, 4]], ['batch [3,1] @ [4]', [3, 1, 5, 8], [4, 8, 6]],
+  ['batch [1] @ [2]', [1, 3, 4], [2, 4, 5]],
+  // transposes (general path and vec4 path)
+  ['transA odd', [65, 3], [65, 5], { transA: true }], ['transB odd', [3, 65], [5, 65], { transB: true }],
+  ['transA transB odd', [7, 3], [5, 7], { transA: true, transB: true }],
+  ['transB batch broadcast', [2, 5, 12], [8, 12], { transB: true }], ['transA batch', [2, 12, 5], [2, 12, 8], { transA: true }],
+  // the vec4 path (B contiguous along n, n % 4 == 0; A any layout), both workgroup shapes; rows not a multiple of 8
+  ['vec4 NN 8x32x32', [8, 32], [32, 32], { variant: 'vec4-8x1' }], ['vec4 NN 20x36x44', [20, 36], [36, 44], { variant: 'vec4-8x1' }],
+  ['vec4 odd M and K', [13, 37], [37, 12], { variant: 'vec4-8x1' }], ['vec4 TN', [16, 12], [16, 36], { transA: true, variant: 'vec4-8x1' }],
+  ['vec4 batch [2,3] @ 2-D', [2, 3, 9, 16], [16, 8], { variant: 'vec4-8x1' }], ['vec4 8x8 wg', [24, 32], [32, 40], { variant: 'vec4-8x8' }],
+  ['vec4 batch broadcast 8x8 wg', [3, 1, 4, 8], [2, 8, 4], { variant: 'vec4-8x8' }],
+  // B stored along k (nn.Linear's weight): the strided kernel, aligned or not
+  ['NT aligned', [12, 16], [36, 16], { transB: true }], ['NT odd M, N', [13, 20], [37, 20], { transB: true }],
+  ['TT aligned', [16, 20], [8, 16], { transA: true, transB: true }], ['NT 8x8 wg batch', [2, 9, 8], [2, 5, 8], { transB: true, variant: 'strided-8x8' }],
+  // the subgroup path (v3; Dawn on lavapipe, where subgroups exist): every vec4 layout, odd rows, columns and batches
+  ['subgroup NN', [13, 16], [16, 36], { variant: SG }], ['subgroup NT odd N', [13, 16], [37, 16], { transB: true, variant: SG }],
+  ['subgroup TN (M % 8 == 4)', [16, 12], [16, 36], { transA: true, variant: SG }], ['subgroup TT', [8, 20], [9, 8], { transA: true, transB: true, variant: SG }],
+  ['subgroup batch broadcast', [2, 1, 9, 8], [3, 8, 12], { variant: SG }], ['subgroup NT batch', [2, 9, 8], [2, 5, 8], { transB: true, variant: SG }],
+  ['strided kernel on aligned shapes', [16, 32], [32, 32], { variant: 'strided-8x8' }],
+];
+for (const [name, sa, sb, o = {}] of CASES) {
+  test(`matmul ${name}: ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
+    const dev = await getDevice();
+    const variant = o.variant === SG ? (dev.dev.features.has('subgroups') ? 'subgroup-8' : undefined) : o.variant;
+    await checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { ...o, variant }), ([a, b]) => refMatmul(a!, b!, o.transA, o.transB));
+  });
+}
+
+test('strided views from permute and slice work without copies', async () => {
+  const dev = await getDevice();
+  // q [B, L, H, c] -> [B, H, L, c] and kᵀ: the attention layout, then scores · v (vec4 along c).
+  const heads = (x: Tensor) => ops.permute(ops.reshape(x, [2, 12, 3, 8]), [0, 2, 1, 3]);
+  const headsRef = (h: Host) => permHost(h, [2, 12, 3, 8], [0, 2, 1, 3]);
+  await checkOp(dev, 'q·kᵀ', [rand([2, 12, 24], 3), rand([2, 12, 24], 4)], ([q, k]) => ops.matmul(heads(q!), heads(k!), { transB: true }),
+    ([q, k]) => refMatmul(headsRef(q!), headsRef(k!), false, true));
+  await checkOp(dev, 'p·v', [rand([2, 3, 12, 12], 3), rand([2, 12, 24], 4)], ([p, v]) => ops.matmul(p!, heads(v!), { variant: 'vec4-8x1' }),
+    ([p, v]) => refMatmul(p!, headsRef(v!)));
+  // a column slice: odd offset and row stride (general path).
+  await checkOp(dev, 'slice', [rand([5, 9], 5), rand([4, 3], 6)], ([a, b]) => ops.matmul(ops.slice(a!, 1, 3, 7), b!),
+    ([a, b]) => refMatmul({ shape: [5, 4], data: Float64Array.from({ length: 20 }, (_, i) => a!.data[Math.floor(i / 4) * 9 + 3 + (i % 4)]!) }, b!));
+});
+function permHost(h: Host, shape: number[], dims: number[]): Host {
+  const outShape = dims.map((d) => shape[d]!), data = new Float64Array(h.data.length);
+  const st = shape.map((_, i) => numel(shape.slice(i + 1)));
+  for (let i = 0; i < data.length; i++) {
+    let rem = i, src = 0;
+    for (let d = outShape.length - 1; d >= 0; d--) { src += (rem % outShape[d]!) * st[dims[d]!]!; rem = Math.floor(rem / outShape[d]!); }
+    data[i] = h.data[src]!;
+  }
+  return { shape: outShape, data };
+}
+
+const LINEAR: [string, number[], number[], boolean][] = [
+  ['odd with bias', [3, 5, 65], [3, 65], true], ['1-D x', [7], [5, 7], true], ['no bias', [2, 4, 16], [12, 16], false],
+  ['vec4 with bias', [2, 9, 32], [36, 32], true], ['one row', [1, 257], [3, 257], true],
+];
+for (const [name, sx, sw, hasBias] of LINEAR) {
+  test(`linear ${name}: x ${JSON.stringify(sx)} w ${JSON.stringify(sw)}`, async () => {
+    const dev = await getDevice();
+    const inputs = [rand(sx, 7), rand(sw, 8), ...(hasBias ? [rand([sw[0]!], 9)] : [])];
+    await checkOp(dev, 'linear', inputs, ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
+  });
+}
+
+test('empty sizes: M = 0 gives an empty result, K = 0 gives zeros (plus bias)', async () => {
+  const dev = await getDevice();
+  const y0 = ops.matmul(toGpu(dev, rand([0, 3], 1)), toGpu(dev, rand([3, 4], 2)));
+  assert.equal([...y0.shape], [0, 4]);
+  const y1 = ops.linear(toGpu(dev, rand([2, 0], 1)), toGpu(dev, rand([3, 0], 2)), toGpu(dev, { shape: [3], data: Float64Array.from([1, 2, 3]) }));
+  assertClose(await y1.toArray(), [1, 2, 3, 1, 2, 3], 'K = 0 with bias');
+});
+
+test('dispatches split along batch, rows and k past maxStorageBufferBindingSize and the workgroup limit', async () => {
+  const dev = await getDevice();
+  const d = dev as any, saved = { maxBinding: d.maxBinding, maxWorkgroups: d.maxWorkgroups };
+  try {
+    d.maxBinding = 4096; // 1024 floats less alignment slack per binding: every operand below is larger
+    const x = rand([3, 20, 16], 11), w = rand([24, 16], 12), b = rand([24], 13), g = rand([3, 20, 24], 14);
+    const [xt, wt, bt, gt] = [x, w, b, g].map((h) => toGpu(dev, h));
+    for (const t of [xt, wt, bt]) t!.requiresGrad = true;
+    const y = ops.linear(xt!, wt!, bt!); // M split (60 folded rows)
+    assertClose(await y.toArray(), refLinear(x, w, b).data, 'linear forward, split rows');
+    backward(y, gt!); // dw and db split k (60 rows), dx splits rows
+    const g2 = { shape: [60, 24], data: g.data }, x2 = { shape: [60, 16], data: x.data };
+    assertClose(await xt!.grad!.toArray(), refMatmul(g, w).data, 'dx');
+    assertClose(await wt!.grad!.toArray(), refMatmul(g2, x2, true).data, 'dw, split k');
+    assertClose(await bt!.grad!.toArray(), refMatmul({ shape: [1, 60], data: new Float64Array(60).fill(1) }, g2).data, 'db, split k');
+    const p = rand([6, 8, 12], 15), q = rand([6, 12, 8], 16);
+    assertClose(await ops.matmul(toGpu(dev, p), toGpu(dev, q)).toArray(), refMatmul(p, q).data, 'batch split');
+    d.maxBinding = saved.maxBinding; d.maxWorkgroups = 2; // z and y limits: batch and rows split into dispatches
+    const r = rand([5, 40, 8], 17), s = rand([8, 8], 18);
+    assertClose(await ops.matmul(toGpu(dev, r), toGpu(dev, s), { transA: false }).toArray(), refMatmul(r, s).data, 'workgroup limit');
+    const r2 = rand([5, 3, 7], 19), s2 = rand([5, 7, 2], 20);
+    assertClose(await ops.matmul(toGpu(dev, r2), toGpu(dev, s2)).toArray(), refMatmul(r2, s2).data, 'workgroup limit in z');
+  } finally { Object.assign(d, saved); }
+});
+
+test('errors name the op and both shapes', async () => {
+  const dev = await getDevice();
+  const a = toGpu(dev, rand([3, 4], 1)), b = toGpu(dev, rand([5, 6], 2)), v = toGpu(dev, rand([4], 3));
+  assert.throws(() => ops.matmul(a, b), /matmul: inner dimensions differ: a \[3, 4\] has K=4, b \[5, 6\] has K=5/);
+  assert.throws(() => ops.matmul(a, v), /matmul: b Tensor\(\[4\], f32\) needs at least 2 dims/);
+  assert.throws(() => ops.matmul(toGpu(dev, rand([2, 3, 4], 4)), toGpu(dev, rand([3, 4, 5], 5))), /matmul: .*\[2, 3, 4\].*\[3, 4, 5\]/);
+  assert.throws(() => ops.linear(a, b), /linear: x \[3, 4\] and w \[5, 6\] do not match/);
+  assert.throws(() => ops.matmul(a, toGpu(dev, rand([4, 6], 6)), { variant: 'vec4-8x1' }), /matmul: variant 'vec4-8x1' needs layout 'bn'/);
+});
+
+test.after(closeDevice);
+test.run();
