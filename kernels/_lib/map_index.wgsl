@@ -1,5 +1,6 @@
 // ---- _lib/map_index.wgsl: Params and strided indexing shared by elementwise/{unary,binary,ternary} ----
-// FLAT: every operand is contiguous over the same (coalesced, rank-1) range: no index arithmetic at all.
+// FLAT: the (coalesced) shape is rank 1 and every input is either contiguous (stride 1) or a broadcast scalar
+// (stride 0): no index decoding at all.
 const FLAT: bool = {{FLAT}};
 struct Params { n: u32, rank: u32, s0: f32, s1: f32, base: vec4u, shape: array<vec4u, 2>, sa: array<vec4u, 2>, sb: array<vec4u, 2>, sc: array<vec4u, 2>, so: array<vec4u, 2> }
 // Element offsets (a, b, c, out) of output element i: decode i over p.shape, dot with each operand's strides.

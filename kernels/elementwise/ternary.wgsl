@@ -20,9 +20,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     // 4 consecutive elements per invocation: fewer invocations, no index arithmetic.
     let i0 = flat_id(gid, nwg, 64u) * 4u;
     for (var j = i0; j < min(i0 + 4u, p.n); j++) {
-      let a = A[p.base.x + j];
-      let b = B[p.base.y + j];
-      let c = C[p.base.z + j];
+      let a = A[p.base.x + j * p.sa[0].x];
+      let b = B[p.base.y + j * p.sb[0].x];
+      let c = C[p.base.z + j * p.sc[0].x];
       O[p.base.w + j] = {{OP}};
     }
     return;

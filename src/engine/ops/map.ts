@@ -31,7 +31,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   const { shape: sh, strides: st } = coalesce(shape, [outStrides, ...inputs.map((x) => broadcastStrides(x.shape, x.strides, shape))]);
   if (sh.length > 8) throw new Error(`${op}: rank ${sh.length} after coalescing exceeds 8`);
   const all = [out, ...inputs];
-  const flat = sh.length === 1 && st.every((s) => s[0] === 1);
+  const flat = sh.length === 1 && st[0]![0] === 1 && st.every((s) => s[0] === 1 || s[0] === 0);
   const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat) };
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
 
