@@ -37,8 +37,9 @@ interface Row { name: string; what: string; flops: number; stats: Stats; peakMB?
 const rows: Row[] = [];
 const run = async (dev: Device, f: () => Tensor | Tensor[] | void) => { const r = f(); await dev.sync(); for (const t of [r ?? []].flat()) t.dispose(); };
 
-/** Times contenders that each own a fresh device, so that each one's peak pool size is its own. */
-async function compare(cs: { name: string; what: string; flops: number; note?: string; dev: Device; base: number; f: () => Tensor | Tensor[] | void }[]) {
+/** A contender on its own device: `base` = bytes allocated before it ran (inputs), so its peak is its own. */
+interface OnDevice { name: string; what: string; flops: number; note?: string; dev: Device; base: number; f: () => Tensor | Tensor[] | void }
+async function compare(cs: OnDevice[]) {
   const contenders: Contender[] = cs.map((c) => ({ name: c.name, run: () => run(c.dev, c.f) }));
   const stats = await measure(contenders, hopts, {});
   for (const c of cs) {
@@ -66,7 +67,7 @@ const hasComposed = 'matmul' in ops && 'softmax' in ops;
 const maskAdd = fromArray(composed.dev, Float32Array.from({ length: Lq * Lk }, (_, t) => (ids[t % Lk]! <= idsQ[Math.floor(t / Lk)]! ? 0 : -1e30)), [Lq, Lk]).keep();
 composed.base = composed.dev.poolStats().createdBytes;
 const o = ops as any;
-const headOf = (t: Tensor, h: number, L: number) => ops.reshape(ops.slice(t, 1, h, h + 1), [L, D]);
+const headOf = (t: Tensor, h: number, L: number) => { const s = ops.slice(t, 1, h, h + 1), r = ops.reshape(s, [L, D]); s.dispose(); return r; };
 const composedHead = (h: number) => {
   const [qh, kh, vh] = [headOf(composed.q, h, Lq), headOf(composed.k, h, Lk), headOf(composed.v, h, Lk)];
   const s = o.matmul(qh, kh, { transB: true }) as Tensor;
@@ -77,12 +78,16 @@ const composedHead = (h: number) => {
   return out;
 };
 const flopsAttn = 4 * D * H * pairs, flopsDense = 4 * D * H * Lq * Lk;
-const cases1 = [
+const cases1: OnDevice[] = [
   { name: 'fused attention, block-causal', what: `${H} heads × ${Lq} queries × ${Lk} keys, D ${D}, masked key blocks skipped`, flops: flopsAttn,
     dev: fused.dev, base: fused.base, f: () => ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk }) },
 ];
-if (hasComposed) cases1.push({ name: 'matmul + mask + softmax + matmul, head by head', what: `the same; [${Lq}, ${Lk}] scores per head (${MB(4 * Lq * Lk)} MB); all ${H} heads at once would be ${MB(4 * H * Lq * Lk)} MB${4 * 16 * Lq * Lk > fused.dev.maxBinding ? ' (16 heads: above the ' + MB(fused.dev.maxBinding) + ' MiB binding limit)' : ''}`,
-  flops: flopsDense, dev: composed.dev, base: composed.base, f: () => Array.from({ length: H }, (_, h) => composedHead(h)) } as any);
+const over = 4 * 16 * Lq * Lk > fused.dev.maxBinding ? ` (16 heads: above the ${MB(fused.dev.maxBinding)} MiB binding limit)` : '';
+if (hasComposed) cases1.push({
+  name: 'matmul + mask + softmax + matmul, head by head', flops: flopsDense, dev: composed.dev, base: composed.base,
+  what: `the same; [${Lq}, ${Lk}] scores per head (${MB(4 * Lq * Lk)} MB); all ${H} heads at once: ${MB(4 * H * Lq * Lk)} MB${over}`,
+  f: () => Array.from({ length: H }, (_, h) => composedHead(h)),
+});
 console.log(`case 1: ${H} heads, ${Lq} queries, ${Lk} keys; ${pairs} of ${Lq * Lk} pairs visible (${(100 * pairs / (Lq * Lk)).toFixed(1)} %)`);
 // Cross-check before timing: the two paths agree.
 if (hasComposed) {

@@ -4,6 +4,8 @@
 //   6 LSE, 7 DELTA (read, f32), 8 LVQ, 9 LVK (read, i32), 10 dK, 11 dV (read_write, vec4 rows), 12 Params (uniform).
 // Params: as attention/forward with nblk counting key blocks of BQ rows; lay[s] for slots K, V, QT, dOT, Q, dO, LSE, DELTA,
 //   LVQ, LVK, dK, dV.
+// Defines: WG lanes, BQ rows per workgroup (tuning: ops/attention.ts attentionTuning), NC = ceil(head dim / 4 / WG)
+//   vec4 columns per lane (sizes private arrays; the head dim itself travels in Params).
 // Dispatch: the transpose of attention/backward_dq: BQ key rows per workgroup, queries by blocks of 4·WG; lane l computes
 //   P and dS for queries 4l..4l+3, both meet in workgroup memory, and lane l accumulates dK and dV columns l, l + WG, ...
 //   Query blocks that see none of the workgroup's keys are skipped. No atomics: each key row belongs to one workgroup.

@@ -3,6 +3,8 @@
 // Bindings: 0 Q, 1 KT, 2 K, 3 VT, 4 O, 5 dO (read; rows as vec4, KT/VT transposed as in attention/forward), 6 LSE (read,
 //   f32), 7 LVQ, 8 LVK (read, i32), 9 dQ (read_write, vec4 rows), 10 DELTA (read_write, f32), 11 Params (uniform).
 // Params: as attention/forward; lay[s] for slots Q, KT, K, VT, O, dO, LSE, LVQ, LVK, dQ, DELTA.
+// Defines: WG lanes, BQ rows per workgroup (tuning: ops/attention.ts attentionTuning), NC = ceil(head dim / 4 / WG)
+//   vec4 columns per lane (sizes private arrays; the head dim itself travels in Params).
 // Dispatch: as attention/forward: BQ query rows per workgroup, keys by blocks of 4·WG; lane l computes P and dS for keys
 //   4l..4l+3 (q·k and dO·v as in the forward's scores), dS meets in workgroup memory, and lane l accumulates dQ columns
 //   l, l + WG, ... Key blocks no row of the workgroup can see are skipped.

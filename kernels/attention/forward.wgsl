@@ -5,6 +5,8 @@
 //   use; masked = 1 for the block-causal mask (query i sees key j iff LVK[j] <= LVQ[i]), else 0; scale = softmax scale;
 //   lay[s] = (base, batch stride, head stride, row stride) of slot s = Q, KT, V, LVQ, LVK, O, LSE in its array's units
 //   (KT's row stride is its stride per head-dim row, in vec4 of keys; its rows hold at least ceil(Lk / 4)·4 keys).
+// Defines: WG lanes, BQ rows per workgroup (tuning: ops/attention.ts attentionTuning), NC = ceil(head dim / 4 / WG)
+//   vec4 columns per lane (sizes private arrays; the head dim itself travels in Params).
 // Dispatch: workgroup g covers BQ query rows (block g % nblk) of one (b, h), WG lanes; keys go by blocks of 4·WG. Lane l
 //   scores keys 4l..4l+3 of the block against the BQ rows (queries read as workgroup-uniform vec4, keys as one vec4 of
 //   4 keys per head-dim row, as in matmul), the block's row maxima meet in workgroup memory, and lane l accumulates

@@ -2,8 +2,8 @@
 //   attn_l2_norm; t_h = 1 when there is no S).
 // Bindings: 0 X (read, vec4 rows of D), 1 S (read, f32 per head; a dummy when has_s = 0), 2 Y (read_write, vec4 rows),
 //   3 Params (uniform).
-// Params: n = rows (b, h, l) in this dispatch; H heads; L rows per (b, h); has_s; d4 = head dim / 4; lay[s] = (base, batch, head, row
-//   strides) of slot s = X, S, Y in its array's units.
+// Params: n = rows (b, h, l) in this dispatch; H heads; L rows per (b, h); has_s; d4 = head dim / 4;
+//   lay[s] = (base, batch, head, row strides) of slot s = X, S, Y in its array's units.
 // Dispatch: one invocation per row, workgroup 64, grid folded to (x, y) by flat_id.
 // Numerics: f32 sum of squares in row order; F.normalize's eps rule (divide by max(norm, 1e-12)), then multiply by t_h.
 //#include "_lib/index.wgsl"

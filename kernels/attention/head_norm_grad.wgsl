@@ -3,7 +3,8 @@
 //   Σ RD · [S_h <= ln 100], the clamp's gradient rule).
 // Bindings: 0 X, 1 G (read, vec4 rows), 2 S (read, f32 per head; a dummy when has_s = 0), 3 dX (read_write, vec4 rows),
 //   4 RD (read_write, f32 per row), 5 Params (uniform).
-// Params: n rows, H, L, has_s, d4 = head dim / 4; lay[s] = (base, batch, head, row strides) of slot s = X, G, S, dX, RD in its array's units.
+// Params: n rows, H, L, has_s, d4 = head dim / 4; lay[s] = (base, batch, head, row strides) of slot s = X, G, S, dX, RD
+//   in its array's units.
 // Dispatch: one invocation per row, workgroup 64, grid folded to (x, y) by flat_id.
 // Numerics: f32, row-order sums.
 //#include "_lib/index.wgsl"
