@@ -127,7 +127,7 @@ const record = {
   adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: hopts, filters, cases: results,
 };
 mkdirSync(resultsDir, { recursive: true });
-const file = `${resultsDir}engine-${date.slice(0, 16).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;
+const file = `${resultsDir}engine-${date.slice(0, 19).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;
 writeFileSync(file, JSON.stringify(record, null, 1) + '\n');
 writeLatest();
 console.log(`wrote ${file} and ${resultsDir}latest.md`);

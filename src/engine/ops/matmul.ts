@@ -25,12 +25,15 @@ type Layout = 'sg' | 'bn' | 'any';
 const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i;
 /**
  * Kernel variants: the first row whose layout the operands allow and whose `adapter` matches the adapter's
- * vendor/architecture/description (empty on Deno, treated as a CPU adapter) wins. From runs on lavapipe (2 Zen 5
- * cores; bench/results/latest.md): lavapipe turns every load in a loop into per-lane scalar loads with bounds checks,
- * so the fewest loads per FMA wins: v3 (each A value loaded once per workgroup, shared by subgroupBroadcast) ran
- * 2–3× v2 and v1 at 512×1024×512, for B along n and along k alike; v2 ≈ v1 for B along n, and for B along k nothing
- * without subgroups beat v1 (vec4 along k, dot products, lanes over k: ~0.65× of v2). Workgroups of 8 beat 64.
- * The 8×8 rows are an unmeasured guess for real GPUs (a warp needs more than 8 invocations).
+ * vendor/architecture/description (empty on Deno, treated as a CPU adapter) wins. Measured on lavapipe, 2 Zen 5 cores
+ * (bench/results/, `npm run bench -- variants`), 2240×1024×4096 at load ~2.5: subgroup-8 7.4 GFLOP/s (12.4 on an idle
+ * machine), strided-8x1 4.9, vec4-8x1 4.5, vec4-8x8 4.4, strided-8x8 4.2; Deno (no subgroups), 1024³: vec4-8x1 4.3,
+ * strided-8x1 4.2. Why: lavapipe turns every load inside a loop into per-lane scalar loads with bounds checks (even
+ * workgroup-uniform ones), so loads per FMA decide; v3 loads each A value once per workgroup and shares it by
+ * subgroupBroadcast, for B along n and along k (x·wᵀ) alike. Tried and slower: 4 unrolled k-steps without
+ * subgroups, lanes over rows or over k, B read along k without subgroups (~0.65×), workgroup-memory tiles with
+ * barriers (~0.35× of v3), 16 rows per invocation (+10%, within noise). The 8×8 rows are an unmeasured guess for
+ * real GPUs (a warp needs more than 8 invocations).
  */
 export const VARIANTS = [
   { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', adapter: CPU_ADAPTER, wg: [8, 1] },
