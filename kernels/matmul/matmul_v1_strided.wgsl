@@ -10,30 +10,20 @@
 //   end are clamped for loads, stores are guarded. v1, the general path: odd shapes (1, 3, 65, 257), unaligned or
 //   strided views, and B stored along k (x·wᵀ), for which no vec4 kernel was faster on lavapipe.
 // Numerics: f32 fused multiply-add over k in order; bias and C added after the sum.
-struct Params {
-  m: u32, n: u32, k: u32, flags: u32,
-  a_base: u32, b_base: u32, c_base: u32, bias_base: u32,
-  a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-  c_rs: u32, nb: u32, pad0: u32, pad1: u32,
-  bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
-}
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+//#include "_lib/matmul_params.wgsl"
 
 @compute @workgroup_size({{WG_X}}, {{WG_Y}})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let m0 = (wid.y * {{WG_Y}}u + lid.y) * 8u;
   let n0 = (wid.x * {{WG_X}}u + lid.x) * 4u;
   if (m0 >= p.m || n0 >= p.n) { return; }
-  var ao = p.a_base; var bo = p.b_base; var co = p.c_base;
-  var rem = wid.z;
-  for (var d = i32(p.nb) - 1; d >= 0; d--) {
-    let s = p.bshape[d]; let i = rem % s; rem = rem / s;
-    ao += i * p.a_bs[d]; bo += i * p.b_bs[d]; co += i * p.c_bs[d];
-  }
+  let bo3 = batch_offsets(wid.z);
+  let ao = bo3.x; let bo = bo3.y; let co = bo3.z;
   // Rows and columns past the end re-read the last one; their results are not stored.
   var ra: array<u32, 8>;
   for (var r = 0u; r < 8u; r++) { ra[r] = ao + min(m0 + r, p.m - 1u) * p.a_rs; }

@@ -11,18 +11,12 @@
 //   even uniform ones inside loops: loads, not arithmetic, set its speed). Grid (ceil(n / 32), ceil(m / 8), batch).
 // Numerics: f32 fused multiply-add over k in order; bias and C added after the sum.
 enable subgroups;
-struct Params {
-  m: u32, n: u32, k: u32, flags: u32,
-  a_base: u32, b_base: u32, c_base: u32, bias_base: u32,
-  a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-  c_rs: u32, nb: u32, pad0: u32, pad1: u32,
-  bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
-}
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+//#include "_lib/matmul_params.wgsl"
 
 const A_KVEC: bool = {{A_KVEC}};
 const B_NVEC: bool = {{B_NVEC}};
@@ -33,12 +27,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let m0 = wid.y * 8u;
   if (m0 >= p.m) { return; }   // the whole workgroup: subgroup operations stay in uniform control flow
   let n0 = wid.x * 32u + lid.x * 4u;
-  var ao = p.a_base; var bo = p.b_base; var co = p.c_base;
-  var rem = wid.z;
-  for (var d = i32(p.nb) - 1; d >= 0; d--) {
-    let s = p.bshape[d]; let i = rem % s; rem = rem / s;
-    ao += i * p.a_bs[d]; bo += i * p.b_bs[d]; co += i * p.c_bs[d];
-  }
+  let bo3 = batch_offsets(wid.z);
+  let ao = bo3.x; let bo = bo3.y; let co = bo3.z;
   // The vec4 of A's 8×4 tile this lane loads, as a vec4 index and its step per 4 steps of k. Along k: row m0 + lane,
   // k .. k+3. Along m: rows m0 + 4·(lane / 4) .. +3 at k + lane % 4. Rows past the end re-read the last ones.
   var aq: u32; var astep: u32;
