@@ -20,13 +20,15 @@ export async function gradcheck(dev: Device, f: (xs: Tensor[]) => Tensor, inputs
   const y = f(xs);
   const wData = Float32Array.from({ length: y.numel }, (_, i) => Math.sin(1 + i * 0.7));
   const w = fromArray(dev, wData, y.shape);
-  const loss = sum(mul(y, w));
+  const yw = mul(y, w);
+  const loss = sum(yw);
   backward(loss);
   const lossAt = async (k: number, i: number, delta: number) => {
     const d = Float32Array.from(inputs[k]!.data); d[i]! += delta;
     const t = fromArray(dev, d, inputs[k]!.shape);
-    const v = await noGrad(dev, () => { const ys = f(xs.map((x, j) => (j === k ? t : x))); const l = sum(mul(ys, w)); ys.dispose(); return l; }).item();
-    t.dispose();
+    const l = noGrad(dev, () => { const ys = f(xs.map((x, j) => (j === k ? t : x))); const yw = mul(ys, w); const s = sum(yw); ys.dispose(); yw.dispose(); return s; });
+    const v = await l.item();
+    t.dispose(); l.dispose();
     return v;
   };
   let maxAbsErr = 0, maxRelErr = 0, worst = '', ok = true;
@@ -42,6 +44,6 @@ export async function gradcheck(dev: Device, f: (xs: Tensor[]) => Tensor, inputs
       if (err > atol + rtol * Math.abs(num)) ok = false;
     }
   }
-  for (const t of [...xs, y, w, loss]) t.dispose();
+  for (const t of [...xs, y, w, yw, loss]) t.dispose();
   return { ok, maxAbsErr, maxRelErr, worst };
 }

@@ -1,25 +1,11 @@
 // Counter-based, splittable RNG for the data side (Philox4x32-10, pure 32-bit TS): uniform/normal/int/poisson.
 
-const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
+import { philoxBlock } from '../../engine/rng.ts';
+
 const TWO_M32 = 2 ** -32, TWO_M53 = 2 ** -53;
 
-/** High 32 bits of the 64-bit product of two u32 (exact: splits b into 16-bit halves). */
-function mulhi(a: number, b: number): number {
-  const t = a * (b & 0xffff);
-  return Math.floor((a * (b >>> 16) + Math.floor(t / 65536)) / 65536) >>> 0;
-}
-
-/** One Philox4x32-10 block: 4 counter words under a 2-word key -> 4 u32 outputs written to `out`. */
-export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
-  for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
-    const n0 = (hi1 ^ c1 ^ k0) >>> 0, n2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
-    k0 = (k0 + W0) >>> 0; k1 = (k1 + W1) >>> 0;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
+/** One Philox4x32-10 block (the engine's CPU mirror of kernels/rng/philox.wgsl): 4 counter words, 2 key words -> `out`. */
+export const philox4x32 = philoxBlock;
 
 /** FNV-1a over UTF-16 code units, then a murmur3 finaliser: a stable 32-bit hash of a string label. */
 export function hashString32(s: string): number {

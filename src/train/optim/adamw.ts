@@ -56,12 +56,5 @@ export class AdamW {
   /** Clears gradients (disposes them). */
   zeroGrad() { for (const g of this.groups) for (const p of g.params) if (p.grad) { p.grad.dispose(); p.grad = null; } }
 
-  /** Moments for checkpointing: name → tensor. */
-  stateTensors(names: Map<number, string>): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const [id, s] of this.state) { const n = names.get(id) ?? String(id); out[`${n}.exp_avg`] = s.m; out[`${n}.exp_avg_sq`] = s.v; }
-    return out;
-  }
-
   dispose() { for (const s of this.state.values()) { s.m.dispose(); s.v.dispose(); } this.state.clear(); }
 }
