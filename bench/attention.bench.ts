@@ -1,7 +1,7 @@
 // Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), and KV-cache sampling of
 // the 512 schedule vs recomputing the whole sequence at each scale (attention only: FLOPs, time).
 // Run: npx esbuild --bundle --platform=node --format=esm --packages=external bench/attention.bench.ts --outfile=.build/attention.bench.mjs
-//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8]
+//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8] [--rows-per-lane 2] [--no-subgroups]
 // Writes bench/results/attention-<date>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
 // heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
 import { execSync } from 'node:child_process';
@@ -22,6 +22,8 @@ const SCALES = [1, 2, 3, 4, 6, 9, 13, 18, 24, 32];
 if (args.includes('--lanes')) attentionTuning.lanes = opt('lanes', 8);
 if (args.includes('--rows')) attentionTuning.rows = opt('rows', 16);
 if (args.includes('--rows-backward')) attentionTuning.rowsBackward = opt('rows-backward', 8);
+if (args.includes('--rows-per-lane')) attentionTuning.rowsPerLane = opt('rows-per-lane', 2);
+if (args.includes('--no-subgroups')) attentionTuning.subgroups = false;
 const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
 const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
 

@@ -52,9 +52,22 @@ const FWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D?: nu
   { name: 'cross Lq 3, Lk 65, masked', B: 2, H: 2, Lq: 3, Lk: 65, lq: [0, 2, 5], lk: levelsOf(10, [1, 2, 3, 4, 5]) },
   { name: 'unsorted levels', B: 1, H: 2, Lq: 65, lq: Array.from({ length: 65 }, (_, i) => (i * 7919) % 5) },
   { name: 'scale 0.3, L33', B: 2, H: 1, Lq: 33, scale: 0.3, lq: levelsOf(0, [1, 2, 3, 4]).concat([4, 4, 4]) },
+  { name: 'head dim 128, L40 masked', B: 1, H: 2, Lq: 40, D: 128, lq: levelsOf(10, [1, 2, 3, 4]) },
+  { name: 'head dim 4, L24 masked', B: 2, H: 1, Lq: 24, D: 4, lq: levelsOf(5, [1, 2, 3]).concat([2, 2, 2, 2, 2]) },
 ];
-for (const c of FWD) test(`forward ${c.name}`, async () => {
+// Each case on every forward kernel this adapter has: the subgroup kernel (2 and 1 rows per lane) where subgroups of
+// at least 8 exist, and the portable one (forced with subgroups: false; Deno has no subgroups and runs it anyway).
+const KERNELS: { name: string; tuning: typeof attentionTuning }[] = [
+  { name: 'default kernel', tuning: {} },
+  { name: 'subgroup kernel, 1 row per lane', tuning: { rowsPerLane: 1 } },
+  { name: 'portable kernel', tuning: { subgroups: false } },
+];
+for (const c of FWD) for (const kn of KERNELS) test(`forward ${c.name} (${kn.name})`, async () => {
   const dev = await getDevice();
+  Object.assign(attentionTuning, kn.tuning);
+  try { await forwardCase(dev, c); } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; }
+});
+async function forwardCase(dev: Device, c: (typeof FWD)[number]) {
   const D = c.D ?? 64, Lk = c.Lk ?? c.Lq;
   const q = rand([c.B, c.H, c.Lq, D], 1, -2, 2), k = rand([c.B, c.H, Lk, D], 2, -2, 2), v = rand([c.B, c.H, Lk, D], 3);
   const lk = c.lk ?? c.lq;
@@ -63,7 +76,7 @@ for (const c of FWD) test(`forward ${c.name}`, async () => {
   const y = ops.attention(qt!, kt!, vt!, { scale: c.scale, levelsQ: lvq, levelsK: lvk });
   assertClose(await y.toArray(), refAttention(q, k, v, { scale: c.scale, lq: c.lq, lk }).data, c.name, 2e-6, 1e-5);
   for (const t of [qt, kt, vt, y, lvq, lvk]) t?.dispose();
-});
+}
 
 test('forward reads strided q, k, v views of a fused qkv [B, L, 3, H, D] in place', async () => {
   const dev = await getDevice();
