@@ -1,13 +1,15 @@
 // Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), and KV-cache sampling of
-// the 512 schedule vs recomputing the whole sequence at each scale (attention only: FLOPs, time).
+// the 512 schedule vs recomputing the whole sequence at each scale (FLOPs, time): attention alone, then a whole VAR-d16
+// block (qkv, attention, proj, MLP), with and without H-VAR's 1,024 LR-prefix tokens.
 // Run: npx esbuild --bundle --platform=node --format=esm --packages=external bench/attention.bench.ts --outfile=.build/attention.bench.mjs
-//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8] [--rows-per-lane 2] [--no-subgroups]
+//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8] [--rows-per-lane 2] [--rows-per-lane-backward 1] [--no-subgroups] [--no-block] [--block-repeats 2]
 // Writes bench/results/attention-<date>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
 // heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Device, fromArray, backward, type Tensor } from '../src/engine/index.ts';
+import { Device, fromArray, backward, scope, type Tensor } from '../src/engine/index.ts';
+import { view } from '../src/engine/tensor.ts';
 import { ops } from '../src/engine/ops/registry.ts';
 import { attentionTuning } from '../src/engine/ops/attention.ts';
 import { KVCache, attendCached } from '../src/models/var/kv_cache.ts';
@@ -23,6 +25,7 @@ if (args.includes('--lanes')) attentionTuning.lanes = opt('lanes', 8);
 if (args.includes('--rows')) attentionTuning.rows = opt('rows', 16);
 if (args.includes('--rows-backward')) attentionTuning.rowsBackward = opt('rows-backward', 8);
 if (args.includes('--rows-per-lane')) attentionTuning.rowsPerLane = opt('rows-per-lane', 2);
+if (args.includes('--rows-per-lane-backward')) attentionTuning.rowsPerLaneBackward = opt('rows-per-lane-backward', 1);
 if (args.includes('--no-subgroups')) attentionTuning.subgroups = false;
 const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
 const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
@@ -135,6 +138,54 @@ for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
   cache.dispose(); dev.destroy();
 }
 
+// ---- 3. the same at the level of a transformer block: what sampling costs per layer -------------------------------------
+// One VAR-d16 block (C 1,024, 16 heads × 64, MLP 4,096; pre-norm LN → qkv → VAR attention → proj, LN → fc1 → GELU → fc2,
+// residuals; AdaLN's per-sample scale/shift is elementwise and left out). Cached sampling runs each step's new tokens
+// through it (keys and values appended to the cache); recompute runs tokens [0, end of step) with the block-causal mask at
+// every step. All layers of a model are alike, so the per-layer ratio is the model's.
+if (!args.includes('--no-block')) for (const prefix of [0, PREFIX]) {
+  const C = 1024, NH = 16, HD = 64, CM = 4 * C;
+  const lv = levelIds(SCALES, prefix), L = lv.length, spans = scaleSpans(SCALES, prefix);
+  const dev = await Device.create();
+  const w = (o: number, i: number, seed: number) => fromArray(dev, values(o * i, seed).map((x) => x / Math.sqrt(i)), [o, i]).keep();
+  const bvec = (n: number, seed: number) => fromArray(dev, values(n, seed).map((x) => 0.02 * x), [n]).keep();
+  const P = { qkv: w(3 * C, C, 11), bqkv: bvec(3 * C, 12), proj: w(C, C, 13), bproj: bvec(C, 14), fc1: w(CM, C, 15), bfc1: bvec(CM, 16),
+    fc2: w(C, CM, 17), bfc2: bvec(C, 18), s: fromArray(dev, values(NH, 19).map((x) => Math.log(10) + x), [1, NH, 1, 1]).keep() };
+  const x = rand(dev, [1, L, C], 20);
+  const lvT = fromArray(dev, lv, [L], 'i32').keep();
+  const xs = spans.map(({ start, end }) => ops.slice(x, 1, start, end).keep());
+  const xPre = spans.map(({ end }) => ({ x: ops.slice(x, 1, 0, end).keep(), l: ops.slice(lvT, 0, 0, end).keep() }));
+  const cache = new KVCache(dev, { layers: 1, batch: 1, heads: NH, maxLen: L, headDim: HD, l2norm: true });
+  // x [1, n, C] → block(x); attention by `attend(q, k, v)` on [1, NH, n, HD] views of the fused qkv.
+  const block = (xin: Tensor, attend: (q: Tensor, k: Tensor, v: Tensor) => Tensor) => scope(dev, () => {
+    const n = xin.shape[1]!;
+    const qkv = ops.linear(ops.layerNorm(xin), P.qkv, P.bqkv);
+    const st = [n * 3 * C, HD, 3 * C, 1];
+    const [q, k, v] = [0, 1, 2].map((j) => view(qkv, [1, NH, n, HD], st, j * C));
+    const a = ops.reshape(ops.contiguous(ops.permute(attend(q!, k!, v!), [0, 2, 1, 3])), [1, n, C]);
+    const h = ops.add(xin, ops.linear(a, P.proj, P.bproj));
+    return ops.add(h, ops.linear(ops.gelu(ops.linear(ops.layerNorm(h), P.fc1, P.bfc1)), P.fc2, P.bfc2));
+  });
+  let cachedPairs = 0, recomputePairs = 0, cachedTokens = 0, recomputeTokens = 0;
+  for (const { start, end } of spans) { cachedPairs += (end - start) * end; recomputePairs += visiblePairs(lv.subarray(0, end)); cachedTokens += end - start; recomputeTokens += end; }
+  await dev.sync();
+  const tag = prefix ? `${prefix} prefix + ${L - prefix} tokens` : `${L} tokens`;
+  const contenders: Contender[] = [
+    { name: `block, KV cache, ${tag}`, run: () => run(dev, () => { cache.reset();
+      return xs.map((xk) => block(xk, (q, k, v) => { cache.append(0, k, v); return attendCached(q, cache, 0, { s: P.s }); })); }) },
+    { name: `block, recompute every scale, ${tag}`, run: () => run(dev, () => xPre.map((p) => block(p.x, (q, k, v) => ops.varAttention(q, k, v, P.s, { levels: p.l })))) },
+  ];
+  const bo = { ...hopts, repeats: opt('block-repeats', 2) };
+  const st = await measure(contenders, bo, {});
+  const [c, r] = [st[contenders[0]!.name]!, st[contenders[1]!.name]!];
+  const lin = 24 * C * C, att = 4 * HD * NH;
+  const fc = lin * cachedTokens + att * cachedPairs, fr = lin * recomputeTokens + att * recomputePairs;
+  rows.push({ name: contenders[0]!.name, what: `${spans.length} steps, ${cachedTokens} tokens through the block; attention to all cached keys`, flops: fc, stats: { ...c, gflops: fc / (c.medianMs * 1e6) } });
+  rows.push({ name: contenders[1]!.name, what: `${spans.length} steps, ${recomputeTokens} tokens through the block (${(recomputeTokens / cachedTokens).toFixed(2)}×), masked attention; ${(fr / fc).toFixed(2)}× the cached FLOPs`,
+    flops: fr, stats: { ...r, gflops: fr / (r.medianMs * 1e6) }, note: `recompute / cache time: ${(r.medianMs / c.medianMs).toFixed(2)}×` });
+  cache.dispose(); dev.destroy();
+}
+
 // ---- report ------------------------------------------------------------------------------------------------------------
 const report = fused.dev.report();
 const result = {
@@ -147,7 +198,7 @@ const result = {
 // Repo root: this file is bench/attention.bench.ts, bundled to .build/attention.bench.mjs; either way one level up.
 const resultsDir = new URL('../bench/results/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });
-const out = new URL(`attention-${result.date.slice(0, 10)}.json`, resultsDir);
+const out = new URL(`attention-${result.date.replace(/[:.]/g, "-")}.json`, resultsDir);
 writeFileSync(out, JSON.stringify(result, null, 1));
 console.log(`\n| case | median ms (p10–p90) | GFLOP/s | peak MB | what |\n|---|---|---|---|---|`);
 for (const r of rows) console.log(`| ${r.name} | ${r.stats.medianMs.toFixed(0)} (${r.stats.p10Ms.toFixed(0)}–${r.stats.p90Ms.toFixed(0)}) | ${r.stats.gflops!.toFixed(2)} | ${r.peakMB ?? ''} | ${r.what}${r.note ? '; ' + r.note : ''} |`);

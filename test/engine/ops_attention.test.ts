@@ -132,15 +132,49 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
   { name: 'L5 no mask, scale 0.7', B: 2, H: 1, Lq: 5, D: 64, scale: 0.7 },
   { name: 'cross Lq 3, Lk 6, masked', B: 1, H: 2, Lq: 3, Lk: 6, D: 64, lq: [0, 1, 2], lk: [0, 0, 1, 1, 2, 2] },
   { name: 'L37 masked (crosses key and query blocks)', B: 1, H: 1, Lq: 37, D: 64, lq: levelsOf(2, [1, 2, 3, 4]).concat([4, 4, 4, 4, 4]) },
+  { name: 'cross Lq 35, Lk 40, masked, unsorted query levels, D 8', B: 1, H: 1, Lq: 35, Lk: 40, D: 8,
+    lq: Array.from({ length: 35 }, (_, i) => (i * 13) % 6), lk: levelsOf(4, [1, 2, 3, 4, 3]).slice(0, 40) },
 ];
-for (const c of BWD) test(`backward ${c.name}`, async () => {
+const BWD_KERNELS: { name: string; tuning: typeof attentionTuning }[] = [
+  { name: 'default kernels', tuning: {} },
+  { name: 'subgroup kernels, 2 rows per lane', tuning: { rowsPerLaneBackward: 2 } },
+  { name: 'portable kernels', tuning: { subgroups: false } },
+];
+for (const c of BWD) for (const kn of BWD_KERNELS) test(`backward ${c.name} (${kn.name})`, async () => {
   const dev = await getDevice();
   const Lk = c.Lk ?? c.Lq, lk = c.lk ?? c.lq;
   const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
+  Object.assign(attentionTuning, kn.tuning);
+  try {
   await checkOp(dev, `attention ${c.name}`, [rand([c.B, c.H, c.Lq, c.D], 11, -2, 2), rand([c.B, c.H, Lk, c.D], 12, -2, 2), rand([c.B, c.H, Lk, c.D], 13)],
     ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk }),
     ([q, k, v]) => refAttention(q!, k!, v!, { scale: c.scale, lq: c.lq, lk }), { atol: 2e-6, rtol: 1e-5 });
-  lvq?.dispose(); lvk?.dispose();
+  } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; lvq?.dispose(); lvk?.dispose(); }
+});
+
+test('every gradient entry: subgroup kernels equal the portable ones (L 257 with prefix; cross 70 x 300)', async () => {
+  const dev = await getDevice();
+  if (!dev.dev.features.has('subgroups')) { console.log('  (no subgroups on this adapter: only the portable kernels exist here)'); return; }
+  for (const c of [{ B: 2, H: 2, Lq: 257, Lk: 257, lq: levelsOf(53, [1, 2, 3, 4, 5, 6, 7, 8]), lk: null as number[] | null },
+                   { B: 1, H: 3, Lq: 70, Lk: 300, lq: Array.from({ length: 70 }, (_, i) => i % 9), lk: levelsOf(15, [1, 2, 3, 4, 5, 6, 7, 8, 10]).slice(0, 300) }]) {
+    const lk = c.lk ?? c.lq;
+    const host3 = [rand([c.B, c.H, c.Lq, 64], 21, -2, 2), rand([c.B, c.H, c.Lk, 64], 22, -2, 2), rand([c.B, c.H, c.Lk, 64], 23)];
+    const g = toGpu(dev, rand([c.B, c.H, c.Lq, 64], 24));
+    const lvq = ids(dev, c.lq), lvk = ids(dev, lk);
+    const grads: Float32Array[][] = [];
+    for (const tuning of [{}, { subgroups: false }]) {
+      Object.assign(attentionTuning, tuning);
+      try {
+        const xs = host3.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
+        const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { levelsQ: lvq, levelsK: lvk });
+        backward(y, g);
+        grads.push([await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))]);
+        for (const t of [...xs, y]) t.dispose();
+      } finally { delete attentionTuning.subgroups; }
+    }
+    ['out', 'dq', 'dk', 'dv'].forEach((n, i) => assertClose(grads[0]![i]!, grads[1]![i]!, `Lq ${c.Lq}, Lk ${c.Lk}: ${n}`, 2e-6, 1e-5));
+    for (const t of [g, lvq, lvk]) t.dispose();
+  }
 });
 
 test('backward VAR variant: q, k, v and s (ds = 0 above ln 100)', async () => {

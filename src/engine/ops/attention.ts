@@ -22,23 +22,25 @@ export interface AttentionOpts {
 }
 
 /**
- * Kernel tuning (part of the pipeline key). Where the adapter has subgroups of at least 8 invocations the forward
- * runs attention/forward_sg (8 lanes sharing q and probabilities by subgroupBroadcast, `rowsPerLane` × 8 query rows
- * per workgroup; `subgroups: false` forces the portable kernel). The portable kernels: `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th
+ * Kernel tuning (part of the pipeline key). Where the adapter has subgroups of at least 8 invocations every kernel
+ * runs its *_sg variant (8 lanes sharing rows and probabilities by subgroupBroadcast; `rowsPerLane` × 8 query rows per
+ * workgroup forward, `rowsPerLaneBackward` × 8 rows in the backward kernels; `subgroups: false` forces the portable
+ * kernels). The portable kernels: `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th
  * vec4 column of the head dim), `rows` per workgroup in the forward (query rows) and `rowsBackward` in the backward
  * kernels (query rows for dQ, key rows for dK/dV). Unset fields take the adapter's default: on CPU adapters 8 lanes
  * (one llvmpipe SIMD group) × 16 rows forward, measured on lavapipe (bench/attention.bench.ts: more rows = fewer
  * per-lane gathers per FMA); elsewhere 16 × 8, an unmeasured guess (a GPU wants more invocations per workgroup).
  */
-export const attentionTuning: { lanes?: number; rows?: number; rowsBackward?: number; subgroups?: boolean; rowsPerLane?: number } = {};
+export const attentionTuning: { lanes?: number; rows?: number; rowsBackward?: number; subgroups?: boolean; rowsPerLane?: number; rowsPerLaneBackward?: number } = {};
 const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i; // Deno reports no adapter info: treated as a CPU adapter
-function tuningFor(dev: Device): { lanes: number; rows: number; rowsBackward: number; subgroups: boolean; rowsPerLane: number } {
+function tuningFor(dev: Device): { lanes: number; rows: number; rowsBackward: number; subgroups: boolean; rowsPerLane: number; rowsPerLaneBackward: number } {
   const i: any = (dev.gpu.adapter as any).info ?? {};
   const cpu = CPU_ADAPTER.test([i.vendor, i.architecture, i.description].filter(Boolean).join(' '));
   const t = cpu ? { lanes: 8, rows: 16, rowsBackward: 8 } : { lanes: 16, rows: 8, rowsBackward: 8 };
   const sg = dev.dev.features.has('subgroups') && (i.subgroupMinSize ?? 0) >= 8;
   return { lanes: attentionTuning.lanes ?? t.lanes, rows: attentionTuning.rows ?? t.rows, rowsBackward: attentionTuning.rowsBackward ?? t.rowsBackward,
-    subgroups: sg && (attentionTuning.subgroups ?? true), rowsPerLane: attentionTuning.rowsPerLane ?? 2 };
+    subgroups: sg && (attentionTuning.subgroups ?? true), rowsPerLane: attentionTuning.rowsPerLane ?? 2,
+    rowsPerLaneBackward: attentionTuning.rowsPerLaneBackward ?? 1 };
 }
 
 /**
@@ -264,9 +266,9 @@ interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number;
 function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
   const t = tuningFor(dev), d4 = s.D / 4;
-  const sg = kernel === 'attention/forward' && t.subgroups;
-  const R = sg ? 8 * t.rowsPerLane : kernel === 'attention/forward' ? t.rows : t.rowsBackward;
-  const defines = sg ? { RPL: t.rowsPerLane, HD4: d4 } : { WG: t.lanes, BQ: R, NC: Math.ceil(d4 / t.lanes) };
+  const fwd = kernel === 'attention/forward', sg = t.subgroups, rpl = fwd ? t.rowsPerLane : t.rowsPerLaneBackward;
+  const R = sg ? 8 * rpl : fwd ? t.rows : t.rowsBackward;
+  const defines: Record<string, number> = sg ? { RPL: rpl, HD4: d4 } : { WG: t.lanes, BQ: R, NC: Math.ceil(d4 / t.lanes) };
   const nblk = Math.ceil(s.nRows / R);
   const nb = batchChunk(op, dev, s.B, slots);
   for (let b0 = 0; b0 < s.B; b0 += nb) {
@@ -274,7 +276,7 @@ function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
     const { bindings, lay } = bindSlots(op, slots, b0, n);
     const groups = n * s.H * nblk;
     const p = params().u32(s.H, s.Lq, s.Lk, d4, nblk, groups, s.masked ? 1 : 0).f32(s.scale).vec4u(lay);
-    dev.run({ kernel: sg ? 'attention/forward_sg' : kernel, defines, bindings, params: p, workgroups: dev.grid(groups, 1) });
+    dev.run({ kernel: sg ? `${kernel}_sg` : kernel, defines, bindings, params: p, workgroups: dev.grid(groups, 1) });
   }
 }
 

@@ -1,0 +1,14 @@
+// _lib/bcast8: every lane's value (lanes 0..7 of the subgroup), in every lane: subgroupBroadcast needs a constant lane.
+// Call in subgroup-uniform control flow with at least 8 invocations per subgroup (the *_sg kernels' dispatch).
+fn bcast8(v: vec4f) -> array<vec4f, 8> {
+  return array<vec4f, 8>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
+                         subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+}
+fn bcast8f(v: f32) -> array<f32, 8> {
+  return array<f32, 8>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
+                       subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+}
+fn bcast8i(v: i32) -> array<i32, 8> {
+  return array<i32, 8>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
+                       subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+}
