@@ -137,7 +137,7 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
 ];
 const BWD_KERNELS: { name: string; tuning: typeof attentionTuning }[] = [
   { name: 'default kernels', tuning: {} },
-  { name: 'subgroup kernels, 2 rows per lane', tuning: { rowsPerLaneBackward: 2 } },
+  { name: 'subgroup kernels, 1 row per lane', tuning: { rowsPerLaneBackward: 1 } },
   { name: 'portable kernels', tuning: { subgroups: false } },
 ];
 for (const c of BWD) for (const kn of BWD_KERNELS) test(`backward ${c.name} (${kn.name})`, async () => {
