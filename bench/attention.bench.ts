@@ -1,9 +1,9 @@
 // Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), and KV-cache sampling of
 // the 512 schedule vs recomputing the whole sequence at each scale (FLOPs, time): attention alone, then a whole VAR-d16
 // block (qkv, attention, proj, MLP), with and without H-VAR's 1,024 LR-prefix tokens.
-// Run: npx esbuild --bundle --platform=node --format=esm --packages=external bench/attention.bench.ts --outfile=.build/attention.bench.mjs
-//      && node .build/attention.bench.mjs [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--lanes 8 --rows 16 --rows-backward 8] [--rows-per-lane 2] [--rows-per-lane-backward 1] [--no-subgroups] [--no-block] [--block-repeats 2]
-// Writes bench/results/attention-<date>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
+// Run: npm run bench:attention -- [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--no-block]
+//      [--block-repeats 2] [--rows-per-lane 2] [--rows-per-lane-backward 2] [--no-subgroups] [--lanes 8 --rows 16 --rows-backward 8]
+// Writes bench/results/attention-<date-time>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
 // heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

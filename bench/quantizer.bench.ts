@@ -1,6 +1,6 @@
 // Benchmark: VAR's multi-scale quantizer on 32×32×32 latents over the 10-scale 512 schedule (V = 4096, C = 32):
 // tokenize, tokenize + teacher input, decode, the last scale's nearest-code search alone; ms per image and dispatches.
-// Run: npx esbuild --bundle --platform=node --format=esm --packages=external bench/quantizer.bench.ts --outfile=.build/quantizer.bench.mjs
+// Run: npm run bench:quantizer (builds dist/bench-quantizer.mjs and runs it)
 //      && node .build/quantizer.bench.mjs [--repeats 5] [--warmup 1] [--budget 60] [--batch 4]
 // Writes bench/results/quantizer-<date>.json (adapter report, git rev) and prints a Markdown table.
 import { execSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Builds dist/: the library (dist/index.mjs), the `hvar` CLI (dist/hvar.mjs) and the benchmark runner (dist/bench.mjs).
+// Builds dist/: the library (dist/index.mjs), the `hvar` CLI (dist/hvar.mjs) and the benchmarks (dist/bench*.mjs).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,3 +11,7 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.m
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))
   await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', platform: 'node', packages: 'external' });
+// The separate VAR benchmarks (each writes bench/results/<name>-<date>.json): npm run bench:attention, bench:quantizer.
+for (const name of ['attention', 'quantizer'])
+  if (existsSync(root + `bench/${name}.bench.ts`))
+    await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name}.mjs`, platform: 'node', packages: 'external' });

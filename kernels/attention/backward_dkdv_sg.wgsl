@@ -8,7 +8,7 @@
 // Defines: BQ = 8·RPL key rows per workgroup (row r loaded by lane r % 8), HD4 = head dim / 4 (= Params.d4).
 // Dispatch: 8 invocations in one subgroup of at least 8; the transpose of attention/backward_dq_sg: BQ key rows per
 //   workgroup (k and v rows held by their lanes and broadcast), queries by blocks of 32, lane l owning queries 4l..4l+3
-//   for P and dS, then dK and dV columns l, l + 8, ... from the block's Q and dO values (loaded once per lane) and every
+//   for P and dS, then dV, then dK columns l, l + 8, ... from the block's dO, then Q, values (one buffer) and every
 //   row's P and dS broadcast. Query blocks that see none of the workgroup's keys are skipped; blocks that see all of them
 //   skip the mask. No atomics: each key row belongs to one workgroup.
 // Numerics: f32; masked pairs contribute exactly 0 (selected).
@@ -33,8 +33,6 @@ struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, mas
 @group(0) @binding(10) var<storage, read_write> DK: array<vec4f>;
 @group(0) @binding(11) var<storage, read_write> DV: array<vec4f>;
 @group(0) @binding(12) var<uniform> p: Params;
-
-var<workgroup> wu: vec2u; // the block decision, made workgroup-uniform: (skip, fully visible)
 
 fn at(s: u32, b: u32, h: u32, i: u32) -> u32 { let l = p.lay[s]; return l.x + b * l.y + h * l.z + i * l.w; }
 
@@ -77,10 +75,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     var full = true;
     if (masked) {
       lq = vec4i(LVQ[at(8u, 0u, 0u, ic.x)], LVQ[at(8u, 0u, 0u, ic.y)], LVQ[at(8u, 0u, 0u, ic.z)], LVQ[at(8u, 0u, 0u, ic.w)]);
-      let lo = subgroupMin(min(min(lq.x, lq.y), min(lq.z, lq.w)));
-      let hi = subgroupMax(max(max(lq.x, lq.y), max(lq.z, lq.w)));
-      if (l == 0u) { wu = vec2u(select(0u, 1u, hi < lk_lo), select(0u, 1u, lo >= lk_hi)); }
-      let d = workgroupUniformLoad(&wu);
+      let d = block_vis(lq, lk_lo, lk_hi, false, l);
       if (d.x != 0u) { continue; }
       full = d.y != 0u;
     }
@@ -161,3 +156,4 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
 }
 
 //#include "_lib/bcast8.wgsl"
+//#include "_lib/block_vis.wgsl"

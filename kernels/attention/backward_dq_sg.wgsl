@@ -32,8 +32,6 @@ struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, mas
 @group(0) @binding(10) var<storage, read_write> DELTA: array<f32>;
 @group(0) @binding(11) var<uniform> p: Params;
 
-var<workgroup> wu: vec2u; // the block decision, made workgroup-uniform: (skip, fully visible)
-
 fn at(s: u32, b: u32, h: u32, i: u32) -> u32 { let l = p.lay[s]; return l.x + b * l.y + h * l.z + i * l.w; }
 
 @compute @workgroup_size(8)
@@ -79,10 +77,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     var full = true;
     if (masked) {
       lk = vec4i(LVK[at(8u, 0u, 0u, jc.x)], LVK[at(8u, 0u, 0u, jc.y)], LVK[at(8u, 0u, 0u, jc.z)], LVK[at(8u, 0u, 0u, jc.w)]);
-      let lo = subgroupMin(min(min(lk.x, lk.y), min(lk.z, lk.w)));
-      let hi = subgroupMax(max(max(lk.x, lk.y), max(lk.z, lk.w)));
-      if (l == 0u) { wu = vec2u(select(0u, 1u, lo > lq_hi), select(0u, 1u, hi <= lq_lo)); }
-      let d = workgroupUniformLoad(&wu);
+      let d = block_vis(lk, lq_lo, lq_hi, true, l);
       if (d.x != 0u) { continue; }
       full = d.y != 0u;
     }
@@ -145,3 +140,4 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
 }
 
 //#include "_lib/bcast8.wgsl"
+//#include "_lib/block_vis.wgsl"

@@ -7,12 +7,14 @@
 //   (equal to Params.d4).
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: 8, its SIMD width), as
 //   matmul_v3_subgroup. Workgroup g covers query rows BQ·(g % nblk) .. +BQ-1 of one (b, h); keys go by blocks of 32.
-//   Scores: lane l owns keys 4l..4l+3 of the block; per vec4 step of the head dim it loads 4 vec4 of KT and RPL vec4 of Q
-//   (its own rows) and receives the other rows' q by subgroupBroadcast, so no value is loaded twice (lavapipe scalarises
-//   every storage load per lane: loads, not FMAs, set its speed). Row maxima and sums are subgroupMax/subgroupAdd; no
-//   workgroup memory in the loop. Output: lane l owns vec4 columns l, l + 8, ...; it loads the block's V values of its
-//   columns once and receives every row's probabilities from the lanes that own the keys. Key blocks no row of the
-//   workgroup sees are skipped (a workgroup-uniform decision); blocks every row sees skip the mask. Grid folded to (x, y).
+//   Lane l holds its query rows (l, l + 8, ...) in registers, loaded once. Scores: lane l owns keys 4l..4l+3 of the
+//   block; per vec4 step of the head dim it loads 4 vec4 of KT and receives every row's q by subgroupBroadcast, so no
+//   value is loaded twice (lavapipe scalarises every storage load per lane: loads, not FMAs, set its speed). Row maxima
+//   and sums are subgroupMax/subgroupAdd. Output: lane l owns vec4 columns l, l + 8, ...; it loads the block's V values
+//   of its columns once and receives every row's probabilities from the lanes that own the keys. Key blocks no row of
+//   the workgroup sees are skipped and blocks every row sees skip the mask (_lib/block_vis: one workgroup word). Loops
+//   have constant trip counts (whole blocks, clamped indices) so that private arrays stay out of per-lane scratch
+//   memory. Grid folded to (x, y).
 // Numerics: f32; online softmax (running max, running sum, output rescaled by exp(m_old - m_new) once per key block);
 //   masked keys contribute exactly 0 (no -inf arithmetic); a query that sees no key gets O = 0, LSE = -3e38.
 enable subgroups;
@@ -32,8 +34,6 @@ struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, mas
 @group(0) @binding(5) var<storage, read_write> O: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> LSE: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
-
-var<workgroup> wu: vec2u; // the block decision, made workgroup-uniform: (skip, fully visible)
 
 // Index of row i of (b, h) in slot s.
 fn at(s: u32, b: u32, h: u32, i: u32) -> u32 { let l = p.lay[s]; return l.x + b * l.y + h * l.z + i * l.w; }
@@ -78,10 +78,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     var full = true;
     if (masked) {
       lk = vec4i(LVK[at(4u, 0u, 0u, jc.x)], LVK[at(4u, 0u, 0u, jc.y)], LVK[at(4u, 0u, 0u, jc.z)], LVK[at(4u, 0u, 0u, jc.w)]);
-      let lo = subgroupMin(min(min(lk.x, lk.y), min(lk.z, lk.w)));
-      let hi = subgroupMax(max(max(lk.x, lk.y), max(lk.z, lk.w)));
-      if (l == 0u) { wu = vec2u(select(0u, 1u, lo > lq_hi), select(0u, 1u, hi <= lq_lo)); }
-      let d = workgroupUniformLoad(&wu);
+      let d = block_vis(lk, lq_lo, lq_hi, true, l);
       if (d.x != 0u) { continue; }
       full = d.y != 0u;
     }
@@ -156,3 +153,4 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
 }
 
 //#include "_lib/bcast8.wgsl"
+//#include "_lib/block_vis.wgsl"

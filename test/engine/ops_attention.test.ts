@@ -55,17 +55,19 @@ const FWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D?: nu
   { name: 'head dim 128, L40 masked', B: 1, H: 2, Lq: 40, D: 128, lq: levelsOf(10, [1, 2, 3, 4]) },
   { name: 'head dim 4, L24 masked', B: 2, H: 1, Lq: 24, D: 4, lq: levelsOf(5, [1, 2, 3]).concat([2, 2, 2, 2, 2]) },
 ];
-// Each case on every forward kernel this adapter has: the subgroup kernel (2 and 1 rows per lane) where subgroups of
-// at least 8 exist, and the portable one (forced with subgroups: false; Deno has no subgroups and runs it anyway).
-const KERNELS: { name: string; tuning: typeof attentionTuning }[] = [
+// Each case on every forward kernel this adapter has: the default one (on lavapipe the subgroup kernel, 2 rows per lane),
+// then the subgroup kernel with 1 row per lane and the portable one (forced with subgroups: false; Deno has no subgroups
+// and runs it anyway). The other kernels run the cases at head dim 8: every variant is a compile of its own, and the
+// unrolled subgroup kernels take LLVM 10-90 s each at D 64 on a cold Mesa shader cache (a fresh CI machine).
+const KERNELS: { name: string; tuning: typeof attentionTuning; D?: number }[] = [
   { name: 'default kernel', tuning: {} },
-  { name: 'subgroup kernel, 1 row per lane', tuning: { rowsPerLane: 1 } },
-  { name: 'portable kernel', tuning: { subgroups: false } },
+  { name: 'subgroup kernel, 1 row per lane, D 8', tuning: { rowsPerLane: 1 }, D: 8 },
+  { name: 'portable kernel, D 8', tuning: { subgroups: false }, D: 8 },
 ];
 for (const c of FWD) for (const kn of KERNELS) test(`forward ${c.name} (${kn.name})`, async () => {
   const dev = await getDevice();
   Object.assign(attentionTuning, kn.tuning);
-  try { await forwardCase(dev, c); } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; }
+  try { await forwardCase(dev, kn.D && (c.D ?? 64) >= 64 ? { ...c, D: kn.D } : c); } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; }
 });
 async function forwardCase(dev: Device, c: (typeof FWD)[number]) {
   const D = c.D ?? 64, Lk = c.Lk ?? c.Lq;
@@ -113,16 +115,16 @@ test('VAR variant forward (l2 norm, per-head temperature, one head clamped)', as
   for (const t of [qt, kt, vt, st, y, lv]) t!.dispose();
 });
 
-test('head dim 16 with another tuning (16 lanes = two SIMD groups on lavapipe, 2 rows): forward and backward', async () => {
+test('portable kernels, head dim 16, another tuning (16 lanes = two SIMD groups on lavapipe, 2 rows): forward and backward', async () => {
   const dev = await getDevice();
   const q = rand([2, 2, 75, 16], 8, -2, 2), k = rand([2, 2, 75, 16], 9, -2, 2), v = rand([2, 2, 75, 16], 10);
   const lq = levelsOf(20, [1, 2, 3, 4, 5]);
   const lv = ids(dev, lq);
-  Object.assign(attentionTuning, { lanes: 16, rows: 2, rowsBackward: 2 });
+  Object.assign(attentionTuning, { lanes: 16, rows: 2, rowsBackward: 2, subgroups: false });
   try {
     await checkOp(dev, 'attention D 16, 16 lanes, 2 rows', [q, k, v], ([a, b, c]) => ops.attention(a!, b!, c!, { levels: lv }),
       ([a, b, c]) => refAttention(a!, b!, c!, { lq, lk: lq }), { atol: 2e-6, rtol: 1e-5 });
-  } finally { for (const key of ['lanes', 'rows', 'rowsBackward'] as const) delete attentionTuning[key]; lv.dispose(); }
+  } finally { for (const key of ['lanes', 'rows', 'rowsBackward', 'subgroups'] as const) delete attentionTuning[key]; lv.dispose(); }
 });
 
 // ---- backward vs finite differences ----------------------------------------------------------------------------------
@@ -132,16 +134,19 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
   { name: 'L5 no mask, scale 0.7', B: 2, H: 1, Lq: 5, D: 64, scale: 0.7 },
   { name: 'cross Lq 3, Lk 6, masked', B: 1, H: 2, Lq: 3, Lk: 6, D: 64, lq: [0, 1, 2], lk: [0, 0, 1, 1, 2, 2] },
   { name: 'L37 masked (crosses key and query blocks)', B: 1, H: 1, Lq: 37, D: 64, lq: levelsOf(2, [1, 2, 3, 4]).concat([4, 4, 4, 4, 4]) },
-  { name: 'cross Lq 35, Lk 40, masked, unsorted query levels, D 8', B: 1, H: 1, Lq: 35, Lk: 40, D: 8,
+  { name: 'cross Lq 35, Lk 40, masked, unsorted query levels', B: 1, H: 1, Lq: 35, Lk: 40, D: 64,
     lq: Array.from({ length: 35 }, (_, i) => (i * 13) % 6), lk: levelsOf(4, [1, 2, 3, 4, 3]).slice(0, 40) },
 ];
-const BWD_KERNELS: { name: string; tuning: typeof attentionTuning }[] = [
+// The backward cases on the default kernels (lavapipe: the subgroup ones, 2 rows per lane, D 64) and the portable ones
+// (at D 8). The subgroup backward kernels are the slowest to compile (dQ ~20 s, dK/dV ~35-50 s each on a cold Mesa
+// cache), so their other row counts (rowsPerLaneBackward 1) are left to the bench.
+const BWD_KERNELS: { name: string; tuning: typeof attentionTuning; D?: number }[] = [
   { name: 'default kernels', tuning: {} },
-  { name: 'subgroup kernels, 1 row per lane', tuning: { rowsPerLaneBackward: 1 } },
-  { name: 'portable kernels', tuning: { subgroups: false } },
+  { name: 'portable kernels, D 8', tuning: { subgroups: false }, D: 8 },
 ];
-for (const c of BWD) for (const kn of BWD_KERNELS) test(`backward ${c.name} (${kn.name})`, async () => {
+for (const c0 of BWD) for (const kn of BWD_KERNELS) test(`backward ${c0.name} (${kn.name})`, async () => {
   const dev = await getDevice();
+  const c = kn.D && c0.D >= 64 ? { ...c0, D: kn.D } : c0;
   const Lk = c.Lk ?? c.Lq, lk = c.lk ?? c.lq;
   const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
   Object.assign(attentionTuning, kn.tuning);
@@ -161,7 +166,7 @@ test('every gradient entry: subgroup kernels equal the portable ones (L 257 with
     const host3 = [rand([c.B, c.H, c.Lq, 64], 21, -2, 2), rand([c.B, c.H, c.Lk, 64], 22, -2, 2), rand([c.B, c.H, c.Lk, 64], 23)];
     const g = toGpu(dev, rand([c.B, c.H, c.Lq, 64], 24));
     const lvq = ids(dev, c.lq), lvk = ids(dev, lk);
-    const grads: Float32Array[][] = [];
+    const grads: ArrayLike<number>[][] = [];
     for (const tuning of [{}, { subgroups: false }]) {
       Object.assign(attentionTuning, tuning);
       try {

@@ -24,7 +24,8 @@ export interface AttentionOpts {
 /**
  * Kernel tuning (part of the pipeline key). On CPU adapters with subgroups of at least 8 invocations (llvmpipe) every
  * kernel runs its *_sg variant: 8 lanes sharing rows and probabilities by subgroupBroadcast, `rowsPerLane` × 8 query
- * rows per workgroup forward (2: measured best of 1-4), `rowsPerLaneBackward` × 8 rows in the backward kernels (2);
+ * rows per workgroup forward (2: measured best of 1-4), `rowsPerLaneBackward` × 8 rows in the backward kernels (2;
+ * head dims above 64 default to 1 for compile time, see rowsPerLane);
  * bench/attention.bench.ts, 4 heads × 2,240 × 3,264 block-causal: forward 0.7-1.0 s vs 2.0 s for the portable kernel,
  * forward + backward 5.5-6.1 s vs 9.4 s. `subgroups: true` tries them on a GPU (unmeasured: a workgroup of 8 fills a
  * quarter of a 32-wide warp), `false` forces the portable kernels. The portable kernels: `lanes` per workgroup (each
@@ -43,6 +44,12 @@ function tuningFor(dev: Device): { lanes: number; rows: number; rowsBackward: nu
   return { lanes: attentionTuning.lanes ?? t.lanes, rows: attentionTuning.rows ?? t.rows, rowsBackward: attentionTuning.rowsBackward ?? t.rowsBackward,
     subgroups: sg && (attentionTuning.subgroups ?? cpu), rowsPerLane: attentionTuning.rowsPerLane ?? 2,
     rowsPerLaneBackward: attentionTuning.rowsPerLaneBackward ?? 2 };
+}
+/** Rows per lane of the subgroup kernels for head dim D: above 64 one, since fully unrolled code grows with both (LLVM
+ *  on lavapipe: the D 128 forward compiles in ~60 s with 2 rows per lane, ~35 s with 1; D 64: ~10 s, backward ~90 s). */
+function rowsPerLane(t: { rowsPerLane: number; rowsPerLaneBackward: number }, D: number, forward: boolean): number {
+  const set = forward ? attentionTuning.rowsPerLane : attentionTuning.rowsPerLaneBackward;
+  return set ?? (D > 64 ? 1 : forward ? t.rowsPerLane : t.rowsPerLaneBackward);
 }
 
 /**
@@ -268,7 +275,7 @@ interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number;
 function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
   const t = tuningFor(dev), d4 = s.D / 4;
-  const fwd = kernel === 'attention/forward', sg = t.subgroups, rpl = fwd ? t.rowsPerLane : t.rowsPerLaneBackward;
+  const fwd = kernel === 'attention/forward', sg = t.subgroups, rpl = rowsPerLane(t, s.D, fwd);
   const R = sg ? 8 * rpl : fwd ? t.rows : t.rowsBackward;
   const defines: Record<string, number> = sg ? { RPL: rpl, HD4: d4 } : { WG: t.lanes, BQ: R, NC: Math.ceil(d4 / t.lanes) };
   const nblk = Math.ceil(s.nRows / R);
