@@ -22,34 +22,34 @@ export interface AttentionOpts {
 }
 
 /**
- * Kernel tuning (part of the pipeline key). On CPU adapters with subgroups of at least 8 invocations (llvmpipe) every
- * kernel runs its *_sg variant: 8 lanes sharing rows and probabilities by subgroupBroadcast, `rowsPerLane` × 8 query
- * rows per workgroup forward (2: measured best of 1-4), `rowsPerLaneBackward` × 8 rows in the backward kernels (2;
- * head dims above 64 default to 1 for compile time, see rowsPerLane);
- * bench/attention.bench.ts, 4 heads × 2,240 × 3,264 block-causal: forward 0.7-1.0 s vs 2.0 s for the portable kernel,
- * forward + backward 5.5-6.1 s vs 9.4 s. `subgroups: true` tries them on a GPU (unmeasured: a workgroup of 8 fills a
- * quarter of a 32-wide warp), `false` forces the portable kernels. The portable kernels: `lanes` per workgroup (each
- * owns 4 keys of a key block and every lanes-th vec4 column of the head dim), `rows` per workgroup in the forward
- * (query rows) and `rowsBackward` in the backward kernels (query rows for dQ, key rows for dK/dV). Unset fields take the adapter's default: on CPU adapters 8 lanes
- * (one llvmpipe SIMD group) × 16 rows forward, measured on lavapipe (bench/attention.bench.ts: more rows = fewer
- * per-lane gathers per FMA); elsewhere 16 × 8, an unmeasured guess (a GPU wants more invocations per workgroup).
+ * Kernel tuning (part of the pipeline key); unset fields take the adapter's default.
+ * - Subgroup kernels (*_sg): on CPU adapters with subgroups of at least 8 invocations (llvmpipe), 8 lanes share rows and
+ *   probabilities by subgroupBroadcast; `rowsPerLane` × 8 query rows per workgroup forward and `rowsPerLaneBackward` × 8
+ *   rows in the backward kernels, 2 by default (forward: measured best of 1-4), 1 above head dim 64 (compile time: LLVM
+ *   takes ~60 s for the D 128 forward with 2 rows per lane, ~35 s with 1; D 64 ~10 s, backward ~60 s, once per machine
+ *   thanks to Mesa's shader cache). bench/attention.bench.ts, 4 heads × 2,240 × 3,264 block-causal: forward 0.7-1.2 s vs
+ *   2.0 s for the portable kernel, forward + backward 5.1-6.1 s vs 9.4 s. `subgroups: true` tries them on a GPU
+ *   (unmeasured: a workgroup of 8 fills a quarter of a 32-wide warp), `false` forces the portable kernels.
+ * - Portable kernels: `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th vec4 column of the head
+ *   dim), `rows` per workgroup forward (query rows) and `rowsBackward` backward (query rows for dQ, key rows for dK/dV):
+ *   on CPU adapters 8 lanes (one llvmpipe SIMD group) × 16 rows forward, 8 backward, measured on lavapipe; elsewhere
+ *   16 × 8, an unmeasured guess (a GPU wants more invocations per workgroup).
  */
 export const attentionTuning: { lanes?: number; rows?: number; rowsBackward?: number; subgroups?: boolean; rowsPerLane?: number; rowsPerLaneBackward?: number } = {};
 const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i; // Deno reports no adapter info: treated as a CPU adapter
-function tuningFor(dev: Device): { lanes: number; rows: number; rowsBackward: number; subgroups: boolean; rowsPerLane: number; rowsPerLaneBackward: number } {
+/** The kernel, its rows per workgroup and its defines for one attention kernel at head dim D. */
+function tuningFor(dev: Device, D: number, forward: boolean): { sg: boolean; R: number; defines: Record<string, number> } {
   const i: any = (dev.gpu.adapter as any).info ?? {};
   const cpu = CPU_ADAPTER.test([i.vendor, i.architecture, i.description].filter(Boolean).join(' '));
-  const t = cpu ? { lanes: 8, rows: 16, rowsBackward: 8 } : { lanes: 16, rows: 8, rowsBackward: 8 };
-  const sg = dev.dev.features.has('subgroups') && (i.subgroupMinSize ?? 0) >= 8;
-  return { lanes: attentionTuning.lanes ?? t.lanes, rows: attentionTuning.rows ?? t.rows, rowsBackward: attentionTuning.rowsBackward ?? t.rowsBackward,
-    subgroups: sg && (attentionTuning.subgroups ?? cpu), rowsPerLane: attentionTuning.rowsPerLane ?? 2,
-    rowsPerLaneBackward: attentionTuning.rowsPerLaneBackward ?? 2 };
-}
-/** Rows per lane of the subgroup kernels for head dim D: above 64 one, since fully unrolled code grows with both (LLVM
- *  on lavapipe: the D 128 forward compiles in ~60 s with 2 rows per lane, ~35 s with 1; D 64: ~10 s, backward ~90 s). */
-function rowsPerLane(t: { rowsPerLane: number; rowsPerLaneBackward: number }, D: number, forward: boolean): number {
-  const set = forward ? attentionTuning.rowsPerLane : attentionTuning.rowsPerLaneBackward;
-  return set ?? (D > 64 ? 1 : forward ? t.rowsPerLane : t.rowsPerLaneBackward);
+  const d4 = D / 4, a = attentionTuning;
+  const sg = dev.dev.features.has('subgroups') && (i.subgroupMinSize ?? 0) >= 8 && (a.subgroups ?? cpu);
+  if (sg) {
+    const rpl = (forward ? a.rowsPerLane : a.rowsPerLaneBackward) ?? (D > 64 ? 1 : 2);
+    return { sg, R: 8 * rpl, defines: { RPL: rpl, HD4: d4 } };
+  }
+  const lanes = a.lanes ?? (cpu ? 8 : 16);
+  const R = forward ? a.rows ?? (cpu ? 16 : 8) : a.rowsBackward ?? 8;
+  return { sg, R, defines: { WG: lanes, BQ: R, NC: Math.ceil(d4 / lanes) } };
 }
 
 /**
@@ -274,10 +274,7 @@ interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number;
 /** Launches one attention kernel: workgroups of `rows` rows (queries, or keys for dK/dV) per (b, h), batches chunked. */
 function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
-  const t = tuningFor(dev), d4 = s.D / 4;
-  const fwd = kernel === 'attention/forward', sg = t.subgroups, rpl = rowsPerLane(t, s.D, fwd);
-  const R = sg ? 8 * rpl : fwd ? t.rows : t.rowsBackward;
-  const defines: Record<string, number> = sg ? { RPL: rpl, HD4: d4 } : { WG: t.lanes, BQ: R, NC: Math.ceil(d4 / t.lanes) };
+  const d4 = s.D / 4, { sg, R, defines } = tuningFor(dev, s.D, kernel === 'attention/forward');
   const nblk = Math.ceil(s.nRows / R);
   const nb = batchChunk(op, dev, s.B, slots);
   for (let b0 = 0; b0 < s.B; b0 += nb) {
