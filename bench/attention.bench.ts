@@ -117,7 +117,6 @@ for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
   const lv = levelIds(SCALES, prefix), L = lv.length, spans = scaleSpans(SCALES, prefix);
   const dev = await Device.create();
   const q = rand(dev, [1, H, L, D], 5), k = rand(dev, [1, H, L, D], 6), v = rand(dev, [1, H, L, D], 7);
-  const lvT = fromArray(dev, lv, [L], 'i32').keep();
   const cache = new KVCache(dev, { layers: 1, batch: 1, heads: H, maxLen: L, headDim: D });
   const slices = spans.map(({ start, end }) => [q, k, v].map((t) => ops.slice(t, 2, start, end).keep()));
   const prefixViews = spans.map(({ end }) => ({ q: ops.slice(q, 2, 0, end).keep(), k: ops.slice(k, 2, 0, end).keep(), v: ops.slice(v, 2, 0, end).keep(),

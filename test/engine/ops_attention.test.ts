@@ -138,8 +138,8 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
     lq: Array.from({ length: 35 }, (_, i) => (i * 13) % 6), lk: levelsOf(4, [1, 2, 3, 4, 3]).slice(0, 40) },
 ];
 // The backward cases on the default kernels (lavapipe: the subgroup ones, 2 rows per lane, D 64) and the portable ones
-// (at D 8). The subgroup backward kernels are the slowest to compile (dQ ~20 s, dK/dV ~35-50 s each on a cold Mesa
-// cache), so their other row counts (rowsPerLaneBackward 1) are left to the bench.
+// (at D 8). The subgroup backward kernels are the slowest to compile on a cold Mesa cache (dQ ~60 s and dK/dV ~40 s at
+// D 64; ~20 and ~35 s at D 8), so their other row counts (rowsPerLaneBackward 1) are left to the bench.
 const BWD_KERNELS: { name: string; tuning: typeof attentionTuning; D?: number }[] = [
   { name: 'default kernels', tuning: {} },
   { name: 'portable kernels, D 8', tuning: { subgroups: false }, D: 8 },

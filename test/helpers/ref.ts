@@ -15,6 +15,13 @@ export function rand(shape: number[], seed: number, lo = -1, hi = 1): Host {
   return { shape, data: d };
 }
 export const toGpu = (dev: Device, h: Host) => fromArray(dev, Float32Array.from(h.data), h.shape);
+/** [C, B, H, W] → [B, C, H, W] on the host (the reference for ops.permute(x, [1, 0, 2, 3]) feeding an NCHW op). */
+export function swapCB(h: Host): Host {
+  const [C, B, H, W] = h.shape as [number, number, number, number];
+  const d = new Float64Array(h.data.length);
+  for (let c = 0; c < C; c++) for (let n = 0; n < B; n++) for (let i = 0; i < H * W; i++) d[(n * C + c) * H * W + i] = h.data[(c * B + n) * H * W + i]!;
+  return { shape: [B, C, H, W], data: d };
+}
 
 /** Broadcast shape of two shapes (numpy rules). */
 export function bshape(a: number[], b: number[]): number[] {

@@ -26,9 +26,9 @@ export interface AttentionOpts {
  * - Subgroup kernels (*_sg): on CPU adapters with subgroups of at least 8 invocations (llvmpipe), 8 lanes share rows and
  *   probabilities by subgroupBroadcast; `rowsPerLane` × 8 query rows per workgroup forward and `rowsPerLaneBackward` × 8
  *   rows in the backward kernels, 2 by default (forward: measured best of 1-4), 1 above head dim 64 (compile time: LLVM
- *   takes ~60 s for the D 128 forward with 2 rows per lane, ~35 s with 1; D 64 ~10 s, backward ~60 s, once per machine
+ *   takes ~60 s for the D 128 forward with 2 rows per lane, ~35 s with 1; D 64 ~10 s, backward ~100 s, once per machine
  *   thanks to Mesa's shader cache). bench/attention.bench.ts, 4 heads × 2,240 × 3,264 block-causal: forward 0.7-1.2 s vs
- *   2.0 s for the portable kernel, forward + backward 5.1-6.1 s vs 9.4 s. `subgroups: true` tries them on a GPU
+ *   2.0 s for the portable kernel, forward + backward 5.1-6.3 s vs 9.4 s. `subgroups: true` tries them on a GPU
  *   (unmeasured: a workgroup of 8 fills a quarter of a 32-wide warp), `false` forces the portable kernels.
  * - Portable kernels: `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th vec4 column of the head
  *   dim), `rows` per workgroup forward (query rows) and `rowsBackward` backward (query rows for dQ, key rows for dK/dV):
