@@ -1,19 +1,25 @@
 // Engine benchmarks, hvar vs tfjs-backend-webgpu on the same adapter in one process: cross-check, then time (median of
 // interleaved repeats). Writes bench/results/engine-<date>-<sha>.json and regenerates bench/results/latest.md.
-// Run: npm run bench [-- <filter ...>] [--repeats 5] [--warmup 1] [--budget 60] [--no-tfjs]   (see bench/README.md)
+// Run: npm run bench [-- <filter ...>] [--repeats 5] [--warmup 1] [--budget 60] [--no-tfjs] [--wait sleep|spin|both]
+//   (see bench/README.md)
 import { execSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Device } from '../src/engine/index.ts';
+import { waitFor, type WaitMode } from '../src/engine/runtime/wait.ts';
 import { measure, type Contender, type Stats } from './harness.ts';
 import { CASES, type Case, type Side } from './cases.ts';
 import { openTfjs, type TfjsPeer } from './peers/tfjs.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
-const valued = new Set(['--repeats', '--warmup', '--budget']);
+const valued = new Set(['--repeats', '--warmup', '--budget', '--wait']);
 const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 const hopts = { warmup: opt('warmup', 1), repeats: opt('repeats', 5), budgetS: opt('budget', 60) };
+// How both engines wait for the GPU (runtime/wait.ts); 'both' also times hvar with the spinning wait ('hvar-spin').
+const waitArg = args.includes('--wait') ? args[args.indexOf('--wait') + 1] : 'sleep';
+if (!['sleep', 'spin', 'both'].includes(waitArg ?? '')) throw new Error(`--wait: expected sleep, spin or both, got ${waitArg}`);
+const waitMode: WaitMode = waitArg === 'spin' ? 'spin' : 'sleep';
 // Repo root: this file is bench/main.ts, bundled to dist/bench.mjs; either way the root is one level up.
 const resultsDir = new URL('../bench/results/', import.meta.url).pathname;
 
@@ -22,6 +28,8 @@ interface CaseResult {
   ours: Stats | { skipped: string }; tfjs: Stats | { skipped: string } | null;
   /** max |ours - tfjs| / max |tfjs| over the output (a cross-check, not a test). */
   maxRelDiff: number | null;
+  /** hvar timed with the spinning wait in the same turns (--wait both). */
+  oursSpin?: Stats;
   /** tfjs median / ours median: > 1 means hvar is faster. */
   speedup: number | null;
   load: [number, number];
@@ -62,14 +70,17 @@ async function runCase(dev: Device, peer: TfjsPeer | null, c: Case): Promise<Cas
   const sides: [string, Side][] = [];
   if (typeof ours !== 'string') sides.push(['hvar', ours]);
   if (theirs && typeof theirs !== 'string') sides.push(['tfjs', theirs]);
-  const sync = { hvar: () => dev.sync(), tfjs: () => peer!.sync() } as Record<string, () => Promise<void>>;
+  const spin = async () => { dev.flush(); await waitFor(dev.dev.queue.onSubmittedWorkDone(), 'spin'); };
+  const sync = { hvar: () => dev.sync(), tfjs: () => peer!.sync(waitMode), 'hvar-spin': spin } as Record<string, () => Promise<void>>;
+  if (waitArg === 'both' && typeof ours !== 'string') sides.splice(1, 0, ['hvar-spin', ours]);
   const contenders: Contender[] = sides.map(([name, s]) => ({ name, run: async () => { s.run(); await sync[name]!(); } }));
   const stats = contenders.length ? await measure(contenders, hopts, { flops: c.flops, bytes: c.bytes }) : {};
-  for (const [, s] of sides) s.dispose();
+  for (const s of new Set(sides.map(([, s]) => s))) s.dispose();
   await dev.sync();
   const o = stats.hvar ?? { skipped: String(ours) }, t = stats.tfjs ?? (theirs === null ? null : { skipped: String(theirs) });
   return {
     name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: o, tfjs: t, maxRelDiff,
+    ...(stats['hvar-spin'] ? { oursSpin: stats['hvar-spin'] } : {}),
     speedup: isStats(o) && isStats(t) ? t.medianMs / o.medianMs : null, load: [load0, loadavg()[0]!],
   };
 }
@@ -110,7 +121,7 @@ function writeLatest() {
   ].join('\n'));
 }
 
-const dev = await Device.create();
+const dev = await Device.create({ wait: waitMode });
 const peer = args.includes('--no-tfjs') ? null : await openTfjs(dev);
 const selected = CASES.filter(picked);
 const rev = sh('git rev-parse HEAD'), dirty = sh('git status --porcelain --untracked-files=no') !== '';
@@ -119,12 +130,13 @@ const results: CaseResult[] = [];
 for (const c of selected) {
   const r = await runCase(dev, peer, c);
   results.push(r);
-  console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
+  const spinNote = r.oursSpin && isStats(r.ours) ? ` | hvar-spin ${rate(r.oursSpin)} (sleep ${fmtN(r.oursSpin.medianMs / r.ours.medianMs, 2)}× faster)` : '';
+  console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`}${spinNote} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
 }
 const date = new Date().toISOString();
 const record = {
   bench: 'engine', date, git: rev + (dirty ? '-dirty' : ''), node: process.version, cpu: `${cpus()[0]?.model ?? '?'} ×${cpus().length}`,
-  adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: hopts, filters, cases: results,
+  adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: { ...hopts, wait: waitArg }, filters, cases: results,
 };
 mkdirSync(resultsDir, { recursive: true });
 const file = `${resultsDir}engine-${date.slice(0, 19).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;

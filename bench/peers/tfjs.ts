@@ -2,6 +2,7 @@
 // tfjs finds WebGPU through `navigator.gpu` (checked when @tensorflow/tfjs-backend-webgpu is imported, then
 // `navigator.gpu.requestAdapter()` in its backend factory), so we point navigator.gpu at hvar's GPU object first.
 import type { Device } from '../../src/engine/index.ts';
+import { waitFor, type WaitMode } from '../../src/engine/runtime/wait.ts';
 
 export interface TfjsPeer {
   tf: any;
@@ -9,8 +10,8 @@ export interface TfjsPeer {
   backend: any;
   /** Adapter tfjs opened, as reported by its GPUAdapterInfo. */
   adapter: string;
-  /** Submits tfjs's batched commands and waits until the GPU has finished them. */
-  sync(): Promise<void>;
+  /** Submits tfjs's batched commands and waits until the GPU has finished them (as hvar waits: runtime/wait.ts). */
+  sync(mode: WaitMode): Promise<void>;
   /** WebGPU errors tfjs's device raised since the last call (tfjs does not check them: a failed dispatch is silent). */
   takeErrors(): string[];
 }
@@ -42,10 +43,10 @@ export async function openTfjs(dev: Device): Promise<TfjsPeer> {
   return {
     tf, backend, adapter,
     takeErrors() { const e = errors; errors = []; return e; },
-    async sync() {
+    async sync(mode: WaitMode) {
       // What tfjs itself does before a read: end the open compute pass, submit the encoder (if anything is pending).
       if (backend.commandEncoder) { backend.endComputePassEncoder(); backend.submitQueue(); }
-      await backend.device.queue.onSubmittedWorkDone();
+      await waitFor(backend.device.queue.onSubmittedWorkDone(), mode);
     },
   };
 }

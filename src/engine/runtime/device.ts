@@ -3,6 +3,7 @@ import { KERNELS } from '../kernels.gen.ts';
 import { BufferPool, fmtBytes, type PoolStats } from './buffer_pool.ts';
 import { openGpu, adapterReport, type GpuHandle, type AdapterReport } from './env.ts';
 import type { Params } from './uniforms.ts';
+import { defaultWaitMode, waitFor, type WaitMode } from './wait.ts';
 
 export interface Binding { buffer: GPUBuffer; offset: number; size: number }
 export interface KernelCall {
@@ -52,13 +53,16 @@ export class Device {
   private destroyed = false;
   /** Flush (submit) after this many dispatches so released buffers return to the pool. */
   flushEvery = 128;
+  /** How reads and syncs wait for the GPU: 'sleep' (Node default, keeps the JS thread idle) or 'spin' (plain await). */
+  readonly waitMode: WaitMode;
   /** Explicit per-device context: open memory scopes (innermost last) and the grad mode. */
   readonly ctx = { scopes: [] as Set<{ dispose(): void }>[], gradEnabled: true, nextTensorId: 1 };
   /** Counters for tests and benchmarks. */
   stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0 };
 
-  private constructor(gpu: GpuHandle) {
+  private constructor(gpu: GpuHandle, waitMode: WaitMode) {
     this.gpu = gpu;
+    this.waitMode = waitMode;
     this.dev = gpu.device;
     const L = this.dev.limits;
     this.maxBinding = L.maxStorageBufferBindingSize;
@@ -73,9 +77,12 @@ export class Device {
     this.dev.lost.then((info) => { if (!this.destroyed) this.fail(new Error(`WebGPU device lost (${info.reason}): ${info.message}`)); });
   }
 
-  static async create(opts: { powerPreference?: GPUPowerPreference } = {}): Promise<Device> {
-    return new Device(await openGpu(opts));
+  static async create(opts: { powerPreference?: GPUPowerPreference; wait?: WaitMode } = {}): Promise<Device> {
+    return new Device(await openGpu(opts), opts.wait ?? defaultWaitMode());
   }
+
+  /** Resolves as `p` does, waiting the device's way (see runtime/wait.ts). */
+  wait<T>(p: Promise<T>): Promise<T> { return waitFor(p, this.waitMode); }
 
   report(): AdapterReport { return adapterReport(this.gpu); }
 
@@ -84,7 +91,7 @@ export class Device {
   /** Throws the first asynchronous error (compile, validation, out-of-memory, device lost) seen so far. */
   async checkErrors(): Promise<void> {
     const checks = this.pendingChecks; this.pendingChecks = [];
-    await Promise.all(checks);
+    if (checks.length) await this.wait(Promise.all(checks));
     if (this.error) { const e = this.error; this.error = null; throw e; }
   }
 
@@ -111,7 +118,7 @@ export class Device {
     this.stats.reads++;
     try {
       await this.checkErrors();
-      await staging.mapAsync((globalThis as any).GPUMapMode.READ);
+      await this.wait(staging.mapAsync((globalThis as any).GPUMapMode.READ));
       await this.checkErrors();
       return staging.getMappedRange().slice(0, bytes);
     } finally { staging.destroy(); }
@@ -210,7 +217,7 @@ export class Device {
   /** Flushes and waits until the GPU has finished; throws pending errors. */
   async sync(): Promise<void> {
     this.flush();
-    await this.dev.queue.onSubmittedWorkDone();
+    await this.wait(this.dev.queue.onSubmittedWorkDone());
     await this.checkErrors();
   }
 
