@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { Device, fromArray, backward, scope, type Tensor } from '../src/engine/index.ts';
 import { view } from '../src/engine/tensor.ts';
 import { ops } from '../src/engine/ops/registry.ts';
-import { attentionTuning } from '../src/engine/ops/attention.ts';
+import type { ProfileOverrides } from '../src/engine/runtime/profile.ts';
 import { KVCache, attendCached } from '../src/models/var/kv_cache.ts';
 import { levelIds, scaleSpans, visiblePairs } from '../src/models/var/masks.ts';
 import { measure, type Contender, type Stats } from './harness.ts';
@@ -21,12 +21,15 @@ const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`)
 const hopts = { warmup: opt('warmup', 1), repeats: opt('repeats', 3), budgetS: opt('budget', 120) };
 const H = opt('heads', 4), D = 64, PREFIX = 1024;
 const SCALES = [1, 2, 3, 4, 6, 9, 13, 18, 24, 32];
+// Attention tiles on top of the adapter profile (runtime/profile.ts), given to every device this bench opens.
+const attentionTuning: NonNullable<ProfileOverrides['attention']> = {};
 if (args.includes('--lanes')) attentionTuning.lanes = opt('lanes', 8);
 if (args.includes('--rows')) attentionTuning.rows = opt('rows', 16);
 if (args.includes('--rows-backward')) attentionTuning.rowsBackward = opt('rows-backward', 8);
 if (args.includes('--rows-per-lane')) attentionTuning.rowsPerLane = opt('rows-per-lane', 2);
 if (args.includes('--rows-per-lane-backward')) attentionTuning.rowsPerLaneBackward = opt('rows-per-lane-backward', 1);
 if (args.includes('--no-subgroups')) attentionTuning.subgroups = false;
+const openDevice = () => Device.create({ profile: { attention: attentionTuning } });
 const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
 const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
 
@@ -58,7 +61,7 @@ async function compare(cs: OnDevice[]) {
 const ids = levelIds(SCALES, PREFIX), Lk = ids.length, idsQ = ids.slice(PREFIX), Lq = idsQ.length;
 const pairs = visiblePairs(idsQ, ids);
 async function setup() {
-  const dev = await Device.create();
+  const dev = await openDevice();
   const q = rand(dev, [1, H, Lq, D], 1), k = rand(dev, [1, H, Lk, D], 2), v = rand(dev, [1, H, Lk, D], 3);
   const lq = fromArray(dev, idsQ, [Lq], 'i32').keep(), lk = fromArray(dev, ids, [Lk], 'i32').keep();
   await dev.sync();
@@ -115,7 +118,7 @@ if (args.includes('--backward')) {
 // ---- 2. KV-cache sampling vs recomputing every scale, the 512 schedule (2,240 tokens), with and without the prefix ------
 for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
   const lv = levelIds(SCALES, prefix), L = lv.length, spans = scaleSpans(SCALES, prefix);
-  const dev = await Device.create();
+  const dev = await openDevice();
   const q = rand(dev, [1, H, L, D], 5), k = rand(dev, [1, H, L, D], 6), v = rand(dev, [1, H, L, D], 7);
   const cache = new KVCache(dev, { layers: 1, batch: 1, heads: H, maxLen: L, headDim: D });
   const slices = spans.map(({ start, end }) => [q, k, v].map((t) => ops.slice(t, 2, start, end).keep()));
@@ -145,7 +148,7 @@ for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
 if (!args.includes('--no-block')) for (const prefix of [0, PREFIX]) {
   const C = 1024, NH = 16, HD = 64, CM = 4 * C;
   const lv = levelIds(SCALES, prefix), L = lv.length, spans = scaleSpans(SCALES, prefix);
-  const dev = await Device.create();
+  const dev = await openDevice();
   const w = (o: number, i: number, seed: number) => fromArray(dev, values(o * i, seed).map((x) => x / Math.sqrt(i)), [o, i]).keep();
   const bvec = (n: number, seed: number) => fromArray(dev, values(n, seed).map((x) => 0.02 * x), [n]).keep();
   const P = { qkv: w(3 * C, C, 11), bqkv: bvec(3 * C, 12), proj: w(C, C, 13), bproj: bvec(C, 14), fc1: w(CM, C, 15), bfc1: bvec(CM, 16),

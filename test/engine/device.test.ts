@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { empty, fromArray, scope, ops, backward } from '../../src/engine/index.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 
 test('a released buffer is reused only after the submit that used it', async () => {
   const dev = await getDevice();
@@ -83,9 +83,8 @@ test('reading a disposed tensor fails clearly', async () => {
   try { await t.toArray(); assert.unreachable(); } catch (e) { assert.match(String(e), /disposed/); }
 });
 
-test('f16 storage: cast f32 -> f16 -> f32 rounds like IEEE half (when the adapter has shader-f16)', async () => {
+testIf((await getDevice()).hasF16, 'no shader-f16 on this adapter')('f16 storage: cast f32 -> f16 -> f32 rounds like IEEE half', async () => {
   const dev = await getDevice();
-  if (!dev.hasF16) { console.log('  (skipped: no shader-f16 on this adapter)'); return; }
   const { f32ToF16, f16ToF32 } = await import('../../src/engine/dtype.ts');
   const vals = [0, 1, -2.5, 65504, 1e-5, 3.14159, -0.1, 7];
   const h = ops.cast(fromArray(dev, vals, [vals.length]), 'f16');

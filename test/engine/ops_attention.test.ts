@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, fromArray, backward, type Tensor, type Device } from '../../src/engine/index.ts';
 import { view } from '../../src/engine/tensor.ts';
-import { attentionTuning, LN100 } from '../../src/engine/ops/attention.ts';
+import { LN100, type AttentionOpts } from '../../src/engine/ops/attention.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, rand, toGpu, assertClose, host, type Host } from '../helpers/ref.ts';
 
 // ---- f64 reference -------------------------------------------------------------------------------------------------
@@ -56,26 +56,28 @@ const FWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D?: nu
   { name: 'head dim 4, L24 masked', B: 2, H: 1, Lq: 24, D: 4, lq: levelsOf(5, [1, 2, 3]).concat([2, 2, 2, 2, 2]) },
 ];
 // Each case on every forward kernel this adapter has: the default one (on lavapipe the subgroup kernel, 2 rows per lane),
-// then the subgroup kernel with 1 row per lane and the portable one (forced with subgroups: false; Deno has no subgroups
-// and runs it anyway). The other kernels run the cases at head dim 8: every variant is a compile of its own, and the
+// then the subgroup kernel with 1 row per lane (skipped where the adapter has no subgroups of 8, e.g. Deno) and the
+// portable one (forced with subgroups: false). The other kernels run the cases at head dim 8: every variant is a compile of its own, and the
 // unrolled subgroup kernels take LLVM 10-90 s each at D 64 on a cold Mesa shader cache (a fresh CI machine).
-const KERNELS: { name: string; tuning: typeof attentionTuning; D?: number }[] = [
+type Tuning = NonNullable<AttentionOpts['tuning']>;
+const SG8 = (await getDevice()).profile.subgroups8;
+const NO_SG = 'no subgroups of at least 8 on this adapter';
+const KERNELS: { name: string; tuning: Tuning; D?: number; sg?: boolean }[] = [
   { name: 'default kernel', tuning: {} },
-  { name: 'subgroup kernel, 1 row per lane, D 8', tuning: { rowsPerLane: 1 }, D: 8 },
+  { name: 'subgroup kernel, 1 row per lane, D 8', tuning: { subgroups: true, rowsPerLane: 1 }, D: 8, sg: true },
   { name: 'portable kernel, D 8', tuning: { subgroups: false }, D: 8 },
 ];
-for (const c of FWD) for (const kn of KERNELS) test(`forward ${c.name} (${kn.name})`, async () => {
+for (const c of FWD) for (const kn of KERNELS) testIf(SG8 || !kn.sg, NO_SG)(`forward ${c.name} (${kn.name})`, async () => {
   const dev = await getDevice();
-  Object.assign(attentionTuning, kn.tuning);
-  try { await forwardCase(dev, kn.D && (c.D ?? 64) >= 64 ? { ...c, D: kn.D } : c); } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; }
+  await forwardCase(dev, kn.D && (c.D ?? 64) >= 64 ? { ...c, D: kn.D } : c, kn.tuning);
 });
-async function forwardCase(dev: Device, c: (typeof FWD)[number]) {
+async function forwardCase(dev: Device, c: (typeof FWD)[number], tuning: Tuning) {
   const D = c.D ?? 64, Lk = c.Lk ?? c.Lq;
   const q = rand([c.B, c.H, c.Lq, D], 1, -2, 2), k = rand([c.B, c.H, Lk, D], 2, -2, 2), v = rand([c.B, c.H, Lk, D], 3);
   const lk = c.lk ?? c.lq;
   const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
   const [qt, kt, vt] = [q, k, v].map((h) => toGpu(dev, h));
-  const y = ops.attention(qt!, kt!, vt!, { scale: c.scale, levelsQ: lvq, levelsK: lvk });
+  const y = ops.attention(qt!, kt!, vt!, { scale: c.scale, levelsQ: lvq, levelsK: lvk, tuning });
   assertClose(await y.toArray(), refAttention(q, k, v, { scale: c.scale, lq: c.lq, lk }).data, c.name, 2e-6, 1e-5);
   for (const t of [qt, kt, vt, y, lvq, lvk]) t?.dispose();
 }
@@ -120,11 +122,11 @@ test('portable kernels, head dim 16, another tuning (16 lanes = two SIMD groups 
   const q = rand([2, 2, 75, 16], 8, -2, 2), k = rand([2, 2, 75, 16], 9, -2, 2), v = rand([2, 2, 75, 16], 10);
   const lq = levelsOf(20, [1, 2, 3, 4, 5]);
   const lv = ids(dev, lq);
-  Object.assign(attentionTuning, { lanes: 16, rows: 2, rowsBackward: 2, subgroups: false });
+  const tuning = { lanes: 16, rows: 2, rowsBackward: 2, subgroups: false };
   try {
-    await checkOp(dev, 'attention D 16, 16 lanes, 2 rows', [q, k, v], ([a, b, c]) => ops.attention(a!, b!, c!, { levels: lv }),
+    await checkOp(dev, 'attention D 16, 16 lanes, 2 rows', [q, k, v], ([a, b, c]) => ops.attention(a!, b!, c!, { levels: lv, tuning }),
       ([a, b, c]) => refAttention(a!, b!, c!, { lq, lk: lq }), { atol: 2e-6, rtol: 1e-5 });
-  } finally { for (const key of ['lanes', 'rows', 'rowsBackward', 'subgroups'] as const) delete attentionTuning[key]; lv.dispose(); }
+  } finally { lv.dispose(); }
 });
 
 // ---- backward vs finite differences ----------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
 // The backward cases on the default kernels (lavapipe: the subgroup ones, 2 rows per lane, D 64) and the portable ones
 // (at D 8). The subgroup backward kernels are the slowest to compile on a cold Mesa cache (dQ ~60 s and dK/dV ~40 s at
 // D 64; ~20 and ~35 s at D 8), so their other row counts (rowsPerLaneBackward 1) are left to the bench.
-const BWD_KERNELS: { name: string; tuning: typeof attentionTuning; D?: number }[] = [
+const BWD_KERNELS: { name: string; tuning: Tuning; D?: number }[] = [
   { name: 'default kernels', tuning: {} },
   { name: 'portable kernels, D 8', tuning: { subgroups: false }, D: 8 },
 ];
@@ -149,17 +151,15 @@ for (const c0 of BWD) for (const kn of BWD_KERNELS) test(`backward ${c0.name} ($
   const c = kn.D && c0.D >= 64 ? { ...c0, D: kn.D } : c0;
   const Lk = c.Lk ?? c.Lq, lk = c.lk ?? c.lq;
   const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
-  Object.assign(attentionTuning, kn.tuning);
   try {
-  await checkOp(dev, `attention ${c.name}`, [rand([c.B, c.H, c.Lq, c.D], 11, -2, 2), rand([c.B, c.H, Lk, c.D], 12, -2, 2), rand([c.B, c.H, Lk, c.D], 13)],
-    ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk }),
-    ([q, k, v]) => refAttention(q!, k!, v!, { scale: c.scale, lq: c.lq, lk }), { atol: 2e-6, rtol: 1e-5 });
-  } finally { for (const key of Object.keys(kn.tuning)) delete (attentionTuning as any)[key]; lvq?.dispose(); lvk?.dispose(); }
+    await checkOp(dev, `attention ${c.name}`, [rand([c.B, c.H, c.Lq, c.D], 11, -2, 2), rand([c.B, c.H, Lk, c.D], 12, -2, 2), rand([c.B, c.H, Lk, c.D], 13)],
+      ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk, tuning: kn.tuning }),
+      ([q, k, v]) => refAttention(q!, k!, v!, { scale: c.scale, lq: c.lq, lk }), { atol: 2e-6, rtol: 1e-5 });
+  } finally { lvq?.dispose(); lvk?.dispose(); }
 });
 
-test('every gradient entry: subgroup kernels equal the portable ones (L 257 with prefix; cross 70 x 300)', async () => {
+testIf(SG8, NO_SG)('every gradient entry: subgroup kernels equal the portable ones (L 257 with prefix; cross 70 x 300)', async () => {
   const dev = await getDevice();
-  if (!dev.dev.features.has('subgroups')) { console.log('  (no subgroups on this adapter: only the portable kernels exist here)'); return; }
   for (const c of [{ B: 2, H: 2, Lq: 257, Lk: 257, lq: levelsOf(53, [1, 2, 3, 4, 5, 6, 7, 8]), lk: null as number[] | null },
                    { B: 1, H: 3, Lq: 70, Lk: 300, lq: Array.from({ length: 70 }, (_, i) => i % 9), lk: levelsOf(15, [1, 2, 3, 4, 5, 6, 7, 8, 10]).slice(0, 300) }]) {
     const lk = c.lk ?? c.lq;
@@ -167,15 +167,12 @@ test('every gradient entry: subgroup kernels equal the portable ones (L 257 with
     const g = toGpu(dev, rand([c.B, c.H, c.Lq, 64], 24));
     const lvq = ids(dev, c.lq), lvk = ids(dev, lk);
     const grads: ArrayLike<number>[][] = [];
-    for (const tuning of [{}, { subgroups: false }]) {
-      Object.assign(attentionTuning, tuning);
-      try {
-        const xs = host3.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
-        const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { levelsQ: lvq, levelsK: lvk });
-        backward(y, g);
-        grads.push([await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))]);
-        for (const t of [...xs, y]) t.dispose();
-      } finally { delete attentionTuning.subgroups; }
+    for (const tuning of [{ subgroups: true }, { subgroups: false }]) {
+      const xs = host3.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
+      const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { levelsQ: lvq, levelsK: lvk, tuning });
+      backward(y, g);
+      grads.push([await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))]);
+      for (const t of [...xs, y]) t.dispose();
     }
     ['out', 'dq', 'dk', 'dv'].forEach((n, i) => assertClose(grads[0]![i]!, grads[1]![i]!, `Lq ${c.Lq}, Lk ${c.Lk}: ${n}`, 2e-6, 1e-5));
     for (const t of [g, lvq, lvk]) t.dispose();

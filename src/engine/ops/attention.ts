@@ -5,6 +5,7 @@ import { record, needsGrad } from '../autograd.ts';
 import { fmt, contiguousStrides } from '../shape.ts';
 import { params } from '../runtime/uniforms.ts';
 import type { Device, Binding } from '../runtime/device.ts';
+import type { AttentionTuning } from '../runtime/profile.ts';
 import { sum } from './reduce.ts';
 import { mapN } from './map.ts';
 
@@ -19,37 +20,28 @@ export interface AttentionOpts {
   /** Separate level ids for queries (i32 [Lq]) and keys (i32 [Lk]); same rule. */
   levelsQ?: Tensor;
   levelsK?: Tensor;
+  /** Kernel tiles for this call on top of the adapter profile's (benchmarks and tests; the backward uses them too). */
+  tuning?: Partial<AttentionTuning>;
 }
 
 /**
- * Kernel tuning (part of the pipeline key); unset fields take the adapter's default.
- * - Subgroup kernels (*_sg): on CPU adapters with subgroups of at least 8 invocations (llvmpipe), 8 lanes share rows and
- *   probabilities by subgroupBroadcast; `rowsPerLane` × 8 query rows per workgroup forward and `rowsPerLaneBackward` × 8
- *   rows in the backward kernels, 2 by default (forward: measured best of 1-4), 1 above head dim 64 (compile time: LLVM
- *   takes ~60 s for the D 128 forward with 2 rows per lane, ~35 s with 1; D 64 ~10 s, backward ~100 s, once per machine
- *   thanks to Mesa's shader cache). bench/attention.bench.ts, 4 heads × 2,240 × 3,264 block-causal: forward 0.7-1.2 s vs
- *   2.0 s for the portable kernel, forward + backward 5.1-6.3 s vs 9.4 s. `subgroups: true` tries them on a GPU
- *   (unmeasured: a workgroup of 8 fills a quarter of a 32-wide warp), `false` forces the portable kernels.
- * - Portable kernels: `lanes` per workgroup (each owns 4 keys of a key block and every lanes-th vec4 column of the head
- *   dim), `rows` per workgroup forward (query rows) and `rowsBackward` backward (query rows for dQ, key rows for dK/dV):
- *   on CPU adapters 8 lanes (one llvmpipe SIMD group) × 16 rows forward, 8 backward, measured on lavapipe; elsewhere
- *   16 × 8, an unmeasured guess (a GPU wants more invocations per workgroup).
+ * The kernel, its rows per workgroup and its defines for one attention kernel at head dim D, from the adapter profile's
+ * attention tiles (runtime/profile.ts) with the call's `tuning` on top. Subgroup kernels (*_sg, CPU adapters with
+ * subgroups of at least 8): 8 lanes share rows and probabilities by subgroupBroadcast, 8·rowsPerLane rows per
+ * workgroup. Portable kernels: `lanes` per workgroup, each owning 4 keys of a key block and every lanes-th vec4 column
+ * of the head dim, `rows` query rows forward and `rowsBackward` backward. Measured tiles: docs/LAVAPIPE_FINDINGS.md.
  */
-export const attentionTuning: { lanes?: number; rows?: number; rowsBackward?: number; subgroups?: boolean; rowsPerLane?: number; rowsPerLaneBackward?: number } = {};
-const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i; // Deno reports no adapter info: treated as a CPU adapter
-/** The kernel, its rows per workgroup and its defines for one attention kernel at head dim D. */
-function tuningFor(dev: Device, D: number, forward: boolean): { sg: boolean; R: number; defines: Record<string, number> } {
-  const i: any = (dev.gpu.adapter as any).info ?? {};
-  const cpu = CPU_ADAPTER.test([i.vendor, i.architecture, i.description].filter(Boolean).join(' '));
-  const d4 = D / 4, a = attentionTuning;
-  const sg = dev.dev.features.has('subgroups') && (i.subgroupMinSize ?? 0) >= 8 && (a.subgroups ?? cpu);
+function tuningFor(dev: Device, D: number, forward: boolean, over: Partial<AttentionTuning> = {}): { sg: boolean; R: number; defines: Record<string, number> } {
+  const d4 = D / 4, a = { ...dev.profile.attention, ...over };
+  const sg = a.subgroups;
+  if (sg && !dev.profile.subgroups8) throw new Error('attention: tuning.subgroups needs subgroups of at least 8 invocations, which this adapter lacks');
   if (sg) {
-    const rpl = (forward ? a.rowsPerLane : a.rowsPerLaneBackward) ?? (D > 64 ? 1 : 2);
+    const own = forward ? over.rowsPerLane : over.rowsPerLaneBackward;
+    const rpl = own ?? (D > 64 ? a.rowsPerLaneWide : forward ? a.rowsPerLane : a.rowsPerLaneBackward);
     return { sg, R: 8 * rpl, defines: { RPL: rpl, HD4: d4 } };
   }
-  const lanes = a.lanes ?? (cpu ? 8 : 16);
-  const R = forward ? a.rows ?? (cpu ? 16 : 8) : a.rowsBackward ?? 8;
-  return { sg, R, defines: { WG: lanes, BQ: R, NC: Math.ceil(d4 / lanes) } };
+  const R = forward ? a.rows : a.rowsBackward;
+  return { sg, R, defines: { WG: a.lanes, BQ: R, NC: Math.ceil(d4 / a.lanes) } };
 }
 
 /**
@@ -68,7 +60,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   const lse = empty(dev, [B, H, Lq], 'f32', 'attention.lse');
   const kT = transposeRows(ks);
   const lv = levelSlots(dev, lq, lk);
-  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale, masked: lv.masked },
+  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale, masked: lv.masked, tuning: opts.tuning },
     [rows(qs), rows(kT), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
   lv.dispose();
   const copies = [qs, ks, vs].filter((t, i) => t !== [q, k, v][i]);
@@ -81,7 +73,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
     const delta = empty(dev, [B, H, Lq], 'f32', 'attention.delta');
     const [vT, qT, gT] = [vs, qs, gs].map(transposeRows) as [Tensor, Tensor, Tensor];
     const lv2 = levelSlots(dev, lq, lk);
-    const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked };
+    const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked, tuning: opts.tuning };
     launch('attention.backward', 'attention/backward_dq', { ...shape, nRows: Lq },
       [rows(qs), rows(kT), rows(ks), rows(vT), rows(out), rows(gs), rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)]);
     launch('attention.backward', 'attention/backward_dkdv', { ...shape, nRows: Lk },
@@ -112,7 +104,7 @@ export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: 
   const out = empty(q.dev, [B, H, Lq, D], 'f32', op);
   const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
   const lv = levelSlots(q.dev, lq, lk);
-  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked },
+  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked, tuning: opts.tuning },
     [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
   lv.dispose();
   for (const [t, o] of [[qs, q], [ks, kT], [vs, v], [lse, null]] as [Tensor, Tensor | null][]) if (t !== o) t.dispose();
@@ -270,11 +262,11 @@ function bindSlots(op: string, slots: Slot[], b0: number, nb: number): { binding
   return { bindings, lay };
 }
 
-interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number; nRows: number; scale: number; masked: boolean }
+interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number; nRows: number; scale: number; masked: boolean; tuning?: Partial<AttentionTuning> }
 /** Launches one attention kernel: workgroups of `rows` rows (queries, or keys for dK/dV) per (b, h), batches chunked. */
 function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
-  const d4 = s.D / 4, { sg, R, defines } = tuningFor(dev, s.D, kernel === 'attention/forward');
+  const d4 = s.D / 4, { sg, R, defines } = tuningFor(dev, s.D, kernel === 'attention/forward', s.tuning);
   const nblk = Math.ceil(s.nRows / R);
   const nb = batchChunk(op, dev, s.B, slots);
   for (let b0 = 0; b0 < s.B; b0 += nb) {

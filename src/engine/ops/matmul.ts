@@ -5,6 +5,7 @@ import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
 import { params } from '../runtime/uniforms.ts';
 import type { Device } from '../runtime/device.ts';
+import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
 import { sumTo } from './reduce.ts';
 import { fill } from './elementwise.ts';
@@ -22,42 +23,35 @@ export interface MatmulOpts {
  * subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
  */
 type Layout = 'sg' | 'bn' | 'any';
-const CPU_ADAPTER = /^$|llvmpipe|lavapipe|swiftshader|cpu/i;
 /**
- * Kernel variants: the first row whose layout the operands allow and whose `adapter` matches the adapter's
- * vendor/architecture/description (empty on Deno, treated as a CPU adapter) wins. Measured on lavapipe, 2 Zen 5 cores
- * (bench/results/, `npm run bench -- variants`), 2240×1024×4096 at load ~2.5: subgroup-8 7.4 GFLOP/s (12.4 on an idle
- * machine), strided-8x1 4.9, vec4-8x1 4.5, vec4-8x8 4.4, strided-8x8 4.2; Deno (no subgroups), 1024³: vec4-8x1 4.3,
- * strided-8x1 4.2. Why: lavapipe turns every load inside a loop into per-lane scalar loads with bounds checks (even
- * workgroup-uniform ones), so loads per FMA decide; v3 loads each A value once per workgroup and shares it by
- * subgroupBroadcast, for B along n and along k (x·wᵀ) alike. Tried and slower: 4 unrolled k-steps without
- * subgroups, lanes over rows or over k, B read along k without subgroups (~0.65×), workgroup-memory tiles with
- * barriers (~0.35× of v3), 16 rows per invocation (+10%, within noise). The 8×8 rows are an unmeasured guess for
- * real GPUs (a warp needs more than 8 invocations).
+ * Kernel variants. The adapter profile (runtime/profile.ts) lists which to try, in order; the first whose layout the
+ * operands allow runs. On lavapipe every load inside a loop becomes per-lane scalar loads with bounds checks, so loads
+ * per FMA decide: the subgroup kernel loads each A value once per workgroup and shares it by subgroupBroadcast (B along
+ * n and along k alike). Measurements and what was tried: docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
  */
 export const VARIANTS = [
-  { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', adapter: CPU_ADAPTER, wg: [8, 1] },
-  { name: 'vec4-8x1', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', adapter: CPU_ADAPTER, wg: [8, 1] },
-  { name: 'strided-8x1', kernel: 'matmul/matmul_v1_strided', layout: 'any', adapter: CPU_ADAPTER, wg: [8, 1] },
-  { name: 'vec4-8x8', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', adapter: /./, wg: [8, 8] },
-  { name: 'strided-8x8', kernel: 'matmul/matmul_v1_strided', layout: 'any', adapter: /./, wg: [8, 8] },
-] as const satisfies readonly { name: string; kernel: string; layout: Layout; adapter: RegExp; wg: readonly [number, number] }[];
+  { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', wg: [8, 1] },
+  { name: 'vec4-8x1', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', wg: [8, 1] },
+  { name: 'strided-8x1', kernel: 'matmul/matmul_v1_strided', layout: 'any', wg: [8, 1] },
+  { name: 'vec4-8x8', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', wg: [8, 8] },
+  { name: 'strided-8x8', kernel: 'matmul/matmul_v1_strided', layout: 'any', wg: [8, 8] },
+] as const satisfies readonly { name: MatmulVariant; kernel: string; layout: Layout; wg: readonly [number, number] }[];
 type Variant = (typeof VARIANTS)[number];
 
-const adapterInfo = (dev: Device): any => (dev.gpu.adapter as any).info ?? {};
-function adapterName(dev: Device): string {
-  const i = adapterInfo(dev);
-  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ');
-}
 function pickVariant(op: string, dev: Device, layouts: Layout[], forced?: string): Variant {
+  const byName = (n: string) => {
+    const v = VARIANTS.find((r) => r.name === n);
+    if (!v) throw new Error(`${op}: unknown variant '${n}' (known: ${VARIANTS.map((r) => r.name).join(', ')})`);
+    return v;
+  };
   if (forced) {
-    const v = VARIANTS.find((r) => r.name === forced);
-    if (!v) throw new Error(`${op}: unknown variant '${forced}' (known: ${VARIANTS.map((r) => r.name).join(', ')})`);
+    const v = byName(forced);
     if (!layouts.includes(v.layout)) throw new Error(`${op}: variant '${forced}' needs layout '${v.layout}', which these operands do not have`);
     return v;
   }
-  const name = adapterName(dev);
-  return VARIANTS.find((r) => layouts.includes(r.layout) && r.adapter.test(name))!;
+  const v = dev.profile.matmul.map(byName).find((r) => layouts.includes(r.layout));
+  if (!v) throw new Error(`${op}: none of the adapter profile's matmul variants (${dev.profile.matmul.join(', ')}) takes these operands' layout (${layouts.join(', ')}); end the list with a strided one`);
+  return v;
 }
 
 // ---- operands and the launcher ---------------------------------------------------------------------------------
@@ -153,8 +147,7 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const aOk = al(A.t.offset, ...dims.map((d) => d.a)), bOk = al(B.t.offset, ...dims.map((d) => d.b));
   const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
   const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
-  const subgroups = dev.dev.features.has('subgroups') && adapterInfo(dev).subgroupMinSize >= 8;
-  const layouts: Layout[] = [...(subgroups && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
+  const layouts: Layout[] = [...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
   const v = pickVariant(op, dev, layouts, forced);
   const [wx, wy] = v.wg;
   if (Math.ceil(N / (4 * wx)) > dev.maxWorkgroups) throw new RangeError(`${op}: N=${N} needs more than ${dev.maxWorkgroups} workgroups in x`);

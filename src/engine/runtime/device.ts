@@ -4,6 +4,7 @@ import { BufferPool, fmtBytes, type PoolStats } from './buffer_pool.ts';
 import { openGpu, adapterReport, type GpuHandle, type AdapterReport } from './env.ts';
 import type { Params } from './uniforms.ts';
 import { defaultWaitMode, waitFor, type WaitMode } from './wait.ts';
+import { detectProfile, type AdapterProfile, type ProfileOverrides } from './profile.ts';
 
 export interface Binding { buffer: GPUBuffer; offset: number; size: number }
 export interface KernelCall {
@@ -25,6 +26,14 @@ function GPUBufferUsageFlags() {
   // UNIFORM too, so that kernels may bind small operands (conv weights) as uniform buffers: lavapipe reads those with
   // branch-free gathers, storage buffers lane by lane with a bounds check and a branch each.
   return U ? U.STORAGE | U.COPY_SRC | U.COPY_DST | U.UNIFORM : 0x80 | 0x4 | 0x8 | 0x40;
+}
+
+export interface DeviceOptions {
+  powerPreference?: GPUPowerPreference;
+  /** How reads and syncs wait for the GPU (runtime/wait.ts); default 'sleep' in Node, the runtime's await elsewhere. */
+  wait?: WaitMode;
+  /** Overrides of the detected adapter profile (runtime/profile.ts), e.g. { attention: { subgroups: false } }. */
+  profile?: ProfileOverrides;
 }
 
 export class Device {
@@ -55,14 +64,19 @@ export class Device {
   flushEvery = 128;
   /** How reads and syncs wait for the GPU: 'sleep' (Node default, keeps the JS thread idle) or 'spin' (plain await). */
   readonly waitMode: WaitMode;
+  /** Per-adapter kernel choices (runtime/profile.ts), detected once; Device.create({ profile }) overrides fields. */
+  readonly profile: AdapterProfile;
   /** Explicit per-device context: open memory scopes (innermost last) and the grad mode. */
   readonly ctx = { scopes: [] as Set<{ dispose(): void }>[], gradEnabled: true, nextTensorId: 1 };
   /** Counters for tests and benchmarks. */
   stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0 };
 
-  private constructor(gpu: GpuHandle, waitMode: WaitMode) {
+  private constructor(gpu: GpuHandle, waitMode: WaitMode, profile: ProfileOverrides) {
     this.gpu = gpu;
     this.waitMode = waitMode;
+    const info: any = (gpu.adapter as any).info ?? {};
+    this.profile = detectProfile({ vendor: info.vendor, architecture: info.architecture, description: info.description,
+      subgroupMinSize: info.subgroupMinSize, features: gpu.device.features as unknown as Iterable<string> }, profile);
     this.dev = gpu.device;
     const L = this.dev.limits;
     this.maxBinding = L.maxStorageBufferBindingSize;
@@ -77,8 +91,10 @@ export class Device {
     this.dev.lost.then((info) => { if (!this.destroyed) this.fail(new Error(`WebGPU device lost (${info.reason}): ${info.message}`)); });
   }
 
-  static async create(opts: { powerPreference?: GPUPowerPreference; wait?: WaitMode } = {}): Promise<Device> {
-    return new Device(await openGpu(opts), opts.wait ?? defaultWaitMode());
+  static async create(opts: DeviceOptions = {}): Promise<Device> {
+    const gpu = await openGpu(opts);
+    try { return new Device(gpu, opts.wait ?? defaultWaitMode(), opts.profile ?? {}); }
+    catch (e) { gpu.device.destroy(); throw e; }
   }
 
   /** Resolves as `p` does, waiting the device's way (see runtime/wait.ts). */

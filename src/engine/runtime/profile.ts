@@ -1,0 +1,63 @@
+// The adapter profile: every per-adapter kernel choice (matmul variants, attention kernels and tiles) in one place.
+//
+// A Device detects its profile once from the adapter (Device.create({ profile }) overrides any field); ops read
+// `dev.profile` and never test adapter names themselves. Measurements behind the defaults: docs/LAVAPIPE_FINDINGS.md
+// and bench/results/.
+
+/** Tiles of the fused attention kernels (kernels/attention/*). */
+export interface AttentionTuning {
+  /** Use the subgroup kernels (*_sg): 8 lanes share rows by subgroupBroadcast. Needs `subgroups8`. */
+  subgroups: boolean;
+  /** Subgroup kernels: 8·rowsPerLane query rows per workgroup forward, 8·rowsPerLaneBackward rows backward, for head
+   * dims up to 64; above 64 both use `rowsPerLaneWide` (the unrolled kernels' compile time grows with the rows). */
+  rowsPerLane: number;
+  rowsPerLaneBackward: number;
+  rowsPerLaneWide: number;
+  /** Portable kernels: invocations per workgroup (each owns 4 keys of a block and every lanes-th vec4 column). */
+  lanes: number;
+  /** Portable kernels: query rows per workgroup forward; query rows (dQ) or key rows (dK/dV) backward. */
+  rows: number;
+  rowsBackward: number;
+}
+
+/** Matmul kernel variants (ops/matmul.ts VARIANTS) by name. */
+export type MatmulVariant = 'subgroup-8' | 'vec4-8x1' | 'strided-8x1' | 'vec4-8x8' | 'strided-8x8';
+
+export interface AdapterProfile {
+  /** 'cpu': a software adapter (llvmpipe/lavapipe, SwiftShader), or one that reports no name (Deno's wgpu); else 'gpu'. */
+  kind: 'cpu' | 'gpu';
+  /** Subgroup operations with at least 8 invocations per subgroup (what the *_sg kernels and subgroup-8 assume). */
+  subgroups8: boolean;
+  /** Matmul variants in order of preference; the first whose operand layout fits runs (the last must take any layout). */
+  matmul: readonly MatmulVariant[];
+  attention: AttentionTuning;
+}
+
+export type ProfileOverrides = Partial<Omit<AdapterProfile, 'attention'>> & { attention?: Partial<AttentionTuning> };
+
+const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|\bcpu\b/i;
+
+/** Facts of an adapter that the profile depends on. */
+export interface AdapterFacts { vendor?: string; architecture?: string; description?: string; subgroupMinSize?: number; features: Iterable<string> }
+
+export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {}): AdapterProfile {
+  const name = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
+  const kind = name === '' || CPU_ADAPTER.test(name) ? 'cpu' : 'gpu';
+  const subgroups8 = [...a.features].includes('subgroups') && (a.subgroupMinSize ?? 0) >= 8;
+  const cpu = kind === 'cpu';
+  // CPU adapters (lavapipe): one 8-lane SIMD group per workgroup; loads per FMA decide, so the subgroup kernels that
+  // load an operand once and broadcast it win. GPU rows are unmeasured guesses (a warp wants more invocations).
+  const matmul: MatmulVariant[] = cpu ? ['subgroup-8', 'vec4-8x1', 'strided-8x1'] : ['vec4-8x8', 'strided-8x8'];
+  const base: AdapterProfile = {
+    kind, subgroups8,
+    matmul: subgroups8 || !cpu ? matmul : matmul.filter((v) => v !== 'subgroup-8'),
+    attention: {
+      subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
+      lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
+    },
+  };
+  const p: AdapterProfile = { ...base, ...overrides, attention: { ...base.attention, ...overrides.attention } };
+  if (p.attention.subgroups && !p.subgroups8) throw new Error('adapter profile: attention.subgroups needs subgroups of at least 8 invocations, which this adapter lacks');
+  if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
+  return Object.freeze({ ...p, matmul: Object.freeze([...p.matmul]), attention: Object.freeze(p.attention) });
+}

@@ -1,0 +1,57 @@
+// The adapter profile: detection from adapter facts, overrides, and refusal of kernels the adapter cannot run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { detectProfile } from '../../src/engine/runtime/profile.ts';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+
+const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', subgroupMinSize: 8, features: ['subgroups', 'shader-f16'] };
+
+test('lavapipe with subgroups: a CPU profile with the subgroup kernels first', () => {
+  const p = detectProfile(lavapipe);
+  assert.is(p.kind, 'cpu');
+  assert.ok(p.subgroups8);
+  assert.equal([...p.matmul], ['subgroup-8', 'vec4-8x1', 'strided-8x1']);
+  assert.is(p.attention.subgroups, true);
+  assert.is(p.attention.lanes, 8);
+});
+
+test('an adapter that reports nothing (Deno) counts as a CPU adapter without subgroups', () => {
+  const p = detectProfile({ features: [] });
+  assert.is(p.kind, 'cpu');
+  assert.not.ok(p.subgroups8);
+  assert.equal([...p.matmul], ['vec4-8x1', 'strided-8x1']);
+  assert.is(p.attention.subgroups, false);
+});
+
+test('a GPU: wider workgroups, no subgroup kernels unless asked; subgroups of 4 do not count', () => {
+  const p = detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'] });
+  assert.is(p.kind, 'gpu');
+  assert.equal([...p.matmul], ['vec4-8x8', 'strided-8x8']);
+  assert.is(p.attention.subgroups, false);
+  assert.is(p.attention.lanes, 16);
+  assert.is(detectProfile({ ...lavapipe, subgroupMinSize: 4 }).subgroups8, false);
+});
+
+test('overrides replace single fields; kernels the adapter lacks are refused', () => {
+  const p = detectProfile(lavapipe, { attention: { subgroups: false, rows: 4 } });
+  assert.is(p.attention.subgroups, false);
+  assert.is(p.attention.rows, 4);
+  assert.is(p.attention.lanes, 8);
+  assert.ok(Object.isFrozen(p) && Object.isFrozen(p.attention), 'profile is mutable');
+  assert.throws(() => detectProfile({ features: [] }, { attention: { subgroups: true } }), /attention\.subgroups needs subgroups/);
+  assert.throws(() => detectProfile({ features: [] }, { matmul: ['subgroup-8', 'strided-8x1'] }), /'subgroup-8' needs subgroups/);
+});
+
+test('a device carries its profile, and its overrides reach the ops', async () => {
+  const dev = await getDevice();
+  assert.ok(['cpu', 'gpu'].includes(dev.profile.kind));
+  const { Device, fromArray, ops } = await import('../../src/engine/index.ts');
+  const strided = await Device.create({ profile: { matmul: ['strided-8x1'] } });
+  assert.equal([...strided.profile.matmul], ['strided-8x1']);
+  const a = fromArray(strided, [1, 2, 3, 4, 5, 6], [2, 3]);
+  assert.equal([...(await ops.matmul(a, a, { transB: true }).toArray())], [14, 32, 32, 77]);
+  strided.destroy();
+});
+
+test.after(closeDevice);
+test.run();
