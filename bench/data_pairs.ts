@@ -11,7 +11,7 @@ import type { ImageCHW } from '../src/io/image.ts';
 import { readImage } from '../src/io/image.ts';
 import { cropFlip, scanDataset } from '../src/train/data/dataset.ts';
 import { DataLoader } from '../src/train/data/loader.ts';
-import { Rng } from '../src/train/data/rng.ts';
+import { StreamRng } from '../src/train/data/rng.ts';
 import { realEsrganConfig } from '../src/train/data/degrade/config.ts';
 import { applyDegradePlan, cpuDegradeOps, sampleDegradePlan, type DegradeOps, type DegradePlan } from '../src/train/data/degrade/pipeline.ts';
 import { assertCpuImage, gpuDegradeOps, type GpuImage } from '../src/train/data/degrade/gpu.ts';
@@ -68,15 +68,15 @@ const degrade = async (hr: ImageCHW, plan: DegradePlan, ops: DegradeOps<GpuImage
 // 1) degradation only: pre-decoded 512 crops from a few photos; pairs alternate between the implementations.
 const photos = await Promise.all(['mate_ladybird.jpg', 'plasma_fallenleaf.jpg', 'lomiri_bridge.jpg'].map((f) => readImage(`${DATA}/${f}`)));
 const crops = Array.from({ length: pairs }, (_, i) => {
-  const p = photos[i % photos.length]!, r = Rng.fromSeed(1000 + i);
+  const p = photos[i % photos.length]!, r = StreamRng.fromSeed(1000 + i);
   return cropFlip(p, r.int(p.h - CROP + 1), r.int(p.w - CROP + 1), CROP, false, false);
 });
-const plans = crops.map((_, i) => sampleDegradePlan(Rng.fromSeed(i), cfg, CROP, CROP));
+const plans = crops.map((_, i) => sampleDegradePlan(StreamRng.fromSeed(i), cfg, CROP, CROP));
 const seconds: Record<string, number> = {}, stageMs: Record<string, Record<string, number>> = {};
 for (const [name, impl] of Object.entries(impls)) {
   stageMs[name] = {};
   seconds[name] = 0;
-  await degrade(crops[0]!, sampleDegradePlan(Rng.fromSeed(-1), cfg, CROP, CROP), impl.ops); // warm-up (JIT, pipelines)
+  await degrade(crops[0]!, sampleDegradePlan(StreamRng.fromSeed(-1), cfg, CROP, CROP), impl.ops); // warm-up (JIT, pipelines)
 }
 for (let i = 0; i < pairs; i++) for (const [name, impl] of Object.entries(impls)) {
   // Synchronous (CPU) ops are timed per op in this pass; asynchronous ones only as a whole (see the next pass).
@@ -97,7 +97,7 @@ const scan = await scanDataset({ roots: [DATA], crop: CROP, split: 'all' });
 const e2e: Record<string, { cropsPerImage: number; pairs: number; seconds: number; decodeMs: number; lrMs: number; pairsPerSec: number }[]> = {};
 for (const cropsPerImage of [1, 4]) for (const [name, impl] of Object.entries(impls)) {
   const n = Math.max(cropsPerImage, Math.floor(pairs / 2 / cropsPerImage) * cropsPerImage);
-  const loader = new DataLoader({ entries: scan.entries, crop: CROP, batchSize: n, rng: Rng.fromSeed(7), cropsPerImage, prefetch: 1,
+  const loader = new DataLoader({ entries: scan.entries, crop: CROP, batchSize: n, rng: StreamRng.fromSeed(7), cropsPerImage, prefetch: 1,
     makeLr: (hr, rng) => degrade(hr, sampleDegradePlan(rng, cfg, hr.h, hr.w), impl.ops) });
   const t0 = performance.now();
   const it = loader.epoch(0);

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { readImage, encodePng, type ImageCHW } from '../src/io/image.ts';
 import { cropFlip } from '../src/train/data/dataset.ts';
-import { Rng } from '../src/train/data/rng.ts';
+import { StreamRng } from '../src/train/data/rng.ts';
 import { realEsrganConfig } from '../src/train/data/degrade/config.ts';
 import { applyDegradePlan, cpuDegradeOps, sampleDegradePlan, type DegradePlan, type StageName } from '../src/train/data/degrade/pipeline.ts';
 import type { KernelDesc } from '../src/train/data/degrade/kernels.ts';
@@ -88,13 +88,13 @@ const cfg = realEsrganConfig(4);
 let seed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : -1;
 if (seed < 0) { // first seed whose plan exercises every optional stage (second blur, final sinc, downscale)
   for (seed = 0; ; seed++) {
-    const p = sampleDegradePlan(Rng.fromSeed(seed), cfg, CROP.size, CROP.size);
+    const p = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, CROP.size, CROP.size);
     if (p.blur2 && p.sinc.type === 'sinc' && p.resize1.dir === 'down' && p.resize1.factor > 0.5 && p.blur1.type !== 'iso') break;
   }
 }
 const photo = await readImage(PHOTO);
 const hr = cropFlip(photo, CROP.top, CROP.left, CROP.size, false, false);
-const plan = sampleDegradePlan(Rng.fromSeed(seed), cfg, hr.h, hr.w);
+const plan = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, hr.h, hr.w);
 const tiles: { name: string; params: string; img: ImageCHW }[] = [{ name: 'HR CROP', params: 'ORIGINAL', img: hr }];
 const lr = await applyDegradePlan(hr, plan, cpuDegradeOps, (name, img) => tiles.push({ name, params: caption(name, plan), img }));
 tiles.push({ name: 'BICUBIC X4', params: 'BASELINE FROM THE LR', img: bicubicUpscale(lr, 4) });

@@ -1,7 +1,7 @@
 // `hvar degrade IN OUT [--scale 4] [--seed S] [--no-usm] [--plan FILE.json]`: one Real-ESRGAN degradation of a whole image.
 import { writeFile } from 'node:fs/promises';
 import { readImage, writeImage } from '../io/image.ts';
-import { Rng } from '../train/data/rng.ts';
+import { StreamRng } from '../train/data/rng.ts';
 import { realEsrganConfig } from '../train/data/degrade/config.ts';
 import { applyDegradePlan, cpuDegradeOps, sampleDegradePlan } from '../train/data/degrade/pipeline.ts';
 
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const hr = await readImage(pos[0]);
     const cfg = { ...realEsrganConfig(scale), usm };
-    const plan = sampleDegradePlan(Rng.fromSeed(seed), cfg, hr.h, hr.w);
+    const plan = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, hr.h, hr.w);
     const lr = await applyDegradePlan(hr, plan, cpuDegradeOps);
     await writeImage(pos[1], lr);
     if (planOut) await writeFile(planOut, JSON.stringify(plan, null, 1));

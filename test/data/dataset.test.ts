@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { encodePng, type ImageCHW } from '../../src/io/image.ts';
 import { cropFlip, listImages, randomCrop, scanDataset, splitOf } from '../../src/train/data/dataset.ts';
 import { DataLoader, type Batch } from '../../src/train/data/loader.ts';
-import { Rng } from '../../src/train/data/rng.ts';
+import { StreamRng } from '../../src/train/data/rng.ts';
 import { realEsrganConfig } from '../../src/train/data/degrade/config.ts';
 import { degradeCpu } from '../../src/train/data/degrade/pipeline.ts';
 
@@ -78,11 +78,11 @@ test('cropFlip / randomCrop take the right pixels', () => {
   const t = cropFlip(img, 3, 5, 8, false, false, true);
   assert.is(Math.round(t.data[1] * 255), 5); // transposed: (x=1,y=0) reads source (x=0,y=1) -> R = 5
   assert.is(Math.round(t.data[64 + 1] * 255), 4);
-  const r1 = randomCrop(img, 8, Rng.fromSeed(3), { hflip: true, vflip: true }), r2 = randomCrop(img, 8, Rng.fromSeed(3), { hflip: true, vflip: true });
+  const r1 = randomCrop(img, 8, StreamRng.fromSeed(3), { hflip: true, vflip: true }), r2 = randomCrop(img, 8, StreamRng.fromSeed(3), { hflip: true, vflip: true });
   assert.equal(Array.from(r1.data), Array.from(r2.data));
   let flips = 0;
   for (let s = 0; s < 200; s++) {
-    const r = randomCrop(img, 8, Rng.fromSeed(s));
+    const r = randomCrop(img, 8, StreamRng.fromSeed(s));
     const x0 = Math.round(r.data[0] * 255), x1 = Math.round(r.data[1] * 255);
     if (x1 < x0) flips++;
     assert.ok(x0 >= 0 && x0 <= 29);
@@ -98,7 +98,7 @@ async function collect(l: DataLoader, e: number, slowMs = 0): Promise<Batch[]> {
 
 test('loader: NCHW shapes, seeded shuffle, determinism independent of prefetch depth', async () => {
   const s = await scanDataset({ roots: [root], crop: 64, split: 'all' });
-  const mk = (seed: number, prefetch: number) => new DataLoader({ entries: s.entries, crop: 64, batchSize: 4, rng: Rng.fromSeed(seed), prefetch });
+  const mk = (seed: number, prefetch: number) => new DataLoader({ entries: s.entries, crop: 64, batchSize: 4, rng: StreamRng.fromSeed(seed), prefetch });
   const a = await collect(mk(1, 1), 0), b = await collect(mk(1, 4), 0, 5), c = await collect(mk(2, 2), 0);
   assert.is(a.length, 4); // 16 images / 4, drop last
   assert.equal([a[0].n, a[0].c, a[0].h, a[0].w, a[0].hr.length], [4, 3, 64, 64, 4 * 3 * 64 * 64]);
@@ -116,7 +116,7 @@ test('loader: NCHW shapes, seeded shuffle, determinism independent of prefetch d
 
 test('loader prefetches ahead of a slow consumer and maps to [-1,1]', async () => {
   const s = await scanDataset({ roots: [root], crop: 64, split: 'all' });
-  const l = new DataLoader({ entries: s.entries, crop: 64, batchSize: 2, rng: Rng.fromSeed(4), prefetch: 3, range: '-11' });
+  const l = new DataLoader({ entries: s.entries, crop: 64, batchSize: 2, rng: StreamRng.fromSeed(4), prefetch: 3, range: '-11' });
   const it = l.epoch(0);
   const first = (await it.next()).value as Batch;
   await new Promise((r) => setTimeout(r, 300)); // consumer busy: producer should fill the queue meanwhile
@@ -132,16 +132,16 @@ test('loader + Real-ESRGAN degradation on real photos gives HR/LR pairs', async 
   const s = await scanDataset({ roots: [photos], crop: 128, split: 'all' });
   assert.is(s.entries.length, 3);
   const cfg = realEsrganConfig(4);
-  const l = new DataLoader({ entries: s.entries, crop: 128, batchSize: 3, rng: Rng.fromSeed(9), cropsPerImage: 1,
+  const l = new DataLoader({ entries: s.entries, crop: 128, batchSize: 3, rng: StreamRng.fromSeed(9), cropsPerImage: 1,
     makeLr: async (hr, rng) => (await degradeCpu(hr, rng, cfg)).lr });
   const [b] = await collect(l, 0);
   assert.equal([b.n, b.h, b.lrH, b.lrW, b.lr!.length], [3, 128, 32, 32, 3 * 3 * 32 * 32]);
-  const [b2] = await collect(new DataLoader({ ...l.opts, rng: Rng.fromSeed(9) }), 0);
+  const [b2] = await collect(new DataLoader({ ...l.opts, rng: StreamRng.fromSeed(9) }), 0);
   assert.ok(Buffer.from(b.lr!.buffer).equals(Buffer.from(b2.lr!.buffer)), 'degraded batch is reproducible');
 });
 
 test('loader rejects an empty dataset with a clear error', () => {
-  assert.throws(() => new DataLoader({ entries: [], crop: 64, batchSize: 2, rng: Rng.fromSeed(0) }), /no usable images/);
+  assert.throws(() => new DataLoader({ entries: [], crop: 64, batchSize: 2, rng: StreamRng.fromSeed(0) }), /no usable images/);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readImage, type ImageCHW } from '../../src/io/image.ts';
 import { cropFlip } from '../../src/train/data/dataset.ts';
-import { Rng } from '../../src/train/data/rng.ts';
+import { StreamRng } from '../../src/train/data/rng.ts';
 import { realEsrganConfig } from '../../src/train/data/degrade/config.ts';
 import { besselJ1, gaussianFamilyKernel, sincKernel, sampleBlurKernel } from '../../src/train/data/degrade/kernels.ts';
 import { filter2d, reflectIndex, usmSharpen } from '../../src/train/data/degrade/filter.ts';
@@ -45,9 +45,9 @@ function variance(a: Float32Array): number {
 }
 
 test('same seed -> identical LR bytes; different seed -> different LR', async () => {
-  const a = await degradeCpu(crop128, Rng.fromSeed(123), cfg);
-  const b = await degradeCpu(crop128, Rng.fromSeed(123), cfg);
-  const c = await degradeCpu(crop128, Rng.fromSeed(124), cfg);
+  const a = await degradeCpu(crop128, StreamRng.fromSeed(123), cfg);
+  const b = await degradeCpu(crop128, StreamRng.fromSeed(123), cfg);
+  const c = await degradeCpu(crop128, StreamRng.fromSeed(124), cfg);
   assert.equal([a.lr.c, a.lr.h, a.lr.w], [3, 32, 32]);
   assert.ok(Buffer.from(a.lr.data.buffer).equals(Buffer.from(b.lr.data.buffer)), 'same seed must give identical bytes');
   assert.equal(a.plan, b.plan);
@@ -56,7 +56,7 @@ test('same seed -> identical LR bytes; different seed -> different LR', async ()
 });
 
 test('plan statistics follow the Real-ESRGAN probabilities and ranges', () => {
-  const N = 3000, r = Rng.fromSeed(77), cnt: Record<string, number> = {};
+  const N = 3000, r = StreamRng.fromSeed(77), cnt: Record<string, number> = {};
   const inc = (k: string) => { cnt[k] = (cnt[k] ?? 0) + 1; };
   for (let i = 0; i < N; i++) {
     const p = sampleDegradePlan(r.split(i), cfg, 512, 512);
@@ -89,7 +89,7 @@ test('kernels: normalised, separable iso, J1 matches scipy, sinc is low-pass', (
   const ref: [number, number][] = [[0.5, 0.24226845767487387], [1, 0.44005058574493355], [2.5, 0.497094102464274], [7.9, 0.21917939992175126],
     [8.1, 0.24760776698159287], [15, 0.20510403861352278], [30, -0.11875106261662305], [44.4, -0.042102301257572874]];
   for (const [x, y] of ref) assert.ok(Math.abs(besselJ1(x) - y) < 2e-7, `J1(${x}) = ${besselJ1(x)} vs ${y}`);
-  const r = Rng.fromSeed(5);
+  const r = StreamRng.fromSeed(5);
   for (let i = 0; i < 200; i++) {
     const k = sampleBlurKernel(r, cfg.blur1);
     const s = k.data.reduce((a, b) => a + b, 0);
@@ -120,7 +120,7 @@ test('reflect padding matches PyTorch reflect indices', () => {
 });
 
 test('filter2d / filterSeparable equal a naive reflect-padded correlation', () => {
-  const r = Rng.fromSeed(8), H = 13, W = 17;
+  const r = StreamRng.fromSeed(8), H = 13, W = 17;
   const img: ImageCHW = { c: 2, h: H, w: W, data: Float32Array.from({ length: 2 * H * W }, () => r.uniform()) };
   const naive = (k: Float32Array, K: number) => {
     const out = new Float32Array(img.data.length), R = (K - 1) >> 1;
@@ -160,19 +160,19 @@ test('JPEG adds 8x8 block structure', () => {
 
 test('noise raises variance by the expected amount; gray noise is shared across channels', () => {
   const flat: ImageCHW = { c: 3, h: 64, w: 64, data: new Float32Array(3 * 4096).fill(0.5) };
-  const g = addGaussianNoise(flat, 20, false, Rng.fromSeed(1));
+  const g = addGaussianNoise(flat, 20, false, StreamRng.fromSeed(1));
   assert.ok(Math.abs(variance(g.data) / (20 / 255) ** 2 - 1) < 0.05, `gaussian var ${variance(g.data)}`);
-  const gg = addGaussianNoise(flat, 20, true, Rng.fromSeed(1));
+  const gg = addGaussianNoise(flat, 20, true, StreamRng.fromSeed(1));
   assert.equal(Array.from(gg.data.subarray(0, 4096)), Array.from(gg.data.subarray(4096, 8192)));
   // Poisson on a ramp with 256 levels (vals = 256): noise var = x / 256 * scale^2 per pixel
   const ramp: ImageCHW = { c: 3, h: 64, w: 64, data: Float32Array.from({ length: 3 * 4096 }, (_, i) => 0.25 + 0.5 * ((i * 13) % 256) / 255) };
   const rampAll: ImageCHW = { ...ramp, data: ramp.data.slice() };
   for (let i = 0; i < 256; i++) rampAll.data[i] = i / 255; // make all 256 levels present
-  const pn = addPoissonNoise(rampAll, 2, false, Rng.fromSeed(2));
+  const pn = addPoissonNoise(rampAll, 2, false, StreamRng.fromSeed(2));
   let want = 0, got = 0;
   for (let i = 256; i < rampAll.data.length; i++) { want += (Math.round(rampAll.data[i] * 255) / 255 / 256) * 4; got += (pn.data[i] - Math.round(rampAll.data[i] * 255) / 255) ** 2; }
   assert.ok(Math.abs(got / want - 1) < 0.06, `poisson var ratio ${got / want}`);
-  const pg = addPoissonNoise(rampAll, 2, true, Rng.fromSeed(2));
+  const pg = addPoissonNoise(rampAll, 2, true, StreamRng.fromSeed(2));
   let compared = 0;
   for (let i = 256; i < 4096; i++) {
     const r0 = pg.data[i], r1 = pg.data[4096 + i];
@@ -193,7 +193,7 @@ test('resize stage sizes and identity', () => {
 test('stages run in Real-ESRGAN order and the hook sees every intermediate', async () => {
   const seen: [StageName, number][] = [];
   for (const seed of [1, 2, 3, 4, 5, 6]) {
-    const plan = sampleDegradePlan(Rng.fromSeed(seed), cfg, 128, 128);
+    const plan = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, 128, 128);
     seen.length = 0;
     const lr = await applyDegradePlan(crop128, plan, cpuDegradeOps, (n, img) => seen.push([n, img.h]));
     const names = seen.map((s) => s[0]);

@@ -8,7 +8,7 @@ import { assertClose } from '../helpers/ref.ts';
 import { readImage, type ImageCHW } from '../../src/io/image.ts';
 import { Tensor } from '../../src/engine/tensor.ts';
 import { cropFlip } from '../../src/train/data/dataset.ts';
-import { Rng } from '../../src/train/data/rng.ts';
+import { StreamRng } from '../../src/train/data/rng.ts';
 import { realEsrganConfig } from '../../src/train/data/degrade/config.ts';
 import { gaussianFamilyKernel, sincKernel, type BlurKernel } from '../../src/train/data/degrade/kernels.ts';
 import { filter2d, usmSharpen } from '../../src/train/data/degrade/filter.ts';
@@ -22,7 +22,7 @@ const crop = (size: number, top = 120, left = 200) => cropFlip(photo, top, left,
 const cfg = realEsrganConfig(4);
 
 function randomImage(c: number, h: number, w: number, seed: number): ImageCHW {
-  const r = Rng.fromSeed(seed);
+  const r = StreamRng.fromSeed(seed);
   return { c, h, w, data: Float32Array.from({ length: c * h * w }, () => r.uniform()) };
 }
 const read = async (t: Tensor) => { const a = (await t.toArray()) as Float32Array; t.dispose(); return a; };
@@ -77,7 +77,7 @@ test('resize through the engine resample equals the CPU stage (area, bilinear, b
 test('8-bit read-back equals quantize8 exactly, also at the half-level boundaries and out of range', async () => {
   const vals: number[] = [-1, -1e-9, 0, 1, 1 + 1e-7, 2, 0.5 / 255, 254.5 / 255];
   for (let k = 0; k < 256; k++) for (const d of [-2e-7, -6e-8, 0, 6e-8, 2e-7]) vals.push(Math.fround((k + 0.5) / 255 + d));
-  const r = Rng.fromSeed(11);
+  const r = StreamRng.fromSeed(11);
   while (vals.length % 3 || vals.length < 3 * 1001) vals.push(r.uniform(-0.01, 1.01));
   const img: ImageCHW = { c: 3, h: 1, w: vals.length / 3, data: Float32Array.from(vals) };
   const x = uploadImage(dev, img), got = await downloadImage8(x);
@@ -142,7 +142,7 @@ test('whole pipeline: GPU LR has the right size, is deterministic per seed and t
   const hr = crop(96, 100, 150);
   let seenPoolLive = -1;
   for (const seed of [1, 2, 3, 4]) {
-    const plan = sampleDegradePlan(Rng.fromSeed(seed), cfg, hr.h, hr.w);
+    const plan = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, hr.h, hr.w);
     const cpu = await applyDegradePlan(hr, plan, cpuDegradeOps);
     const gpu = await runGpu(hr, plan);
     assert.not.ok(gpu instanceof Tensor);
@@ -166,7 +166,7 @@ test('whole pipeline: GPU LR has the right size, is deterministic per seed and t
 test('whole pipeline without noise: GPU and CPU LR agree to within JPEG rounding', async () => {
   const hr = crop(96, 60, 300);
   for (const seed of [5, 6, 7]) {
-    const p = sampleDegradePlan(Rng.fromSeed(seed), cfg, hr.h, hr.w);
+    const p = sampleDegradePlan(StreamRng.fromSeed(seed), cfg, hr.h, hr.w);
     const plan: DegradePlan = { ...p, noise1: { ...p.noise1, amount: 0 }, noise2: { ...p.noise2, amount: 0 } };
     const cpu = await applyDegradePlan(hr, plan, cpuDegradeOps), gpu = await runGpu(hr, plan);
     let sum = 0, max = 0;

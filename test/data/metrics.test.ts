@@ -6,7 +6,7 @@ import { psnr, mse255 } from '../../src/metrics/psnr.ts';
 import { ssim } from '../../src/metrics/ssim.ts';
 import { bicubicUpscale } from '../../src/metrics/bicubic.ts';
 import type { ImageCHW } from '../../src/io/image.ts';
-import { Rng } from '../../src/train/data/rng.ts';
+import { StreamRng } from '../../src/train/data/rng.ts';
 
 const FIX = new URL('../fixtures/metrics/', `file://${process.cwd()}/test/data/`);
 interface Golden { gt: string; pred: string; crop: number; psnr_rgb: number; psnr_y: number; ssim_rgb: number; ssim_y: number }
@@ -41,7 +41,7 @@ test('known noise levels: constant offset and Gaussian noise', () => {
   assert.ok(Math.abs(psnr(a, b) - 20 * Math.log10(255 / 5)) < 1e-4, `offset 5: ${psnr(a, b)}`);
   // Y of a uniform +d offset shifts by (65.481+128.553+24.966) d = 219 d.
   assert.ok(Math.abs(psnr(a, b, { y: true }) - 20 * Math.log10(255 / (219 * 5 / 255))) < 1e-4);
-  const r = Rng.fromSeed(11), n = a.data.map((v) => v + r.normal(0, 10 / 255));
+  const r = StreamRng.fromSeed(11), n = a.data.map((v) => v + r.normal(0, 10 / 255));
   const p = psnr(a, { ...a, data: n });
   assert.ok(Math.abs(p - 20 * Math.log10(255 / 10)) < 0.15, `sigma 10 -> ${p}`);
   const n3 = a.data.map((v) => v + r.normal(0, 3 / 255));

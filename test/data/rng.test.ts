@@ -1,7 +1,7 @@
 // Tests for the data-side RNG: Philox4x32-10 known-answer vectors, determinism, splitting, distribution moments.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng, philox4x32, hashString32 } from '../../src/train/data/rng.ts';
+import { StreamRng, philox4x32, hashString32 } from '../../src/train/data/rng.ts';
 
 const hex = (a: Uint32Array) => Array.from(a, (v) => v.toString(16).padStart(8, '0')).join(' ');
 
@@ -16,24 +16,24 @@ test('philox4x32-10 matches the Random123 known-answer vectors', () => {
 });
 
 test('same seed -> same stream; different seeds and split labels -> different streams', () => {
-  const a = Rng.fromSeed(42), b = Rng.fromSeed(42), c = Rng.fromSeed(43), d = Rng.fromSeed('42');
-  const draw = (r: Rng) => Array.from({ length: 8 }, () => r.nextU32());
+  const a = StreamRng.fromSeed(42), b = StreamRng.fromSeed(42), c = StreamRng.fromSeed(43), d = StreamRng.fromSeed('42');
+  const draw = (r: StreamRng) => Array.from({ length: 8 }, () => r.nextU32());
   const da = draw(a);
   assert.equal(da, draw(b));
   assert.not.equal(da, draw(c));
   assert.not.equal(da, draw(d));
-  const p = Rng.fromSeed(7);
+  const p = StreamRng.fromSeed(7);
   const s1 = draw(p.split('x')), s1b = draw(p.split('x')), s2 = draw(p.split('y')), s3 = draw(p.split(3));
   assert.equal(s1, s1b, 'split is a pure function of (parent key, label)');
   assert.not.equal(s1, s2);
   assert.not.equal(s1, s3);
   // splitting does not advance the parent
-  const q = Rng.fromSeed(7);
+  const q = StreamRng.fromSeed(7);
   assert.equal(draw(p), draw(q));
 });
 
 test('uniform, normal and int have the right moments', () => {
-  const r = Rng.fromSeed(1), N = 200_000;
+  const r = StreamRng.fromSeed(1), N = 200_000;
   let s = 0, s2 = 0, min = 1, max = 0;
   for (let i = 0; i < N; i++) { const u = r.uniform(); s += u; s2 += u * u; min = Math.min(min, u); max = Math.max(max, u); }
   assert.ok(min >= 0 && max < 1);
@@ -53,7 +53,7 @@ test('uniform, normal and int have the right moments', () => {
 });
 
 test('poisson mean and variance equal lambda (small and large lambda branches)', () => {
-  const r = Rng.fromSeed(9);
+  const r = StreamRng.fromSeed(9);
   for (const lam of [0.7, 4, 37.5, 240]) {
     const N = 40_000;
     let s = 0, s2 = 0;
@@ -67,7 +67,7 @@ test('poisson mean and variance equal lambda (small and large lambda branches)',
 
 test('shuffle is a seeded permutation', () => {
   const base = Array.from({ length: 50 }, (_, i) => i);
-  const a = Rng.fromSeed(5).shuffle(base.slice()), b = Rng.fromSeed(5).shuffle(base.slice()), c = Rng.fromSeed(6).shuffle(base.slice());
+  const a = StreamRng.fromSeed(5).shuffle(base.slice()), b = StreamRng.fromSeed(5).shuffle(base.slice()), c = StreamRng.fromSeed(6).shuffle(base.slice());
   assert.equal(a, b);
   assert.not.equal(a, c);
   assert.equal(a.slice().sort((x, y) => x - y), base);
@@ -75,7 +75,7 @@ test('shuffle is a seeded permutation', () => {
 });
 
 test('choice follows weights; hashString32 is stable', () => {
-  const r = Rng.fromSeed(3), w = [0.45, 0.25, 0.12, 0.03, 0.12, 0.03], cnt = new Array(6).fill(0), N = 100_000;
+  const r = StreamRng.fromSeed(3), w = [0.45, 0.25, 0.12, 0.03, 0.12, 0.03], cnt = new Array(6).fill(0), N = 100_000;
   for (let i = 0; i < N; i++) cnt[r.choice(w)]++;
   w.forEach((p, i) => assert.ok(Math.abs(cnt[i] / N - p) < 0.006, `choice ${i}: ${cnt[i] / N} vs ${p}`));
   assert.is(hashString32('abc'), hashString32('abc'));

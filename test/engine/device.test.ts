@@ -85,7 +85,7 @@ test('reading a disposed tensor fails clearly', async () => {
 
 testIf((await getDevice()).hasF16, 'no shader-f16 on this adapter')('f16 storage: cast f32 -> f16 -> f32 rounds like IEEE half', async () => {
   const dev = await getDevice();
-  const { f32ToF16, f16ToF32 } = await import('../../src/engine/dtype.ts');
+  const { f32ToF16Bits: f32ToF16, f16ToF32 } = await import('../../src/engine/half.ts');
   const vals = [0, 1, -2.5, 65504, 1e-5, 3.14159, -0.1, 7];
   const h = ops.cast(fromArray(dev, vals, [vals.length]), 'f16');
   assert.is(h.dtype, 'f16');

@@ -5,9 +5,10 @@ import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  openSafetensors, parseSafetensors, serializeSafetensors, writeSafetensors, loadSafetensors, f32ToF16Bits, f32ToBf16Bits,
+  openSafetensors, parseSafetensors, serializeSafetensors, writeSafetensors, loadSafetensors,
   type StInput,
 } from '../../src/engine/io/safetensors.ts';
+import { f32ToF16Bits, f32ToBf16Bits } from '../../src/engine/half.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvar-st-'));
 const VALS = [-2.5, -1, 0, 0.1, 1 / 3, 65504, 1e-5, 3];

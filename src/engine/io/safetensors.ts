@@ -1,4 +1,6 @@
 // safetensors read/write: header validation, dtype decoding (F32/F16/BF16/F64 -> f32, I64/I32 -> i32, U8), streamed per-tensor file reads, atomic streamed writes.
+import { numel } from '../shape.ts';
+import { f16BitsToF32, f32ToF16Bits, f32ToBf16Bits } from '../half.ts';
 // Node-only parts (node:fs/promises) are imported lazily so this module also bundles for browsers and Deno.
 
 export type StDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U8';
@@ -29,8 +31,6 @@ export interface StHeader {
   /** Absolute offset of the data section (8 + header length). */
   dataStart: number;
 }
-
-function numel(shape: number[]): number { return shape.reduce((a, b) => a * b, 1); }
 
 /** Reads the u64 header length from the first 8 bytes; `what` names the file in errors. */
 function headerLength(first8: Uint8Array, fileSize: number, what: string): number {
@@ -91,46 +91,6 @@ function parseHeader(json: Uint8Array, fileSize: number, what: string): StHeader
 
 // ---------------------------------------------------------------- dtype conversion
 
-let f16Table: Float32Array | undefined; // lazily built decode table (pure function of the bit pattern)
-function f16ToF32Table(): Float32Array {
-  if (f16Table) return f16Table;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return (f16Table = t);
-}
-
-/** float32 -> IEEE half bits, round to nearest even (subnormals, overflow to inf, NaN kept quiet). */
-export function f32ToF16Bits(v: number): number {
-  const u = new Uint32Array(new Float32Array([v]).buffer)[0];
-  const sign = (u >>> 16) & 0x8000, exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0);
-  const e = exp - 112; // rebias 127 -> 15
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e, mid = 1 << (shift - 1), rem = mant & ((1 << shift) - 1);
-    let h = mant >>> shift;
-    if (rem > mid || (rem === mid && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is the correct rounding
-  return sign | h;
-}
-
-/** float32 -> bfloat16 bits, round to nearest even. */
-export function f32ToBf16Bits(v: number): number {
-  const u = new Uint32Array(new Float32Array([v]).buffer)[0];
-  if ((u & 0x7f800000) === 0x7f800000 && u & 0x7fffff) return ((u >>> 16) & 0x8000) | 0x7fc0;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
 /** Copies `bytes` into a fresh, aligned buffer unless `owned` (already a fresh buffer at offset 0). */
 function aligned(bytes: Uint8Array, owned: boolean): ArrayBuffer {
   if (owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
@@ -147,9 +107,7 @@ function decode(name: string, dtype: StDtype, bytes: Uint8Array, owned: boolean,
     case 'U8': return new Uint8Array(buf);
     case 'F64': return Float32Array.from(new Float64Array(buf));
     case 'F16': {
-      const h = new Uint16Array(buf), t = f16ToF32Table(), out = new Float32Array(h.length);
-      for (let i = 0; i < h.length; i++) out[i] = t[h[i]];
-      return out;
+      return f16BitsToF32(new Uint16Array(buf));
     }
     case 'BF16': {
       const h = new Uint16Array(buf), out = new Uint32Array(h.length);

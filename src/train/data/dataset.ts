@@ -2,7 +2,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { probeImage, ImageReadError, type ImageCHW, type ImageLimits } from '../../io/image.ts';
-import { hashString32, type Rng } from './rng.ts';
+import { hashString32, type StreamRng } from './rng.ts';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
 
@@ -98,7 +98,7 @@ export interface AugmentOptions { hflip?: boolean; vflip?: boolean; rot90?: bool
  * A random size x size crop (uniform top-left), then optional flips / 90-degree rotation, each with p = 0.5.
  * Draw order from `rng`: top, left, hflip, vflip, rot90 (only for enabled ones).
  */
-export function randomCrop(img: ImageCHW, size: number, rng: Rng, aug: AugmentOptions = { hflip: true }): ImageCHW {
+export function randomCrop(img: ImageCHW, size: number, rng: StreamRng, aug: AugmentOptions = { hflip: true }): ImageCHW {
   if (img.h < size || img.w < size) throw new Error(`randomCrop: image ${img.w}x${img.h} smaller than crop ${size}`);
   const top = rng.int(img.h - size + 1), left = rng.int(img.w - size + 1);
   const hf = aug.hflip ? rng.uniform() < 0.5 : false;

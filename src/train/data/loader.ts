@@ -2,17 +2,17 @@
 import { readFile } from 'node:fs/promises';
 import { decodeImage, type ImageCHW, type ImageLimits } from '../../io/image.ts';
 import { randomCrop, type AugmentOptions, type DatasetEntry } from './dataset.ts';
-import type { Rng } from './rng.ts';
+import type { StreamRng } from './rng.ts';
 
-/** Produces the LR for an HR crop (e.g. Real-ESRGAN degradation). Gets its own per-sample Rng. */
-export type MakeLr = (hr: ImageCHW, rng: Rng) => ImageCHW | Promise<ImageCHW>;
+/** Produces the LR for an HR crop (e.g. Real-ESRGAN degradation). Gets its own per-sample StreamRng. */
+export type MakeLr = (hr: ImageCHW, rng: StreamRng) => ImageCHW | Promise<ImageCHW>;
 
 export interface LoaderOptions {
   entries: readonly DatasetEntry[];
   crop: number;
   batchSize: number;
   /** Root stream; per-epoch shuffles and per-sample streams are split from it, so results don't depend on timing. */
-  rng: Rng;
+  rng: StreamRng;
   /** Batches decoded ahead of the consumer (default 2). */
   prefetch?: number;
   augment?: AugmentOptions;

@@ -1,4 +1,5 @@
-// Counter-based, splittable RNG for the data side (Philox4x32-10, pure 32-bit TS): uniform/normal/int/poisson.
+// StreamRng: the data pipeline's host-side random streams (crops, degradations), splittable per sample, built on the
+// engine's Philox-4x32-10 block (engine/rng.ts, whose Rng draws tensors on the GPU): uniform/normal/int/poisson.
 
 import { philoxBlock } from '../../engine/rng.ts';
 
@@ -35,11 +36,11 @@ function logFactorial(k: number): number {
 }
 
 /**
- * Deterministic random stream. State = (key, 64-bit block counter). `split(label)` derives an independent
+ * Deterministic random stream on the host (the engine's `Rng` draws GPU tensors). State = (key, 64-bit block counter). `split(label)` derives an independent
  * child stream from the key and a label WITHOUT advancing the parent, so per-sample streams do not depend on
  * the order in which samples are produced (prefetch-safe).
  */
-export class Rng {
+export class StreamRng {
   private k0: number; private k1: number;
   private ctrLo = 0; private ctrHi = 0;
   private readonly buf = new Uint32Array(4);
@@ -49,19 +50,19 @@ export class Rng {
   constructor(k0: number, k1: number) { this.k0 = k0 >>> 0; this.k1 = k1 >>> 0; }
 
   /** A stream from a user seed (integer up to 2^53, or any string). */
-  static fromSeed(seed: number | string): Rng {
+  static fromSeed(seed: number | string): StreamRng {
     const [a, b] = labelWords(seed);
     const out = new Uint32Array(4);
     philox4x32(a, b, 0x5eed, 0, 0x243f6a88, 0x85a308d3, out);
-    return new Rng(out[0], out[1]);
+    return new StreamRng(out[0], out[1]);
   }
 
   /** Independent child stream keyed by `label`; the parent is not advanced. */
-  split(label: number | string): Rng {
+  split(label: number | string): StreamRng {
     const [a, b] = labelWords(label);
     const out = new Uint32Array(4);
     philox4x32(a, b, 0xc0ffee, 0x5b117, this.k0, this.k1, out);
-    return new Rng(out[0] ^ out[2], out[1] ^ out[3]);
+    return new StreamRng(out[0] ^ out[2], out[1] ^ out[3]);
   }
 
   /** The key words (for logging / handing a stream to another implementation, e.g. a GPU noise kernel). */
@@ -89,7 +90,7 @@ export class Rng {
 
   /** Integer uniform in [0, n) (unbiased, rejection sampling). */
   int(n: number): number {
-    if (!(n >= 1) || n > 4294967296 || Math.floor(n) !== n) throw new Error(`Rng.int: bad n ${n}`);
+    if (!(n >= 1) || n > 4294967296 || Math.floor(n) !== n) throw new Error(`StreamRng.int: bad n ${n}`);
     if (n === 1) return 0;
     const limit = 4294967296 - (4294967296 % n);
     for (;;) { const x = this.nextU32(); if (x < limit) return x % n; }

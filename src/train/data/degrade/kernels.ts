@@ -1,5 +1,5 @@
 // Blur kernels of the Real-ESRGAN degradation: (an)isotropic / generalized / plateau Gaussians, circular sinc, pulse.
-import type { Rng } from '../rng.ts';
+import type { StreamRng } from '../rng.ts';
 import type { BlurConfig, KernelType } from './config.ts';
 
 export type KernelDesc =
@@ -89,12 +89,12 @@ export function kernelFromDesc(d: KernelDesc): BlurKernel {
 }
 
 /** Shape parameter: half the time U(lo, 1), otherwise U(1, hi) (as in BasicSR). */
-function sampleBeta(rng: Rng, range: readonly [number, number]): number {
+function sampleBeta(rng: StreamRng, range: readonly [number, number]): number {
   return rng.uniform() < 0.5 ? rng.uniform(range[0], 1) : rng.uniform(1, range[1]);
 }
 
 /** First/second-stage kernel: sinc with cfg.sincProb (cutoff U(pi/3,pi) for size < 13 else U(pi/5,pi)), else a mixed kernel. */
-export function sampleBlurKernel(rng: Rng, cfg: BlurConfig): BlurKernel {
+export function sampleBlurKernel(rng: StreamRng, cfg: BlurConfig): BlurKernel {
   const size = cfg.kernelSizes[rng.int(cfg.kernelSizes.length)];
   if (rng.uniform() < cfg.sincProb) {
     const omega = size < 13 ? rng.uniform(Math.PI / 3, Math.PI) : rng.uniform(Math.PI / 5, Math.PI);
@@ -110,7 +110,7 @@ export function sampleBlurKernel(rng: Rng, cfg: BlurConfig): BlurKernel {
 }
 
 /** Final sinc filter: with probability p a sinc of random size and cutoff U(pi/3, pi), else the identity pulse. */
-export function sampleFinalSinc(rng: Rng, p: number, sizes: readonly number[]): BlurKernel {
+export function sampleFinalSinc(rng: StreamRng, p: number, sizes: readonly number[]): BlurKernel {
   if (rng.uniform() < p) {
     const size = sizes[rng.int(sizes.length)];
     return sincKernel(rng.uniform(Math.PI / 3, Math.PI), size);

@@ -1,6 +1,6 @@
-// Real-ESRGAN two-stage degradation: sample a serialisable plan from an Rng, then apply it through pluggable stage ops.
+// Real-ESRGAN two-stage degradation: sample a serialisable plan from an StreamRng, then apply it through pluggable stage ops.
 import type { ImageCHW } from '../../../io/image.ts';
-import { Rng } from '../rng.ts';
+import { StreamRng } from '../rng.ts';
 import type { DegradeConfig, ResizeMode, StageConfig } from './config.ts';
 import { kernelFromDesc, sampleBlurKernel, sampleFinalSinc, type BlurKernel, type KernelDesc } from './kernels.ts';
 import { filter2d, usmSharpen } from './filter.ts';
@@ -29,7 +29,7 @@ export interface DegradeOps<T> {
   usm(img: T): T | Promise<T>;
   blur(img: T, k: BlurKernel): T | Promise<T>;
   resize(img: T, h: number, w: number, mode: ResizeMode): T | Promise<T>;
-  noise(img: T, step: NoiseStep, rng: Rng): T | Promise<T>;
+  noise(img: T, step: NoiseStep, rng: StreamRng): T | Promise<T>;
   jpeg(img: T, quality: number): T | Promise<T>;
   /** clamp(round(x*255), 0, 255)/255 */
   quantize(img: T): T | Promise<T>;
@@ -44,7 +44,7 @@ export const cpuDegradeOps: DegradeOps<ImageCHW> = {
   quantize: (img) => quantize8(img),
 };
 
-function sampleResize(rng: Rng, st: StageConfig, modes: readonly ResizeMode[], baseH: number, baseW: number, stage: 1 | 2, scale: number): ResizeStep {
+function sampleResize(rng: StreamRng, st: StageConfig, modes: readonly ResizeMode[], baseH: number, baseW: number, stage: 1 | 2, scale: number): ResizeStep {
   const dir = (['up', 'down', 'keep'] as const)[rng.choice(st.resizeProb)];
   const factor = dir === 'up' ? rng.uniform(1, st.resizeRange[1]) : dir === 'down' ? rng.uniform(st.resizeRange[0], 1) : 1;
   const mode = modes[rng.int(modes.length)];
@@ -54,7 +54,7 @@ function sampleResize(rng: Rng, st: StageConfig, modes: readonly ResizeMode[], b
   return { dir, factor, mode, h: Math.max(1, h), w: Math.max(1, w) };
 }
 
-function sampleNoise(rng: Rng, st: StageConfig, label: string): NoiseStep {
+function sampleNoise(rng: StreamRng, st: StageConfig, label: string): NoiseStep {
   const gaussian = rng.uniform() < st.gaussianNoiseProb;
   const amount = gaussian ? rng.uniform(st.noiseRange[0], st.noiseRange[1]) : rng.uniform(st.poissonScaleRange[0], st.poissonScaleRange[1]);
   const gray = rng.uniform() < st.grayNoiseProb;
@@ -62,7 +62,7 @@ function sampleNoise(rng: Rng, st: StageConfig, label: string): NoiseStep {
 }
 
 /** Draw a full degradation plan for an HR image of hrH x hrW. */
-export function sampleDegradePlan(rng: Rng, cfg: DegradeConfig, hrH: number, hrW: number): DegradePlan {
+export function sampleDegradePlan(rng: StreamRng, cfg: DegradeConfig, hrH: number, hrW: number): DegradePlan {
   const lrH = Math.floor(hrH / cfg.scale), lrW = Math.floor(hrW / cfg.scale);
   if (lrH < 1 || lrW < 1) throw new Error(`degrade: HR ${hrH}x${hrW} is smaller than the scale ${cfg.scale}`);
   const blur1 = sampleBlurKernel(rng.split('kernel1'), cfg.blur1).desc;
@@ -91,11 +91,11 @@ export async function applyDegradePlan<T>(hr: T, plan: DegradePlan, ops: Degrade
   if (plan.usm) x = await step('usm', ops.usm(x));
   x = await step('blur1', ops.blur(x, kernelFromDesc(plan.blur1)));
   x = await step('resize1', ops.resize(x, plan.resize1.h, plan.resize1.w, plan.resize1.mode));
-  x = await step('noise1', ops.noise(x, plan.noise1, new Rng(...plan.noise1.key)));
+  x = await step('noise1', ops.noise(x, plan.noise1, new StreamRng(...plan.noise1.key)));
   x = await step('jpeg1', ops.jpeg(x, plan.jpeg1));
   if (plan.blur2) x = await step('blur2', ops.blur(x, kernelFromDesc(plan.blur2)));
   x = await step('resize2', ops.resize(x, plan.resize2.h, plan.resize2.w, plan.resize2.mode));
-  x = await step('noise2', ops.noise(x, plan.noise2, new Rng(...plan.noise2.key)));
+  x = await step('noise2', ops.noise(x, plan.noise2, new StreamRng(...plan.noise2.key)));
   const sinc = kernelFromDesc(plan.sinc);
   if (plan.finalOrder === 'resize-first') {
     x = await step('resize3', ops.resize(x, plan.lrH, plan.lrW, plan.finalMode));
@@ -110,7 +110,7 @@ export async function applyDegradePlan<T>(hr: T, plan: DegradePlan, ops: Degrade
 }
 
 /** Convenience: sample + apply on the CPU. The HR itself is returned unchanged (not sharpened). */
-export async function degradeCpu(hr: ImageCHW, rng: Rng, cfg: DegradeConfig): Promise<{ lr: ImageCHW; plan: DegradePlan }> {
+export async function degradeCpu(hr: ImageCHW, rng: StreamRng, cfg: DegradeConfig): Promise<{ lr: ImageCHW; plan: DegradePlan }> {
   const plan = sampleDegradePlan(rng, cfg, hr.h, hr.w);
   const lr = await applyDegradePlan(hr, plan, cpuDegradeOps);
   return { lr, plan };

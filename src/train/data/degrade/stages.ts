@@ -2,7 +2,7 @@
 import jpeg from 'jpeg-js';
 import type { ImageCHW } from '../../../io/image.ts';
 import { resampleCpu, type ResampleMode } from '../../../engine/cpu/resample.ts';
-import type { Rng } from '../rng.ts';
+import type { StreamRng } from '../rng.ts';
 
 /** F.interpolate(size=(outH,outW), align_corners=False) via the engine's PyTorch-exact CPU resampler. */
 export function resize(img: ImageCHW, outH: number, outW: number, mode: ResampleMode): ImageCHW {
@@ -24,7 +24,7 @@ export function quantize8(img: ImageCHW): ImageCHW {
 }
 
 /** Additive N(0, (sigma/255)^2) noise, per channel or one gray plane shared by all channels; result clipped to [0,1]. */
-export function addGaussianNoise(img: ImageCHW, sigma255: number, gray: boolean, rng: Rng): ImageCHW {
+export function addGaussianNoise(img: ImageCHW, sigma255: number, gray: boolean, rng: StreamRng): ImageCHW {
   const { c, h, w, data } = img, n = h * w, std = sigma255 / 255;
   const noise = rng.fillNormal(new Float32Array(gray ? n : c * n), std);
   const out = new Float32Array(data.length);
@@ -40,7 +40,7 @@ export function addGaussianNoise(img: ImageCHW, sigma255: number, gray: boolean,
  * noise = Poisson(x8 * vals) / vals - x8, scaled by `scale`, added and clipped to [0,1]. Gray mode draws on the
  * luma (0.2989 R + 0.587 G + 0.114 B, as torchvision rgb_to_grayscale) and adds the same noise to every channel.
  */
-export function addPoissonNoise(img: ImageCHW, scale: number, gray: boolean, rng: Rng): ImageCHW {
+export function addPoissonNoise(img: ImageCHW, scale: number, gray: boolean, rng: StreamRng): ImageCHW {
   const { c, h, w, data } = img, n = h * w;
   let src: Float32Array;
   if (gray && c === 3) {
