@@ -1,12 +1,28 @@
-// Builds dist/: the library (dist/index.mjs), the `hvar` CLI (dist/hvar.mjs) and the benchmarks (dist/bench*.mjs).
+// Builds dist/: the library (index.mjs any runtime, node.mjs Node/Deno with image files, browser.mjs, internal.mjs, with
+// .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs) and the benchmarks (dist/bench*.mjs).
+// Usage: node scripts/build.mjs [--quiet] [--no-types]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
 spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' });
 const common = { bundle: true, format: 'esm', logLevel: quiet ? 'error' : 'info', sourcemap: 'linked', absWorkingDir: root };
-await build({ ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/index.mjs', platform: 'neutral', external: ['webgpu', 'node:*'], mainFields: ['module', 'main'] });
+
+// The library: one build with shared chunks, so that index, node and internal share one Tensor and Device class.
+await build({
+  ...common, entryPoints: { index: 'src/index.ts', node: 'src/node.ts', internal: 'src/internal.ts' }, outdir: 'dist',
+  splitting: true, chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' }, platform: 'neutral', mainFields: ['module', 'main'],
+  external: ['webgpu', 'node:*', 'pngjs', 'jpeg-js'],
+});
+// Browsers: the same library without the Node loader of Dawn (`webgpu`), which a browser bundler could not resolve.
+const noDawn = { name: 'no-dawn', setup(b) {
+  b.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'no-dawn' }));
+  b.onLoad({ filter: /.*/, namespace: 'no-dawn' }, () => ({ contents: 'export const create = () => { throw new Error("webgpu (Dawn for Node) is not available in a browser: use navigator.gpu"); }; export const globals = {};' }));
+} };
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', external: ['node:*'], plugins: [noDawn] });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))
@@ -15,3 +31,18 @@ if (existsSync(root + 'bench/main.ts'))
 for (const name of ['attention', 'quantizer'])
   if (existsSync(root + `bench/${name}.bench.ts`))
     await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name}.mjs`, platform: 'node', packages: 'external' });
+
+// Type declarations for consumers: tsc emits them from the sources; relative `.ts` specifiers become `.js`, which every
+// module resolution maps to the `.d.ts` beside it.
+if (!process.argv.includes('--no-types')) {
+  const out = join(root, 'dist/types');
+  rmSync(out, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (tsc.status !== 0) { console.error('build: tsc failed to emit the type declarations'); process.exit(1); }
+  const walk = (d) => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+  for (const f of walk(out).filter((f) => f.endsWith('.d.ts'))) {
+    const text = readFileSync(f, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
+    writeFileSync(f + '.tmp', f.endsWith('index.d.ts') && f === join(out, 'index.d.ts') ? '/// <reference types="@webgpu/types" />\n' + text : text);
+    renameSync(f + '.tmp', f);
+  }
+}

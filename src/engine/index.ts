@@ -1,11 +1,13 @@
-// hvar engine public surface: Device, Tensor, the op registry, autograd and memory scopes.
-export { Device } from './runtime/device.ts';
-export { NoAdapterError, NO_ADAPTER_HELP } from './runtime/env.ts';
+// The engine's public surface: Device, Tensor, the op registry, autograd and memory scopes, the GPU random generator.
+export { Device, type DeviceOptions } from './runtime/device.ts';
+export { NoAdapterError, NO_ADAPTER_HELP, type AdapterReport } from './runtime/env.ts';
+export type { AdapterProfile, AttentionTuning, MatmulVariant, ProfileOverrides } from './runtime/profile.ts';
+export type { WaitMode } from './runtime/wait.ts';
 export { Tensor, empty, fromArray, scope, scopeAsync } from './tensor.ts';
-export { backward, noGrad } from './autograd.ts';
+export { backward, noGrad, needsGrad } from './autograd.ts';
 export { Rng } from './rng.ts';
 export { gradcheck } from './gradcheck.ts';
 export { Module, parameter } from './nn/module.ts';
-export { ops } from './ops/registry.ts';
-export * from './ops/registry.ts';
+export { ops, type OpName } from './ops/registry.ts';
 export type { DType } from './dtype.ts';
+export type { Shape } from './shape.ts';

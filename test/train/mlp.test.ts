@@ -43,7 +43,7 @@ function trainStep(dev: Device, net: Mlp, opt: AdamW, step: number, total: numbe
     backward(loss);
     clipGradNorm(net.parameters(), 1.0);
     opt.setLr(warmupCosine(step, { lr: 1e-2, warmup: 20, total, minLr: 1e-3 }));
-    opt.stepUpdate();
+    opt.step();
     return loss;
   });
   dev.flush();

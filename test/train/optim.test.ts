@@ -9,7 +9,7 @@ import { warmupCosine } from '../../src/train/optim/schedule.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { assertClose, rand } from '../helpers/ref.ts';
 
-test('AdamW matches torch.optim.AdamW over 3 steps (lr 1e-3, betas 0.9/0.95, wd 0.05)', async () => {
+test('AdamW matches torch.optim.AdamW over 3 steps (lr 1e-3, betas 0.9/0.95, wd 0.05); state as exp_avg / exp_avg_sq', async () => {
   const dev = await getDevice();
   const st = await openSafetensors('test/fixtures/golden/ops.safetensors');
   const rd = async (k: string) => (await st.read(k)) as { shape: number[]; data: Float32Array };
@@ -17,12 +17,20 @@ test('AdamW matches torch.optim.AdamW over 3 steps (lr 1e-3, betas 0.9/0.95, wd 
   const p = fromArray(dev, p0.data, p0.shape).keep();
   p.requiresGrad = true;
   const opt = new AdamW([p], { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.05 });
+  // The moments in f64: exp_avg = Σ (1 − β1) β1^(t−s) g_s, exp_avg_sq likewise with g².
+  const m = new Float64Array(p.numel), v = new Float64Array(p.numel);
   for (const s of [1, 2, 3]) {
     const g = await rd(`adamw.g${s}`);
     p.grad = fromArray(dev, g.data, g.shape).keep();
-    opt.stepUpdate();
+    opt.step();
     opt.zeroGrad();
+    assert.is(p.grad, null, 'zeroGrad leaves no gradient');
     assertClose(await p.toArray(), (await rd(`adamw.p${s}`)).data, `AdamW step ${s}`, 1e-7, 1e-6);
+    g.data.forEach((x, i) => { m[i] = 0.9 * m[i]! + 0.1 * x; v[i] = 0.95 * v[i]! + 0.05 * x * x; });
+    const st = opt.state.get(p)!;
+    assert.is(st.step, s);
+    assertClose(await st.exp_avg.toArray(), m, `exp_avg after step ${s}`, 1e-7, 1e-5);
+    assertClose(await st.exp_avg_sq.toArray(), v, `exp_avg_sq after step ${s}`, 1e-9, 1e-5);
   }
   opt.dispose(); p.dispose();
 });

@@ -42,8 +42,8 @@ async function getGpu(runtime: GpuHandle['runtime']): Promise<{ gpu: GPU; keepAl
     return { gpu };
   }
   (globalThis as any).process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const pkg = 'webgpu';
-  const mod: any = await import(/* @vite-ignore */ pkg);
+  // A static specifier: bundlers keep it as an external import that resolves from the hvar package's own dependencies.
+  const mod: any = await import('webgpu');
   Object.assign(globalThis, mod.globals);
   const gpu = mod.create([]) as GPU;
   return { gpu, keepAlive: gpu };

@@ -4,16 +4,16 @@ import { fill } from '../../engine/ops/elementwise.ts';
 import { params } from '../../engine/runtime/uniforms.ts';
 
 export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
+/** Per-parameter state, named as torch.optim.AdamW's `state[p]`: steps taken and both moment estimates. */
+export interface AdamWState { step: number; exp_avg: Tensor; exp_avg_sq: Tensor }
 export interface AdamWOpts { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
 
 export class AdamW {
   readonly groups: Required<ParamGroup>[];
   readonly betas: [number, number];
   readonly eps: number;
-  /** Steps taken (shared by all parameters, as every parameter is stepped together). */
-  step = 0;
-  /** First and second moments per parameter tensor id. */
-  readonly state = new Map<number, { m: Tensor; v: Tensor }>();
+  /** State per parameter (created at its first update), as PyTorch's `optimizer.state[p]`. */
+  readonly state = new Map<Tensor, AdamWState>();
 
   constructor(groups: ParamGroup[] | Tensor[], opts: AdamWOpts) {
     const gs: ParamGroup[] = groups.length && groups[0] instanceof Tensor ? [{ params: groups as Tensor[] }] : (groups as ParamGroup[]);
@@ -33,28 +33,28 @@ export class AdamW {
   /** Sets every group's learning rate (e.g. from a schedule). */
   setLr(lr: number) { for (const g of this.groups) g.lr = lr; }
 
-  /** One update of every parameter that has a gradient. Enqueues one dispatch per tensor; no readback. */
-  stepUpdate() {
-    this.step++;
+  /** One update of every parameter that has a gradient (torch's `optimizer.step()`). One dispatch per tensor; no readback. */
+  step() {
     const [b1, b2] = this.betas;
-    const bc1 = 1 - b1 ** this.step, bc2 = 1 - b2 ** this.step;
     for (const g of this.groups) for (const p of g.params) {
       if (!p.grad) continue;
       if (!p.isContiguous || !p.grad.isContiguous) throw new Error(`AdamW: ${p} and its grad must be contiguous`);
-      let s = this.state.get(p.id);
-      if (!s) { s = { m: fill(p.dev, p.shape, 0).keep(), v: fill(p.dev, p.shape, 0).keep() }; this.state.set(p.id, s); }
+      let s = this.state.get(p);
+      if (!s) { s = { step: 0, exp_avg: fill(p.dev, p.shape, 0).keep(), exp_avg_sq: fill(p.dev, p.shape, 0).keep() }; this.state.set(p, s); }
+      s.step++;
+      const bc1 = 1 - b1 ** s.step, bc2 = 1 - b2 ** s.step;
       const n = p.numel;
       p.dev.run({
         kernel: 'optim/adamw',
-        bindings: [p.binding('AdamW'), p.grad.binding('AdamW'), s.m.binding('AdamW'), s.v.binding('AdamW')],
+        bindings: [p.binding('AdamW'), p.grad.binding('AdamW'), s.exp_avg.binding('AdamW'), s.exp_avg_sq.binding('AdamW')],
         params: params().u32(n).f32(g.lr, b1, b2, this.eps, g.weightDecay, bc1, Math.sqrt(bc2)),
         workgroups: p.dev.grid(n, 64),
       });
     }
   }
 
-  /** Clears gradients (disposes them). */
+  /** Clears gradients (disposes them; torch's `zero_grad(set_to_none=True)`). */
   zeroGrad() { for (const g of this.groups) for (const p of g.params) if (p.grad) { p.grad.dispose(); p.grad = null; } }
 
-  dispose() { for (const s of this.state.values()) { s.m.dispose(); s.v.dispose(); } this.state.clear(); }
+  dispose() { for (const s of this.state.values()) { s.exp_avg.dispose(); s.exp_avg_sq.dispose(); } this.state.clear(); }
 }

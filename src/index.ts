@@ -1,0 +1,12 @@
+// The hvar library for any runtime with WebGPU (Node, Deno, browsers): the engine, nn layers, optimizers, safetensors.
+// Node and Deno also get image file I/O (src/node.ts); model code that fuses its own kernels uses src/internal.ts.
+export * from './engine/index.ts';
+export * as nn from './engine/nn/index.ts';
+export { AdamW, type AdamWOpts, type ParamGroup } from './train/optim/adamw.ts';
+export { clipGradNorm } from './train/optim/clip.ts';
+export { warmupCosine } from './train/optim/schedule.ts';
+export {
+  openSafetensors, loadSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors,
+  type SafetensorsFile, type StTensor, type StInput, type StDtype, type StData, type StWritable,
+} from './engine/io/safetensors.ts';
+export { StreamRng } from './train/data/rng.ts';
