@@ -30,7 +30,7 @@ export const STAGE_IMPLS: Record<string, () => Promise<StageImpl>> = {
   },
 };
 
-const DATA = process.env.HVAR_DATA ?? new URL('../../shared/data/train-2k', import.meta.url).pathname;
+const DATA = process.env.HVAR_DATA ?? new URL('../data/train-2k', import.meta.url).pathname;
 const CROP = 512, SCALE = 4;
 
 function arg(name: string, def: string): string {

@@ -10,7 +10,7 @@ import type { KernelDesc } from '../src/train/data/degrade/kernels.ts';
 import { resampleCpu } from '../src/engine/cpu/resample.ts';
 import { bicubicUpscale } from '../src/metrics/bicubic.ts';
 
-const PHOTO = (process.env.HVAR_SHARED ?? '../shared') + '/data/train-2k/skimage_chelsea.jpg'; // CC0, Stefan van der Walt (see PROVENANCE.md there)
+const PHOTO = 'data/train-2k/skimage_chelsea.jpg'; // CC0, Stefan van der Walt (see PROVENANCE.md there)
 const CROP = { top: 20, left: 110, size: 256 };
 const TILE = 256, PAD = 8, FS = 2, LINE = 7 * FS + 4, LABEL = 2 * LINE + 2, COLS = 4;
 
@@ -114,7 +114,7 @@ writeFileSync('docs/degradation_sheet.png', encodePng(canvas));
 const md = [
   '# Degradation sheet', '',
   `![stages](degradation_sheet.png)`, '',
-  `One ${CROP.size}x${CROP.size} crop of \`skimage_chelsea.jpg\` (CC0, Stefan van der Walt; see ../shared/data/train-2k/PROVENANCE.md) ` +
+  `One ${CROP.size}x${CROP.size} crop of \`skimage_chelsea.jpg\` (CC0, Stefan van der Walt; see data/train-2k/PROVENANCE.md) ` +
   `through the Real-ESRGAN x4 degradation (src/train/data/degrade/), seed ${seed}. Every tile is shown at ${TILE} px: smaller stages are enlarged ` +
   'with nearest-neighbour (pixels stay visible), larger ones shrunk with area averaging. Regenerate with `examples/degradation_sheet.ts`.', '',
   '| tile | stage | parameters | size |', '|---:|---|---|---|',
