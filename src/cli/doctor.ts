@@ -1,9 +1,19 @@
 // `hvar doctor`: reports the WebGPU adapter, features and limits; exits non-zero with the fix when there is none.
 import { Device } from '../engine/runtime/device.ts';
 import { NoAdapterError } from '../engine/runtime/env.ts';
+import { parseCommand } from './args.ts';
+
+export const USAGE = `usage: hvar doctor [--json]
+  --json  the report as JSON`;
 
 export async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
+  let parsed;
+  try { parsed = parseCommand('doctor', argv, { json: { type: 'boolean' } }, { names: [] }); } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (!parsed) { console.log(USAGE); return 0; }
+  const json = !!parsed.values.json;
   let dev: Device;
   try { dev = await Device.create(); }
   catch (e) {

@@ -3,11 +3,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<{ main(argv: 
   doctor: { help: 'report the WebGPU adapter, features and limits [--json]', load: () => import('./doctor.ts') },
   degrade: { help: 'IN OUT [--scale 4] [--seed S] [--no-usm]: Real-ESRGAN two-stage degradation of one image', load: () => import('./degrade.ts') },
   eval: { help: '--pred DIR --gt DIR [--json] [--crop N] [--y] [--lpips W.safetensors]: PSNR / SSIM (/ LPIPS) table', load: () => import('./eval.ts') },
-  upscale: { help: '--bicubic IN OUT [--scale 4]: upscale an image (bicubic baseline; the H-VAR model comes later)', load: async () => ({
-    main: async (argv: string[]) => {
-      if (!argv.includes('--bicubic')) { console.error('hvar upscale: the H-VAR model is not built yet; pass --bicubic for the bicubic baseline'); return 2; }
-      return (await import('./upscale_bicubic.ts')).main(argv);
-    } }) },
+  upscale: { help: '--bicubic IN OUT [--scale 4]: upscale an image (bicubic baseline; the H-VAR model comes later)', load: () => import('./upscale_bicubic.ts') },
 };
 
 async function run(argv: string[]): Promise<number> {

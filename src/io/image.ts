@@ -1,10 +1,10 @@
 // Image I/O: PNG (pngjs) and JPEG (jpeg-js) <-> float RGB CHW in [0,1]; header probing, EXIF orientation, named errors.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { extname } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { applyOrientation, parseExifOrientation, swapsAxes, type Orientation } from './exif.ts';
+import { checkOutputPath, writeFileAtomic } from './atomic.ts';
 
 /** A float image, channel-major (CHW). Values nominally in [0,1]. */
 export interface ImageCHW { data: Float32Array; c: number; h: number; w: number }
@@ -17,8 +17,11 @@ export interface ImageLimits {
   maxPixels?: number;
   /** Smallest side accepted (default 1). */
   minSide?: number;
+  /** Largest file accepted, in bytes (default 1 GiB); checked with stat before reading. */
+  maxFileBytes?: number;
 }
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 /** Error for any unreadable / truncated / unsupported / out-of-limits image; always names the file. */
 export class ImageReadError extends Error {
@@ -41,6 +44,8 @@ export interface ImageInfo {
   bitDepth: number;
   /** PNG colour type (0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA) or JPEG component count. */
   colorType: number;
+  /** JPEG only: the Adobe APP14 colour transform (0 none/RGB/CMYK, 1 YCbCr, 2 YCCK), or null without that marker. */
+  adobeTransform?: number | null;
 }
 
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -59,12 +64,12 @@ function sniff(buf: Uint8Array, file: string): ImageFormat {
   throw new ImageReadError(file, `not a PNG or JPEG file (starts with '${head}')`);
 }
 
-interface PngHeader { width: number; height: number; depth: number; colorType: number; interlace: number }
+interface PngHeader { width: number; height: number; depth: number; colorType: number; interlace: number; idatBytes: number }
 
 /** Walks every PNG chunk so truncation is reported by chunk name before pngjs sees the data. */
 function pngHeader(buf: Uint8Array, file: string): PngHeader {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 8, last = 'signature', hdr: PngHeader | null = null, idat = 0, iend = false;
+  let off = 8, last = 'signature', hdr: PngHeader | null = null, idat = 0, idatBytes = 0, iend = false;
   while (off < buf.length) {
     if (off + 8 > buf.length) throw new ImageReadError(file, `truncated PNG (chunk header after ${last} ends early)`);
     const len = dv.getUint32(off);
@@ -74,8 +79,8 @@ function pngHeader(buf: Uint8Array, file: string): PngHeader {
     if (hdr === null && type !== 'IHDR') throw new ImageReadError(file, 'corrupt PNG (first chunk is not IHDR)');
     if (type === 'IHDR') {
       if (len !== 13) throw new ImageReadError(file, 'corrupt PNG (bad IHDR length)');
-      hdr = { width: dv.getUint32(off + 8), height: dv.getUint32(off + 12), depth: buf[off + 16], colorType: buf[off + 17], interlace: buf[off + 20] };
-    } else if (type === 'IDAT') idat++;
+      hdr = { width: dv.getUint32(off + 8), height: dv.getUint32(off + 12), depth: buf[off + 16], colorType: buf[off + 17], interlace: buf[off + 20], idatBytes: 0 };
+    } else if (type === 'IDAT') { idat++; idatBytes += len; }
     else if (type === 'IEND') { iend = true; break; }
     last = type;
     off += 12 + len;
@@ -84,10 +89,17 @@ function pngHeader(buf: Uint8Array, file: string): PngHeader {
   if (!iend) throw new ImageReadError(file, idat ? `truncated PNG (IDAT ends early, no IEND after ${last})` : 'truncated PNG (no IDAT)');
   if (!idat) throw new ImageReadError(file, 'corrupt PNG (no IDAT chunk)');
   if (![0, 2, 3, 4, 6].includes(hdr.colorType)) throw new ImageReadError(file, `unsupported PNG colour type ${hdr.colorType}`);
-  return hdr;
+  if (![1, 2, 4, 8, 16].includes(hdr.depth)) throw new ImageReadError(file, `unsupported PNG bit depth ${hdr.depth}`);
+  // Deflate cannot beat about 1032:1, so a header declaring far more pixels than the data can hold is corrupt; this
+  // is caught here, before a decoder allocates for the declared size.
+  const channels = [1, 0, 3, 1, 2, 0, 4][hdr.colorType]!;
+  const raw = hdr.height * (1 + Math.ceil((hdr.width * channels * hdr.depth) / 8));
+  const minIdat = Math.floor(raw / 1100);
+  if (idatBytes < minIdat) throw new ImageReadError(file, `corrupt PNG (declares ${hdr.width}x${hdr.height} but holds ${idatBytes} bytes of image data; at least ${minIdat} are needed)`);
+  return { ...hdr, idatBytes };
 }
 
-interface JpegHeader { width: number; height: number; components: number; precision: number; orientation: Orientation }
+interface JpegHeader { width: number; height: number; components: number; precision: number; orientation: Orientation; adobeTransform: number | null }
 
 const SOF_BASELINE = new Set([0xc0, 0xc1, 0xc2]);
 const SOF_UNSUPPORTED: Record<number, string> = { 0xc3: 'lossless', 0xc5: 'hierarchical', 0xc6: 'hierarchical', 0xc7: 'hierarchical',
@@ -95,7 +107,8 @@ const SOF_UNSUPPORTED: Record<number, string> = { 0xc3: 'lossless', 0xc5: 'hiera
 
 /** Walks JPEG marker segments up to the first SOS: size, components, EXIF orientation; checks EOI exists. */
 function jpegHeader(buf: Uint8Array, file: string): JpegHeader {
-  let off = 2, orientation: Orientation = 1, sof: Omit<JpegHeader, 'orientation'> | null = null, sawSos = false;
+  let off = 2, orientation: Orientation = 1, sof: Omit<JpegHeader, 'orientation' | 'adobeTransform'> | null = null, sawSos = false;
+  let adobeTransform: number | null = null;
   while (off < buf.length) {
     if (buf[off] !== 0xff) throw new ImageReadError(file, `corrupt JPEG (expected a marker at byte ${off})`);
     let m = buf[off + 1];
@@ -108,6 +121,7 @@ function jpegHeader(buf: Uint8Array, file: string): JpegHeader {
     if (len < 2 || off + 2 + len > buf.length) throw new ImageReadError(file, `truncated JPEG (segment 0x${m.toString(16)} ends early)`);
     const seg = buf.subarray(off + 4, off + 2 + len);
     if (m === 0xe1 && orientation === 1) orientation = parseExifOrientation(seg);
+    if (m === 0xee && seg.length >= 12 && String.fromCharCode(...seg.subarray(0, 6)) === 'Adobe\0') adobeTransform = seg[11]!;
     if (SOF_UNSUPPORTED[m]) throw new ImageReadError(file, `unsupported JPEG (${SOF_UNSUPPORTED[m]})`);
     if (SOF_BASELINE.has(m)) {
       if (seg.length < 6) throw new ImageReadError(file, 'corrupt JPEG (short SOF)');
@@ -124,7 +138,16 @@ function jpegHeader(buf: Uint8Array, file: string): JpegHeader {
   for (let i = buf.length - 2; i >= off; i--) if (buf[i] === 0xff && buf[i + 1] === 0xd9) { eoi = true; break; }
   if (!eoi) throw new ImageReadError(file, 'truncated JPEG (scan data ends before the EOI marker)');
   if (sof.height === 0) throw new ImageReadError(file, 'unsupported JPEG (height defined by DNL)');
-  return { ...sof, orientation };
+  if (sof.width === 0) throw new ImageReadError(file, 'corrupt JPEG (width 0)');
+  if (sof.components !== 1 && sof.components !== 3 && sof.components !== 4)
+    throw new ImageReadError(file, `unsupported JPEG (${sof.components} colour components; 1, 3 or 4 are supported)`);
+  if (sof.components === 4 && adobeTransform === null)
+    throw new ImageReadError(file, 'unsupported JPEG (4-component CMYK without an Adobe APP14 marker: its ink convention is unknown; convert it to RGB first)');
+  // Every block of the first component codes at least its DC term (1 bit or more), so a header declaring far more
+  // pixels than the data can hold is corrupt: caught here, before the decoder allocates for the declared size.
+  const minBytes = Math.floor((Math.ceil(sof.width / 8) * Math.ceil(sof.height / 8)) / 8);
+  if (buf.length - off < minBytes) throw new ImageReadError(file, `corrupt JPEG (declares ${sof.width}x${sof.height} but holds ${buf.length - off} bytes of scan data; at least ${minBytes} are needed)`);
+  return { ...sof, orientation, adobeTransform };
 }
 
 function checkLimits(info: ImageInfo, file: string, lim: ImageLimits): void {
@@ -144,12 +167,9 @@ export function probeImageBuffer(buf: Uint8Array, file: string): ImageInfo {
   const j = jpegHeader(buf, file);
   const sw = swapsAxes(j.orientation);
   return { format: fmt, width: sw ? j.height : j.width, height: sw ? j.width : j.height, storedWidth: j.width, storedHeight: j.height,
-    orientation: j.orientation, bitDepth: 8, colorType: j.components };
+    orientation: j.orientation, bitDepth: 8, colorType: j.components, adobeTransform: j.adobeTransform };
 }
 
-export async function probeImage(path: string): Promise<ImageInfo> {
-  return probeImageBuffer(await readOrThrow(path), path);
-}
 
 /**
  * Decode PNG/JPEG bytes into RGB float CHW in [0,1]. Grayscale is replicated to RGB, palettes expanded,
@@ -160,7 +180,6 @@ export function decodeImage(buf: Uint8Array, file: string, limits: ImageLimits =
   const info = probeImageBuffer(buf, file);
   checkLimits(info, file, limits);
   const w = info.storedWidth, h = info.storedHeight, n = w * h;
-  const out = new Float32Array(3 * n);
   if (info.format === 'png') {
     let png: { data: ArrayLike<number> };
     try {
@@ -170,6 +189,7 @@ export function decodeImage(buf: Uint8Array, file: string, limits: ImageLimits =
     }
     const d = png.data, scale = info.bitDepth === 16 ? 1 / 65535 : 1 / 255;
     if (d.length < 4 * n) throw new ImageReadError(file, 'corrupt PNG (decoded data too short)');
+    const out = new Float32Array(3 * n);
     for (let i = 0; i < n; i++) {
       const a = d[4 * i + 3] * scale, bg = 1 - a;
       out[i] = d[4 * i] * scale * a + bg;
@@ -178,36 +198,85 @@ export function decodeImage(buf: Uint8Array, file: string, limits: ImageLimits =
     }
     return { data: out, c: 3, h, w };
   }
-  let dec: { width: number; height: number; data: Uint8Array };
-  try {
-    dec = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false,
-      maxResolutionInMP: Math.ceil((limits.maxPixels ?? DEFAULT_MAX_PIXELS) / 1e6) + 1, maxMemoryUsageInMB: 4096 });
-  } catch (e) {
-    throw new ImageReadError(file, `corrupt JPEG (${(e as Error).message})`);
-  }
-  if (dec.width !== w || dec.height !== h || dec.data.length < 3 * n) throw new ImageReadError(file, 'corrupt JPEG (decoded size mismatch)');
-  const d = dec.data;
+  const d = decodeJpegRgb(buf, file, w, h, info.adobeTransform ?? null);
+  const out = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
     out[i] = d[3 * i] / 255; out[n + i] = d[3 * i + 1] / 255; out[2 * n + i] = d[3 * i + 2] / 255;
   }
   return applyOrientation({ data: out, c: 3, h, w }, info.orientation);
 }
 
-async function readOrThrow(path: string): Promise<Uint8Array> {
-  try { return await readFile(path); } catch (e) { throw new ImageReadError(path, ioReason(e)); }
+/**
+ * jpeg-js options sized for one w x h image (its defaults, 100 Mpx and 512 MB, are below what the reader accepts).
+ * The memory cap covers jpeg-js' coefficient blocks and sample planes for up to 4 components plus the output.
+ */
+export function jpegDecodeLimits(w: number, h: number): { maxResolutionInMP: number; maxMemoryUsageInMB: number } {
+  const padded = (Math.ceil(w / 16) * 16 + 16) * (Math.ceil(h / 16) * 16 + 16);
+  return { maxResolutionInMP: Math.ceil((w * h) / 1e6) + 1, maxMemoryUsageInMB: Math.ceil((padded * 32) / 2 ** 20) + 64 };
+}
+
+/**
+ * Interleaved 8-bit RGB from a baseline/progressive JPEG. 1 component: gray; 3: YCbCr, or RGB when an Adobe marker
+ * says transform 0 (jpeg-js would apply YCbCr anyway); 4 (Adobe only): CMYK (transform 0) or YCCK (2), stored
+ * inverted as Adobe writes them, converted as R = (255 - C)(255 - K)/255 in ink units (libjpeg/PIL; no ICC profile).
+ */
+function decodeJpegRgb(buf: Uint8Array, file: string, w: number, h: number, adobeTransform: number | null): Uint8Array {
+  let dec: { width: number; height: number; data: Uint8Array };
+  try {
+    dec = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, ...jpegDecodeLimits(w, h),
+      ...(adobeTransform === 0 ? { colorTransform: false } : {}) });
+  } catch (e) {
+    throw new ImageReadError(file, `corrupt JPEG (${(e as Error).message})`);
+  }
+  if (dec.width !== w || dec.height !== h || dec.data.length < 3 * w * h) throw new ImageReadError(file, 'corrupt JPEG (decoded size mismatch)');
+  return dec.data;
+}
+
+/**
+ * Reads a whole input file after checking with stat that it is a regular file no larger than the limit (so a
+ * directory, /dev/zero or a FIFO fails at once, naming the file).
+ */
+export function readInputFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Uint8Array {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new ImageReadError(path, ioReason(e)); }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ImageReadError(path, 'is a directory');
+    if (!st.isFile()) throw new ImageReadError(path, 'not a regular file (a device, FIFO or socket)');
+    if (st.size > maxBytes) throw new ImageReadError(path, `file too large: ${st.size} bytes exceeds the limit of ${maxBytes}`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const k = readSync(fd, buf, off, st.size - off, off);
+      if (k === 0) break;
+      off += k;
+    }
+    return buf.subarray(0, off);
+  } catch (e) {
+    if (e instanceof ImageReadError) throw e;
+    throw new ImageReadError(path, ioReason(e));
+  } finally { closeSync(fd); }
 }
 function ioReason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   return err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : String(err.message ?? e);
 }
 
+export async function probeImage(path: string, limits: ImageLimits = {}): Promise<ImageInfo> {
+  return probeImageBuffer(readInputFile(path, limits.maxFileBytes), path);
+}
+/** Probes the header and checks the limits without decoding a pixel. */
+export function probeImageChecked(path: string, limits: ImageLimits = {}): { info: ImageInfo; buf: Uint8Array } {
+  const buf = readInputFile(path, limits.maxFileBytes);
+  const info = probeImageBuffer(buf, path);
+  checkLimits(info, path, limits);
+  return { info, buf };
+}
 export async function readImage(path: string, limits: ImageLimits = {}): Promise<ImageCHW> {
-  return decodeImage(await readOrThrow(path), path, limits);
+  return decodeImage(readInputFile(path, limits.maxFileBytes), path, limits);
 }
 export function readImageSync(path: string, limits: ImageLimits = {}): ImageCHW {
-  let buf: Uint8Array;
-  try { buf = readFileSync(path); } catch (e) { throw new ImageReadError(path, ioReason(e)); }
-  return decodeImage(buf, path, limits);
+  return decodeImage(readInputFile(path, limits.maxFileBytes), path, limits);
 }
 
 function toRgbOrGray(img: ImageCHW): void {
@@ -240,18 +309,27 @@ export function encodeJpeg(img: ImageCHW, quality = 95): Uint8Array {
   return jpeg.encode({ data: rgba, width: w, height: h }, quality).data;
 }
 
-/** Write by extension: .png (8-bit unless bitDepth 16), .jpg/.jpeg (quality). */
+/** Extensions an image output may have. */
+export const IMAGE_OUTPUT_EXTS = ['.png', '.jpg', '.jpeg'] as const;
+
+/** Checks before any work that an image can be written to `path` (extension, directory, not a directory itself). */
+export function checkImageOutput(path: string): void { checkOutputPath(path, IMAGE_OUTPUT_EXTS); }
+
+/** Encode by extension: .png (8-bit unless bitDepth 16), .jpg/.jpeg (quality). */
 export function encodeByExtension(path: string, img: ImageCHW, opts: { bitDepth?: 8 | 16; quality?: number } = {}): Uint8Array {
   const ext = extname(path).toLowerCase();
   if (ext === '.png') return encodePng(img, opts.bitDepth ?? 8);
   if (ext === '.jpg' || ext === '.jpeg') return encodeJpeg(img, opts.quality ?? 95);
-  throw new Error(`hvar: cannot write image '${basename(path)}': unsupported extension '${ext}' (use .png, .jpg or .jpeg)`);
+  checkImageOutput(path);
+  throw new Error(`hvar: cannot write '${path}': unsupported extension '${ext}'`);
 }
+/** Encodes and writes atomically (temp file + rename): on failure an existing `path` is left intact. */
 export async function writeImage(path: string, img: ImageCHW, opts: { bitDepth?: 8 | 16; quality?: number } = {}): Promise<void> {
-  await writeFile(path, encodeByExtension(path, img, opts));
+  writeImageSync(path, img, opts);
 }
 export function writeImageSync(path: string, img: ImageCHW, opts: { bitDepth?: 8 | 16; quality?: number } = {}): void {
-  writeFileSync(path, encodeByExtension(path, img, opts));
+  checkImageOutput(path);
+  writeFileAtomic(path, encodeByExtension(path, img, opts));
 }
 
 /** Convenience: a zeroed image. */

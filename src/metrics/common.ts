@@ -31,6 +31,28 @@ export function metricPlanes(img: ImageCHW, opts: MetricOptions = {}): { planes:
   return { planes, h: oh, w: ow };
 }
 
+/**
+ * Row access to the measured planes without materialising them: `count` planes of h x w (after crop), and
+ * row(plane, y, out) fills `out` (length w) with exactly the values metricPlanes would hold.
+ */
+export function metricRows(img: ImageCHW, opts: MetricOptions = {}): { count: number; h: number; w: number; row(plane: number, y: number, out: Float64Array): void } {
+  const crop = opts.crop ?? 0, { c, h, w, data } = img;
+  const oh = h - 2 * crop, ow = w - 2 * crop;
+  if (oh <= 0 || ow <= 0) throw new Error(`metrics: crop ${crop} leaves nothing of a ${w}x${h} image`);
+  const n = h * w;
+  if (opts.y) {
+    if (c !== 3) throw new Error(`metrics: Y channel needs an RGB image, got ${c} channels`);
+    return { count: 1, h: oh, w: ow, row(_p, y, out) {
+      const b = (y + crop) * w + crop;
+      for (let x = 0; x < ow; x++) out[x] = 16 + 65.481 * data[b + x] + 128.553 * data[n + b + x] + 24.966 * data[2 * n + b + x];
+    } };
+  }
+  return { count: c, h: oh, w: ow, row(p, y, out) {
+    const b = p * n + (y + crop) * w + crop;
+    for (let x = 0; x < ow; x++) out[x] = data[b + x] * 255;
+  } };
+}
+
 export function assertSameShape(a: ImageCHW, b: ImageCHW, what = 'images'): void {
   if (a.c !== b.c || a.h !== b.h || a.w !== b.w)
     throw new Error(`metrics: ${what} differ in shape: ${a.c}x${a.h}x${a.w} vs ${b.c}x${b.h}x${b.w}`);

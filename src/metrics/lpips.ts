@@ -116,6 +116,13 @@ export function lpipsFromStateDict(dev: Device, sd: Record<string, HostTensor>, 
   const found: LpipsNet | null = first.shape[2] === 11 ? 'alex' : first.shape[2] === 3 ? 'vgg' : null;
   if (!found) throw new Error(`lpips: ${src}: 'net.slice1.0.weight' has shape ${fmt(first.shape)}, neither VGG16's [64, 3, 3, 3] nor AlexNet's [64, 3, 11, 11]`);
   if (o.net && o.net !== found) throw new Error(`lpips: ${src} holds LPIPS-${found} weights ('net.slice1.0.weight' is ${fmt(first.shape)}), but LPIPS-${o.net} was asked for`);
+  // NaN or Inf weights would give a meaningless distance (0 for any pair), so they are refused by key.
+  for (const [k, t] of Object.entries(sd)) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) throw new Error(`lpips: ${src}: tensor '${k}' holds ${d[i]} at index ${i}; the weights must be finite`);
+    }
+  }
   const model = new LPIPS(dev, found);
   const want = model.stateDict();
   const byName: Record<string, HostTensor> = {};
@@ -163,5 +170,6 @@ export async function lpipsImages(model: LPIPS, dev: Device, a: ImageCHW, b: Ima
   const d = noGrad(dev, () => scope(dev, () => model.forward(toInput(a), toInput(b))));
   const v = await d.item();
   d.dispose();
+  if (!Number.isFinite(v)) throw new Error(`lpips: the distance is ${v} (non-finite input or weights)`);
   return v;
 }

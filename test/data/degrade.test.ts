@@ -205,4 +205,22 @@ test('stages run in Real-ESRGAN order and the hook sees every intermediate', asy
   }
 });
 
+test('JPEG round trip in block-aligned tiles equals one whole-image round trip (odd sizes, several qualities)', () => {
+  const w = 77, h = 45;
+  const img = { c: 3, h, w, data: Float32Array.from({ length: 3 * w * h }, (_, i) => ((Math.sin(i * 0.37) * 0.5 + 0.5) * ((i * 7919) % 13)) / 13) };
+  for (const q of [10, 60, 95]) {
+    const whole = jpegRoundTrip(img, q, 1 << 20);
+    for (const tile of [8, 16, 40]) assert.ok(jpegRoundTrip(img, q, tile).data.every((v, i) => v === whole.data[i]), `q ${q} tile ${tile}`);
+  }
+  assert.throws(() => jpegRoundTrip(img, 50, 12), /tile must be a positive multiple of 8/);
+});
+
+test('a failing stage is named in the error', async () => {
+  const hr = { c: 3, h: 64, w: 64, data: new Float32Array(3 * 64 * 64).fill(0.5) };
+  const plan = sampleDegradePlan(StreamRng.fromSeed(1), realEsrganConfig(4), 64, 64);
+  const ops = { ...cpuDegradeOps, jpeg: () => { throw new Error('jpeg-js: out of memory'); } };
+  try { await applyDegradePlan(hr, plan, ops); assert.unreachable(); }
+  catch (e) { assert.is((e as Error).message, "stage 'jpeg1' failed: jpeg-js: out of memory"); }
+});
+
 test.run();

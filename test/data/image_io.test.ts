@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { decodeImage, encodePng, encodeJpeg, probeImage, readImage, ImageReadError, type ImageCHW } from '../../src/io/image.ts';
+import { decodeImage, encodePng, encodeJpeg, probeImage, readImage, readImageSync, ImageReadError, type ImageCHW } from '../../src/io/image.ts';
 import { parseExifOrientation } from '../../src/io/exif.ts';
+import { flatJpeg } from '../helpers/jpeg_flat.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvar-io-'));
 const px = (img: ImageCHW, x: number, y: number) => [0, 1, 2].map((c) => img.data[c * img.h * img.w + y * img.w + x]);
@@ -210,6 +211,39 @@ test('pixel limits are enforced from the header', async () => {
   try { await readImage(p, { minSide: 41 }); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /image too small: 50x40/); }
   const ok = await readImage(p, { maxPixels: 2000, minSide: 40 });
   assert.is(ok.w, 50);
+});
+
+test('JPEG colour models: Adobe RGB (transform 0) kept as RGB; Adobe CMYK and YCCK converted; plain CMYK and 2 components refused', () => {
+  const px8 = (img: ImageCHW, x: number) => [0, 1, 2].map((c) => Math.round(img.data[c * img.h * img.w + x] * 255));
+  // 3 components with an Adobe marker saying "no transform": stored RGB (jpeg-js alone would apply YCbCr).
+  const rgb = decodeImage(flatJpeg([[[200, 100, 50], [0, 255, 128]]], 0), 'rgb.jpg');
+  assert.equal(px8(rgb, 0), [200, 100, 50]);
+  assert.equal(px8(rgb, 8), [0, 255, 128]);
+  // Adobe CMYK is stored inverted (255 - ink): full cyan -> (0, 255, 255); half black -> grey 127.
+  const cmyk = decodeImage(flatJpeg([[[0, 255, 255, 255], [255, 255, 255, 127]]], 0), 'cmyk.jpg');
+  assert.equal(px8(cmyk, 0), [0, 255, 255]);
+  assert.equal(px8(cmyk, 8), [127, 127, 127]);
+  // YCCK (as libjpeg: CMY = 255 - YCbCr->RGB, stored inverted; K as in CMYK): Y 255 is full CMY ink (black), Y 0 none (white).
+  const ycck = decodeImage(flatJpeg([[[255, 128, 128, 255], [0, 128, 128, 255]]], 2), 'ycck.jpg');
+  assert.equal(px8(ycck, 0), [0, 0, 0]);
+  assert.equal(px8(ycck, 8), [255, 255, 255]);
+  assert.throws(() => decodeImage(flatJpeg([[[0, 255, 255, 0]]]), 'plain.jpg'), /cannot read image 'plain\.jpg': unsupported JPEG \(4-component CMYK without an Adobe APP14 marker/);
+  assert.throws(() => decodeImage(flatJpeg([[[0, 255]]]), 'two.jpg'), /cannot read image 'two\.jpg': unsupported JPEG \(2 colour components; 1, 3 or 4 are supported\)/);
+});
+
+test('inputs are stat-checked (regular file, size cap) and headers that declare more pixels than the data holds are refused', () => {
+  const f = join(dir, 'cap.png');
+  writeFileSync(f, encodePng({ c: 3, h: 8, w: 8, data: new Float32Array(192) }));
+  assert.throws(() => readImageSync(f, { maxFileBytes: 10 }), /cannot read image '.*cap\.png': file too large: \d+ bytes exceeds the limit of 10/);
+  assert.throws(() => readImageSync('/dev/zero'), /cannot read image '\/dev\/zero': not a regular file/);
+  assert.throws(() => readImageSync(dir), /is a directory/);
+  const png = Buffer.from(encodePng({ c: 3, h: 8, w: 8, data: new Float32Array(192) }));
+  png.writeUInt32BE(6000, 16); png.writeUInt32BE(4000, 20);
+  assert.throws(() => decodeImage(png, 'p.png'), /corrupt PNG \(declares 6000x4000 but holds \d+ bytes of image data; at least \d+ are needed\)/);
+  const jpg = Buffer.from(flatJpeg([[[10, 20, 30]]]));
+  const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
+  jpg.writeUInt16BE(4000, sof + 5); jpg.writeUInt16BE(6000, sof + 7);
+  assert.throws(() => decodeImage(jpg, 'j.jpg'), /corrupt JPEG \(declares 6000x4000 but holds \d+ bytes of scan data; at least 46875 are needed\)/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -163,6 +163,10 @@ test('loadLpips: the export loads (net detected); missing, mis-shaped, foreign a
   await writeSafetensors(foreign, { 'features.0.weight': { dtype: 'F32', shape: [2], data: new Float32Array(2) } });
   await assertRejects(loadLpips(dev, foreign), /foreign\.safetensors' has no 'net\.slice1\.0\.weight': not an lpips\.LPIPS state dict \(export it with: python -c/);
   await assertRejects(loadLpips(dev, join(dir, 'nope.safetensors')), /lpips: cannot read weights '.*nope\.safetensors'/);
+  const nan = await writeWeights('nan.safetensors', (sd) => { (sd['lin1.model.1.weight']!.data as Float32Array)[5] = NaN; });
+  await assertRejects(loadLpips(dev, nan), /^lpips: '.*nan\.safetensors': tensor '(lin1\.model\.1\.weight|lins\.1\.model\.1\.weight)' holds NaN at index 5; the weights must be finite$/);
+  const inf = await writeWeights('inf.safetensors', (sd) => { (sd['net.slice1.0.bias']!.data as Float32Array)[0] = -Infinity; });
+  await assertRejects(loadLpips(dev, inf), /tensor 'net\.slice1\.0\.bias' holds -Infinity at index 0/);
 });
 
 async function assertRejects(p: Promise<unknown>, re: RegExp) {
@@ -210,8 +214,8 @@ test('hvar eval --lpips: a column per image, the mean, and a JSON field; bad opt
   assert.is((await run(['--pred', pd, '--gt', gd, '--lpips', weights, '--lpips-net', 'squeeze'])).code, 2);
   assert.is((await run(['--pred', pd, '--gt', gd, '--lpips-net', 'alex'])).code, 2);
   const missing = await run(['--pred', pd, '--gt', gd, '--lpips', join(dir, 'nope.safetensors')]);
-  assert.is(missing.code, 1);
-  assert.match(missing.err, /cannot read weights '.*nope\.safetensors'/);
+  assert.is(missing.code, 2);
+  assert.match(missing.err, /^hvar eval: --lpips: cannot read '.*nope\.safetensors': no such file/);
 });
 
 test.after(async () => { for (const m of models.values()) m.dispose(); await closeDevice(); });

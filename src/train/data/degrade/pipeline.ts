@@ -84,29 +84,44 @@ export function sampleDegradePlan(rng: StreamRng, cfg: DegradeConfig, hrH: numbe
 /** Stage names reported to `onStage`, in order of application (blur2 is absent when skipped). */
 export type StageName = 'usm' | 'blur1' | 'resize1' | 'noise1' | 'jpeg1' | 'blur2' | 'resize2' | 'noise2' | 'resize3' | 'sinc' | 'jpeg2' | 'quantize';
 
+/** An error thrown by one stage of applyDegradePlan, naming it. */
+export class DegradeStageError extends Error {
+  constructor(readonly stage: StageName, cause: unknown) {
+    super(`stage '${stage}' failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DegradeStageError';
+  }
+}
+
 /** Apply a plan. `onStage(name, img)` sees each intermediate (for sheets / debugging). Returns the LR image. */
 export async function applyDegradePlan<T>(hr: T, plan: DegradePlan, ops: DegradeOps<T>, onStage?: (name: StageName, img: T) => void): Promise<T> {
-  const step = async (name: StageName, p: T | Promise<T>): Promise<T> => { const v = await p; onStage?.(name, v); return v; };
+  // A failing stage is named in the error (the caller adds the file).
+  const step = async (name: StageName, run: () => T | Promise<T>): Promise<T> => {
+    let v: T;
+    try { v = await run(); } catch (e) { throw new DegradeStageError(name, e); }
+    onStage?.(name, v);
+    return v;
+  };
   let x = hr;
-  if (plan.usm) x = await step('usm', ops.usm(x));
-  x = await step('blur1', ops.blur(x, kernelFromDesc(plan.blur1)));
-  x = await step('resize1', ops.resize(x, plan.resize1.h, plan.resize1.w, plan.resize1.mode));
-  x = await step('noise1', ops.noise(x, plan.noise1, new StreamRng(...plan.noise1.key)));
-  x = await step('jpeg1', ops.jpeg(x, plan.jpeg1));
-  if (plan.blur2) x = await step('blur2', ops.blur(x, kernelFromDesc(plan.blur2)));
-  x = await step('resize2', ops.resize(x, plan.resize2.h, plan.resize2.w, plan.resize2.mode));
-  x = await step('noise2', ops.noise(x, plan.noise2, new StreamRng(...plan.noise2.key)));
+  if (plan.usm) x = await step('usm', () => ops.usm(x));
+  x = await step('blur1', () => ops.blur(x, kernelFromDesc(plan.blur1)));
+  x = await step('resize1', () => ops.resize(x, plan.resize1.h, plan.resize1.w, plan.resize1.mode));
+  x = await step('noise1', () => ops.noise(x, plan.noise1, new StreamRng(...plan.noise1.key)));
+  x = await step('jpeg1', () => ops.jpeg(x, plan.jpeg1));
+  const blur2 = plan.blur2;
+  if (blur2) x = await step('blur2', () => ops.blur(x, kernelFromDesc(blur2)));
+  x = await step('resize2', () => ops.resize(x, plan.resize2.h, plan.resize2.w, plan.resize2.mode));
+  x = await step('noise2', () => ops.noise(x, plan.noise2, new StreamRng(...plan.noise2.key)));
   const sinc = kernelFromDesc(plan.sinc);
   if (plan.finalOrder === 'resize-first') {
-    x = await step('resize3', ops.resize(x, plan.lrH, plan.lrW, plan.finalMode));
-    x = await step('sinc', ops.blur(x, sinc));
-    x = await step('jpeg2', ops.jpeg(x, plan.jpeg2));
+    x = await step('resize3', () => ops.resize(x, plan.lrH, plan.lrW, plan.finalMode));
+    x = await step('sinc', () => ops.blur(x, sinc));
+    x = await step('jpeg2', () => ops.jpeg(x, plan.jpeg2));
   } else {
-    x = await step('jpeg2', ops.jpeg(x, plan.jpeg2));
-    x = await step('resize3', ops.resize(x, plan.lrH, plan.lrW, plan.finalMode));
-    x = await step('sinc', ops.blur(x, sinc));
+    x = await step('jpeg2', () => ops.jpeg(x, plan.jpeg2));
+    x = await step('resize3', () => ops.resize(x, plan.lrH, plan.lrW, plan.finalMode));
+    x = await step('sinc', () => ops.blur(x, sinc));
   }
-  return step('quantize', ops.quantize(x));
+  return step('quantize', () => ops.quantize(x));
 }
 
 /** Convenience: sample + apply on the CPU. The HR itself is returned unchanged (not sharpened). */

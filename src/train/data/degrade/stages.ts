@@ -68,24 +68,39 @@ export function addPoissonNoise(img: ImageCHW, scale: number, gray: boolean, rng
   return { data: out, c, h, w };
 }
 
-/** Real JPEG round trip through jpeg-js (encode at `quality`, decode): input clamped to [0,1], output k/255 levels. */
-export function jpegRoundTrip(img: ImageCHW, quality: number): ImageCHW {
+/** Tile side of the JPEG round trip: a multiple of 8, so tiling leaves every 8x8 block (and the result) unchanged. */
+export const JPEG_TILE = 512;
+
+/**
+ * Real JPEG round trip through jpeg-js (encode at `quality`, decode): input clamped to [0,1], output k/255 levels.
+ * jpeg-js writes 4:4:4 and codes 8x8 blocks independently, so the image is processed in JPEG_TILE tiles (block
+ * aligned): the result is identical to one whole-image round trip while memory stays bounded for any image size.
+ */
+export function jpegRoundTrip(img: ImageCHW, quality: number, tile = JPEG_TILE): ImageCHW {
   const { c, h, w, data } = img, n = h * w;
   if (c !== 3 && c !== 1) throw new Error(`jpegRoundTrip: need 1 or 3 channels, got ${c}`);
-  const rgba = new Uint8Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < 3; k++) {
-      const v = Math.round(data[(c === 3 ? k * n : 0) + i] * 255);
-      rgba[4 * i + k] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-    rgba[4 * i + 3] = 255;
-  }
-  const enc = jpeg.encode({ data: rgba, width: w, height: h }, quality);
-  const dec = jpeg.decode(enc.data, { useTArray: true, formatAsRGBA: false });
+  if (!(tile > 0 && tile % 8 === 0)) throw new Error(`jpegRoundTrip: tile must be a positive multiple of 8, got ${tile}`);
   const out = new Float32Array(c * n);
-  for (let i = 0; i < n; i++) {
-    if (c === 3) for (let k = 0; k < 3; k++) out[k * n + i] = dec.data[3 * i + k] / 255;
-    else out[i] = (dec.data[3 * i] * 0.299 + dec.data[3 * i + 1] * 0.587 + dec.data[3 * i + 2] * 0.114) / 255;
+  const rgba = new Uint8Array(4 * Math.min(tile, w) * Math.min(tile, h));
+  for (let y0 = 0; y0 < h; y0 += tile) for (let x0 = 0; x0 < w; x0 += tile) {
+    const th = Math.min(tile, h - y0), tw = Math.min(tile, w - x0);
+    for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) {
+      const i = (y0 + y) * w + x0 + x, o = 4 * (y * tw + x);
+      for (let k = 0; k < 3; k++) {
+        const v = Math.round(data[(c === 3 ? k * n : 0) + i] * 255);
+        rgba[o + k] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+      rgba[o + 3] = 255;
+    }
+    const enc = jpeg.encode({ data: rgba.subarray(0, 4 * tw * th), width: tw, height: th }, quality);
+    const dec = jpeg.decode(enc.data, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 1 + Math.ceil((tw * th) / 1e6),
+      maxMemoryUsageInMB: 64 + Math.ceil((tw + 16) * (th + 16) * 32 / 2 ** 20) });
+    const d = dec.data;
+    for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) {
+      const i = (y0 + y) * w + x0 + x, s = 3 * (y * tw + x);
+      if (c === 3) for (let k = 0; k < 3; k++) out[k * n + i] = d[s + k] / 255;
+      else out[i] = (d[s] * 0.299 + d[s + 1] * 0.587 + d[s + 2] * 0.114) / 255;
+    }
   }
   return { data: out, c, h, w };
 }
