@@ -1,8 +1,11 @@
 // The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale).
-const COMMANDS: Record<string, { help: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
-  doctor: { help: 'report the WebGPU adapter, features and limits [--json]', load: () => import('./doctor.ts') },
+import { runFiltered, runsHere } from './quiet_dawn.ts';
+
+/** `gpu`: the command may open a WebGPU device (it then runs behind the Dawn start-up warning filter). */
+const COMMANDS: Record<string, { help: string; gpu?: boolean; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  doctor: { help: 'report the WebGPU adapter, features and limits [--json]', gpu: true, load: () => import('./doctor.ts') },
   degrade: { help: 'IN OUT [--scale 4] [--seed S] [--no-usm]: Real-ESRGAN two-stage degradation of one image', load: () => import('./degrade.ts') },
-  eval: { help: '--pred DIR --gt DIR [--json] [--crop N] [--y] [--lpips W.safetensors]: PSNR / SSIM (/ LPIPS) table', load: () => import('./eval.ts') },
+  eval: { help: '--pred DIR --gt DIR [--json] [--crop N] [--y] [--lpips W.safetensors]: PSNR / SSIM (/ LPIPS) table', gpu: true, load: () => import('./eval.ts') },
   upscale: { help: '--bicubic IN OUT [--scale 4]: upscale an image (bicubic baseline; the H-VAR model comes later)', load: () => import('./upscale_bicubic.ts') },
 };
 
@@ -14,6 +17,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const c = COMMANDS[cmd];
   if (!c) { console.error(`hvar: unknown command '${cmd}' (try: ${Object.keys(COMMANDS).join(', ')})`); return 2; }
+  if (c.gpu && !runsHere()) return runFiltered();
   return (await c.load()).main(rest);
 }
 
