@@ -4,15 +4,15 @@ import './index.ts';
 import * as ew from './elementwise.ts';
 import * as red from './reduce.ts';
 import * as mv from './movement.ts';
-import * as rs from './resample.ts'; // resampling (issue 3)
-import * as vq from './vq.ts'; // vector quantisation (issue 3)
-import * as slp from './seq_logprob.ts'; // sequence log-probabilities (issue 3)
+import * as rs from './resample.ts'; // resampling
+import * as vq from './vq.ts'; // vector quantisation
+import * as slp from './seq_logprob.ts'; // sequence log-probabilities
 // row ops, losses, embedding (softmax.ts, layernorm.ts, loss.ts, embedding.ts)
 import * as sm from './softmax.ts';
 import * as ln from './layernorm.ts';
 import * as ls from './loss.ts';
 import * as em from './embedding.ts';
-// fused attention, block-causal level masks, VAR head norm (issue 3: attention.ts, kernels/attention/*)
+// fused attention, block-causal level masks, VAR head norm (attention.ts, kernels/attention/*)
 import * as at from './attention.ts';
 // matrix products: matmul, linear (ops/matmul.ts, kernels/matmul/*)
 import * as mm from './matmul.ts';
@@ -20,7 +20,7 @@ import * as mm from './matmul.ts';
 import * as cv from './conv.ts';
 import * as gn from './groupnorm.ts';
 import * as up from './upsample.ts';
-// max pooling, forward + argmax backward (issue 4: ops/pool.ts, kernels/pool/*)
+// max pooling, forward + argmax backward (ops/pool.ts, kernels/pool/*)
 import * as pl from './pool.ts';
 
 export const ops = {

@@ -3,14 +3,14 @@
 /** Scales sharing one latent side S: the last scale of a segment is usually S itself (tokens at full resolution). */
 export interface Segment { side: number; scales: readonly number[] }
 
-/** VAR v_patch_nums (VAR_FACTS §2.1). */
+/** VAR v_patch_nums (docs/VAR_FACTS.md §2.1). */
 export const VAR_SCHEDULES = {
   256: [1, 2, 3, 4, 5, 6, 8, 10, 13, 16],
   512: [1, 2, 3, 4, 6, 9, 13, 18, 24, 32],
   1024: [1, 2, 3, 4, 5, 7, 9, 12, 16, 21, 27, 36, 48, 64],
 } as const;
 
-/** H-VAR's default HIT schedule for 512 (MODEL_SPEC §1): sides 8 / 16 / 32, 10 scales, 2,155 tokens. */
+/** H-VAR's default HIT schedule for 512 (docs/MODEL_SPEC.md §1): sides 8 / 16 / 32, 10 scales, 2,155 tokens. */
 export const HIT_512: readonly Segment[] = [
   { side: 8, scales: [1, 2, 3, 4, 6, 8] },
   { side: 16, scales: [13, 16] },
@@ -24,7 +24,7 @@ export function varSegments(scales: readonly number[]): Segment[] {
 
 /**
  * φ index per scale for Q = 4 partially shared convs: the nearest of linspace(1/(3Q), 1 − 1/(3Q), Q) to si/(K−1).
- * The tables for 10, 12 and 14 scales are VAR_FACTS §2.3's (computed in float64 by numpy, where 2/9 and 7/9 tie exactly);
+ * The tables for 10, 12 and 14 scales are those of docs/VAR_FACTS.md §2.3 (computed in float64 by numpy, where 2/9 and 7/9 tie exactly);
  * other K replay numpy's arithmetic (linspace = start + i·step, last = stop; argmin takes the first minimum).
  */
 export function phiIndexTable(K: number, Q = 4): number[] {
