@@ -115,8 +115,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       ds[r] = select(vec4f(0.0), pr[r] * (dp[r] - delta), vis);
     }
     // dV += P·dO, then dK += dS·Q, from the block's dO, then Q, values of this lane's columns in one buffer (queries past
-    // Lq re-read the last one; their P and dS are 0). A loop over the two sides: written out twice, the kernel took
-    // LLVM 97 s instead of 44 s to compile at head dim 64 (lavapipe, cold cache).
+    // Lq re-read the last one; their P and dS are 0). A loop over the two sides, not written out twice: that halves
+    // LLVM's compile time (docs/LAVAPIPE_FINDINGS.md).
     for (var side = 0u; side < 2u; side++) {
       for (var t = 0u; t < 8u; t++) {
         for (var e = 0u; e < 4u; e++) {

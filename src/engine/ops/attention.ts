@@ -29,7 +29,7 @@ export interface AttentionOpts {
  * attention tiles (runtime/profile.ts) with the call's `tuning` on top. Subgroup kernels (*_sg, CPU adapters with
  * subgroups of at least 8): 8 lanes share rows and probabilities by subgroupBroadcast, 8·rowsPerLane rows per
  * workgroup. Portable kernels: `lanes` per workgroup, each owning 4 keys of a key block and every lanes-th vec4 column
- * of the head dim, `rows` query rows forward and `rowsBackward` backward. Measured tiles: docs/LAVAPIPE_FINDINGS.md.
+ * of the head dim, `rows` query rows forward and `rowsBackward` backward. Measurements: docs/LAVAPIPE_FINDINGS.md.
  */
 function tuningFor(dev: Device, D: number, forward: boolean, over: Partial<AttentionTuning> = {}): { sg: boolean; R: number; defines: Record<string, number> } {
   const d4 = D / 4, a = { ...dev.profile.attention, ...over };
