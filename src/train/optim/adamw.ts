@@ -1,7 +1,7 @@
 // AdamW with parameter groups and a fused per-tensor kernel (kernels/optim/adamw.wgsl); state is explicit.
 import { Tensor } from '../../engine/tensor.ts';
 import { fill } from '../../engine/ops/elementwise.ts';
-import { params } from '../../engine/runtime/uniforms.ts';
+import { launch } from '../../engine/ops/launch.ts';
 
 export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
 export interface AdamWOpts { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
@@ -44,10 +44,10 @@ export class AdamW {
       let s = this.state.get(p.id);
       if (!s) { s = { m: fill(p.dev, p.shape, 0).keep(), v: fill(p.dev, p.shape, 0).keep() }; this.state.set(p.id, s); }
       const n = p.numel;
-      p.dev.run({
+      launch(p.dev, {
         kernel: 'optim/adamw',
-        bindings: [p.binding('AdamW'), p.grad.binding('AdamW'), s.m.binding('AdamW'), s.v.binding('AdamW')],
-        params: params().u32(n).f32(g.lr, b1, b2, this.eps, g.weightDecay, bc1, Math.sqrt(bc2)),
+        bindings: [p, p.grad, s.m, s.v],
+        params: { n, lr: g.lr, beta1: b1, beta2: b2, eps: this.eps, wd: g.weightDecay, bc1, sqrt_bc2: Math.sqrt(bc2) },
         workgroups: p.dev.grid(n, 64),
       });
     }
