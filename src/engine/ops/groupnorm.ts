@@ -10,8 +10,9 @@ import { contiguous, reshape } from './movement.ts';
 /**
  * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
  * then scaled per channel. Any trailing spatial size (x may be [B, C] or [B, C, ...]). Gradients flow to x, w and b.
+ * eps defaults to PyTorch's 1e-5; VAR-style callers (its VQVAE uses 1e-6) pass eps explicitly.
  */
-export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-6): Tensor {
+export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-5): Tensor {
   const op = 'groupNorm';
   const what = () => `x ${fmt(x_BCHW.shape)}, groups ${groups}${w_C ? `, w ${fmt(w_C.shape)}` : ''}${b_C ? `, b ${fmt(b_C.shape)}` : ''}`;
   for (const t of [x_BCHW, w_C, b_C]) if (t) { t.assertLive(op); if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t} (${what()})`); }
