@@ -123,6 +123,15 @@ test('vector and array fields take exactly lanes × count numbers; values land a
   const u = (o: number) => scratch.getUint32(o, true);
   assert.equal([u(0), u(8), u(28), u(32), u(44), u(48), u(60), scratch.getFloat32(64, true), scratch.getFloat32(68, true), u(72)],
     [6, 2, 9, 10, 13, 20, 23, 0.5, 0.75, 0]);
+  // Any key order packs the same bytes (the packer caches the last order per kernel).
+  const words = () => Array.from({ length: 20 }, (_, i) => scratch.getUint32(4 * i, true));
+  const inOrder = words();
+  pack('resample/resample', Object.fromEntries(Object.entries(base).reverse()));
+  assert.equal(words(), inOrder);
+  pack('resample/resample', { ...base, n: 99 });
+  assert.is(u(0), 99);
+  throwsAll(() => pack('resample/resample', Object.fromEntries(Object.entries(base).reverse().map(([k, v]) => [k === 'in_w' ? 'inw' : k, v]))),
+    /'inw' is not in struct Params/);
   assert.is(pack('attention/forward', { ...att, lay }), 144);
   assert.equal([u(32), u(36), u(32 + 16 * 6 + 12)], [0, 1, 27]);
   throwsAll(() => pack('no/such', {}), /unknown kernel 'no\/such'/);

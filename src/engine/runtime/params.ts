@@ -24,11 +24,16 @@ export interface ParamLayout {
   kernel: string;
   /** Bytes bound as the uniform (struct size rounded up to 16). */
   bytes: number;
-  fields: readonly (ParamField & { anyF32: boolean })[];
-  names: ReadonlySet<string>;
+  fields: readonly Field[];
   /** Byte offsets of the 4-byte words no field covers (padding, zeroed on every write). */
   gaps: readonly number[];
+  byName: ReadonlyMap<string, Field>;
+  /** The key order of the last call and its fields: a call with the same order skips the name lookups. */
+  lastKeys: string[];
+  lastFields: Field[];
 }
+/** A field and whether it may hold NaN / ±Infinity. */
+export type Field = ParamField & { anyF32: boolean };
 
 const cache = new Map<string, ParamLayout>();
 
@@ -43,7 +48,8 @@ export function paramLayout(kernel: string): ParamLayout {
   for (const f of g.fields) for (let e = 0; e < f.count; e++) for (let j = 0; j < f.lanes; j++) covered.add(f.offset + e * f.stride + 4 * j);
   const gaps: number[] = [];
   for (let o = 0; o < g.bytes; o += 4) if (!covered.has(o)) gaps.push(o);
-  l = { kernel, bytes: g.bytes, fields: g.fields.map((f) => ({ ...f, anyF32: loose.includes(f.name) })), names: new Set(g.fields.map((f) => f.name)), gaps };
+  const fields = g.fields.map((f) => ({ ...f, anyF32: loose.includes(f.name) }));
+  l = { kernel, bytes: g.bytes, fields, gaps, byName: new Map(fields.map((f) => [f.name, f])), lastKeys: [], lastFields: [] };
   cache.set(kernel, l);
   return l;
 }
@@ -58,25 +64,38 @@ export function paramLayout(kernel: string): ParamLayout {
 export function packParams(l: ParamLayout, values: object, dv: DataView, byteOffset: number): number {
   if (typeof values !== 'object' || values === null) throw new TypeError(`kernel '${l.kernel}': Params must be an object of named fields, got ${describe(values)}`);
   const rec = values as Record<string, unknown>;
-  let given = 0;
-  for (const _ in rec) given++;
   for (const o of l.gaps) dv.setUint32(byteOffset + o, 0);
-  for (const f of l.fields) {
-    const v = rec[f.name];
+  const keys = l.lastKeys, known = l.lastFields;
+  let i = 0;
+  for (const k in rec) {
+    let f = keys[i] === k ? known[i] : undefined;
+    if (f === undefined) {
+      f = l.byName.get(k);
+      if (f === undefined) throw namesError(l, rec);
+      keys[i] = k; known[i] = f;
+    }
+    const v = rec[k];
     if (v === undefined) throw namesError(l, rec);
-    if (f.lanes === 1 && f.count === 1) { put(l, f, dv, byteOffset + f.offset, v, -1); continue; }
-    const want = f.lanes * f.count;
-    if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new TypeError(`kernel '${l.kernel}': Params field '${f.name}' (${f.type}) needs a list of ${want} numbers, got ${describe(v)}`);
-    const a = v as ArrayLike<unknown>;
-    if (a.length !== want) throw new RangeError(`kernel '${l.kernel}': Params field '${f.name}' (${f.type}) needs ${want} numbers, got ${a.length}`);
-    const step = f.count > 1 ? f.stride : 0;
-    for (let e = 0, k = 0; e < f.count; e++) for (let j = 0; j < f.lanes; j++, k++) put(l, f, dv, byteOffset + f.offset + e * step + 4 * j, a[k], k);
+    if (f.lanes === 1 && f.count === 1) put(l, f, dv, byteOffset + f.offset, v, -1);
+    else putList(l, f, dv, byteOffset, v);
+    i++;
   }
-  if (given !== l.fields.length) throw namesError(l, rec);
+  // Every name is a field and names are unique: as many names as fields means each field was given once.
+  if (i !== l.fields.length) throw namesError(l, rec);
   return l.bytes;
 }
 
-function put(l: ParamLayout, f: ParamLayout['fields'][number], dv: DataView, at: number, v: unknown, k: number) {
+function putList(l: ParamLayout, f: Field, dv: DataView, byteOffset: number, v: unknown) {
+  const want = f.lanes * f.count;
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v))
+    throw new TypeError(`kernel '${l.kernel}': Params field '${f.name}' (${f.type}) needs a list of ${want} numbers, got ${describe(v)}`);
+  const a = v as ArrayLike<unknown>;
+  if (a.length !== want) throw new RangeError(`kernel '${l.kernel}': Params field '${f.name}' (${f.type}) needs ${want} numbers, got ${a.length}`);
+  const step = f.count > 1 ? f.stride : 0;
+  for (let e = 0, k = 0; e < f.count; e++) for (let j = 0; j < f.lanes; j++, k++) put(l, f, dv, byteOffset + f.offset + e * step + 4 * j, a[k], k);
+}
+
+function put(l: ParamLayout, f: Field, dv: DataView, at: number, v: unknown, k: number) {
   if (f.kind === 'u') {
     if (typeof v !== 'number' || v >>> 0 !== v) throw valueError(l, f, k, v, 'an integer in [0, 2^32)');
     dv.setUint32(at, v, true);
@@ -90,14 +109,14 @@ function put(l: ParamLayout, f: ParamLayout['fields'][number], dv: DataView, at:
   }
 }
 
-function valueError(l: ParamLayout, f: ParamField, k: number, v: unknown, want: string): Error {
+function valueError(l: ParamLayout, f: Field, k: number, v: unknown, want: string): Error {
   const at = k < 0 ? `'${f.name}' (${f.type})` : `'${f.name}' (${f.type}), number ${k},`;
   return new RangeError(`kernel '${l.kernel}': Params field ${at} must be ${want}, got ${describe(v)}`);
 }
 
 function namesError(l: ParamLayout, rec: Record<string, unknown>): Error {
-  const all = [...l.names].join(', ');
-  const unknown = Object.keys(rec).filter((k) => !l.names.has(k));
+  const all = l.fields.map((f) => f.name).join(', ');
+  const unknown = Object.keys(rec).filter((k) => !l.byName.has(k));
   if (unknown.length) return new TypeError(`kernel '${l.kernel}': Params field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in struct Params (fields: ${all})`);
   const missing = l.fields.filter((f) => rec[f.name] === undefined).map((f) => `'${f.name}' (${f.type})`);
   return new TypeError(`kernel '${l.kernel}': Params field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (fields: ${all})`);
