@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
-spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' });
+if (spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const common = { bundle: true, format: 'esm', logLevel: quiet ? 'error' : 'info', sourcemap: 'linked', absWorkingDir: root };
 await build({ ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/index.mjs', platform: 'neutral', external: ['webgpu', 'node:*'], mainFields: ['module', 'main'] });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',

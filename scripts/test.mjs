@@ -13,7 +13,8 @@ const noDeno = args.includes('--no-deno') || filters.length > 0;
 const denoOnly = args.includes('--deno-only');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
-spawnSync(process.execPath, [join(root, 'kernels/bundle.mjs')], { stdio: 'inherit' });
+// A kernel the bundler cannot read (e.g. an unsupported struct Params) stops the run: tests would see stale kernels.
+if (spawnSync(process.execPath, [join(root, 'kernels/bundle.mjs')], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 function walk(dir) {
   const out = [];
