@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
-spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' });
+if (spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const common = { bundle: true, format: 'esm', logLevel: quiet ? 'error' : 'info', sourcemap: 'linked', absWorkingDir: root };
 
 // The library: one build with shared chunks, so that index, node and internal share one Tensor and Device class.

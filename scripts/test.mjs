@@ -13,7 +13,8 @@ const noDeno = args.includes('--no-deno') || filters.length > 0;
 const denoOnly = args.includes('--deno-only');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
-spawnSync(process.execPath, [join(root, 'kernels/bundle.mjs')], { stdio: 'inherit' });
+// A kernel the bundler cannot read (e.g. an unsupported struct Params) stops the run: tests would see stale kernels.
+if (spawnSync(process.execPath, [join(root, 'kernels/bundle.mjs')], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 function walk(dir) {
   const out = [];
@@ -24,7 +25,9 @@ function walk(dir) {
   }
   return out.sort();
 }
-const files = walk(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+// Filters match paths relative to the repository root (a checkout's own path must not match every file).
+const picked = (f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s));
+const files = walk(join(root, 'test')).filter(picked);
 const outDir = join(root, '.build/test');
 mkdirSync(outDir, { recursive: true });
 
@@ -67,7 +70,7 @@ if (!denoOnly) {
 
 // Deno (wgpu/naga): the portable op suites, bundled with uvu inside, run with Deno's own navigator.gpu.
 const denoBin = join(root, 'node_modules/.bin/deno');
-const denoFiles = walk(join(root, 'test')).filter((f) => f.includes('/engine/') && f.includes('ops_') && (filters.length === 0 || filters.some((s) => f.includes(s))));
+const denoFiles = walk(join(root, 'test')).filter((f) => f.includes('/engine/') && f.includes('ops_') && picked(f));
 if (!noDeno || denoOnly) {
   if (!existsSync(denoBin)) { failed += 1; failures.push('deno: node_modules/.bin/deno missing (npm ci)'); }
   else for (const f of denoFiles) {

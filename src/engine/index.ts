@@ -1,5 +1,8 @@
-// The engine's public surface: Device, Tensor, the op registry, autograd and memory scopes, the GPU random generator.
-export { Device, type DeviceOptions } from './runtime/device.ts';
+// The engine's public surface: Device, Tensor, the op registry, kernel launch, autograd and memory scopes, the GPU
+// random generator.
+export { Device, type DeviceOptions, type Binding, type KernelCall } from './runtime/device.ts';
+export type { KernelName, KernelParams } from './runtime/params.ts';
+export { launch, type LaunchCall } from './ops/launch.ts';
 export { NoAdapterError, NO_ADAPTER_HELP, type AdapterReport } from './runtime/env.ts';
 export type { AdapterProfile, AttentionTuning, MatmulVariant, ProfileOverrides } from './runtime/profile.ts';
 export type { WaitMode } from './runtime/wait.ts';

@@ -2,7 +2,6 @@
 import { empty, type Tensor } from './tensor.ts';
 import type { Device } from './runtime/device.ts';
 import { numel, fmt } from './shape.ts';
-import { params } from './runtime/uniforms.ts';
 import { slabRanges } from './ops/rows.ts';
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
@@ -101,8 +100,8 @@ export class Rng {
     for (const [b0, b1] of slabRanges(op, dev, blocks, 4)) {
       const w = out.window(op, 4 * b0, Math.min(n, 4 * b1));
       const c = (this.ctr + BigInt(b0)) & U64;
-      const p = params().u32(Math.min(n, 4 * b1) - 4 * b0, Number(c & 0xffffffffn), Number(c >> 32n), this.k0, this.k1)
-        .f32(mode === 'randint' ? 0 : a, mode === 'randint' ? 0 : b).i32(mode === 'randint' ? a : 0).u32(range, w.base);
+      const p = { n: Math.min(n, 4 * b1) - 4 * b0, ctr_lo: Number(c & 0xffffffffn), ctr_hi: Number(c >> 32n), key0: this.k0, key1: this.k1,
+        a: mode === 'randint' ? 0 : a, b: mode === 'randint' ? 0 : b, ilo: mode === 'randint' ? a : 0, range, out_base: w.base };
       dev.run({ kernel: 'rng/philox', defines: { MODE: MODES[mode], TO: mode === 'randint' ? 'i32' : 'f32' }, bindings: [w.binding], params: p, workgroups: dev.grid(b1 - b0, 64) });
     }
     this.ctr = (this.ctr + BigInt(blocks)) & U64;

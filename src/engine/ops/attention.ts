@@ -3,7 +3,6 @@
 import { Tensor, empty, fromArray, view } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { fmt, contiguousStrides } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import type { Device, Binding } from '../runtime/device.ts';
 import type { AttentionTuning } from '../runtime/profile.ts';
 import { sum } from './reduce.ts';
@@ -264,7 +263,7 @@ function bindSlots(op: string, slots: Slot[], b0: number, nb: number): { binding
 
 interface LaunchShape { B: number; H: number; Lq: number; Lk: number; D: number; nRows: number; scale: number; masked: boolean; tuning?: Partial<AttentionTuning> }
 /** Launches one attention kernel: workgroups of `rows` rows (queries, or keys for dK/dV) per (b, h), batches chunked. */
-function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
+function launch(op: string, kernel: 'attention/forward' | 'attention/backward_dq' | 'attention/backward_dkdv', s: LaunchShape, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
   const d4 = s.D / 4, { sg, R, defines } = tuningFor(dev, s.D, kernel === 'attention/forward', s.tuning);
   const nblk = Math.ceil(s.nRows / R);
@@ -273,19 +272,19 @@ function launch(op: string, kernel: string, s: LaunchShape, slots: Slot[]) {
     const n = Math.min(nb, s.B - b0);
     const { bindings, lay } = bindSlots(op, slots, b0, n);
     const groups = n * s.H * nblk;
-    const p = params().u32(s.H, s.Lq, s.Lk, d4, nblk, groups, s.masked ? 1 : 0).f32(s.scale).vec4u(lay);
-    dev.run({ kernel: sg ? `${kernel}_sg` : kernel, defines, bindings, params: p, workgroups: dev.grid(groups, 1) });
+    const p = { H: s.H, Lq: s.Lq, Lk: s.Lk, d4, nblk, n_groups: groups, masked: s.masked ? 1 : 0, scale: s.scale, lay };
+    dev.run({ kernel: sg ? (`${kernel}_sg` as const) : kernel, defines, bindings, params: p, workgroups: dev.grid(groups, 1) });
   }
 }
 
 /** Launches a one-invocation-per-row kernel (head_norm and its gradient). */
-function launchRows(op: string, kernel: string, D: number, B: number, H: number, L: number, hasS: boolean, slots: Slot[]) {
+function launchRows(op: string, kernel: 'attention/head_norm' | 'attention/head_norm_grad', D: number, B: number, H: number, L: number, hasS: boolean, slots: Slot[]) {
   const dev = slots[0]!.t.dev;
   const nb = batchChunk(op, dev, B, slots);
   for (let b0 = 0; b0 < B; b0 += nb) {
     const n = Math.min(nb, B - b0);
     const { bindings, lay } = bindSlots(op, slots, b0, n);
-    const p = params().u32(n * H * L, H, L, hasS ? 1 : 0, D / 4, 0, 0, 0).vec4u(lay);
+    const p = { n: n * H * L, H, L, has_s: hasS ? 1 : 0, d4: D / 4, pad0: 0, pad1: 0, pad2: 0, lay };
     dev.run({ kernel, bindings, params: p, workgroups: dev.grid(n * H * L, 64) });
   }
 }

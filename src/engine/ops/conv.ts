@@ -2,7 +2,6 @@
 // channel chunks for tensors above one storage binding.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
 
@@ -82,7 +81,7 @@ function packWeights(w: Tensor, g: Geom, flip: boolean, cip: number): Tensor {
   const [ci, jn] = flip ? [g.O, g.C] : [g.C, g.O];
   const n = Math.ceil(jn / OCH) * cip * g.KH * g.KW * OCH;
   const wp = empty(w.dev, [n + UBO_BYTES / 4], 'f32', 'conv2d.pack');
-  const p = params().u32(n, g.KH, g.KW, ci, cip, jn, OCH, g.C, flip ? 1 : 0);
+  const p = { n, KH: g.KH, KW: g.KW, ci, cip, jn, jch: OCH, wc: g.C, flip: flip ? 1 : 0 };
   w.dev.run({ kernel: 'conv/pack_weights', bindings: [w.binding('conv2d'), wp.binding('conv2d')], params: p, workgroups: w.dev.grid(n, 64) });
   return wp;
 }
@@ -130,8 +129,8 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
     const ys = dst.window(op, ylo, ylo + (nb - 1) * l.O * ohw + on * ohw);
     const ws = { buffer: wb.buffer, offset: wb.offset + (Math.floor(o0 / OCH) * cip + c0) * kk * OCH * 4, size: UBO_BYTES };
     const flags = (bias && c0 === 0 ? 1 : 0) | (c0 > 0 ? 2 : 0);
-    const p = params().u32(cn, l.H, l.W, l.OH, l.OW, on, o0, (o0 % OCH) / 8, nb, pixWg, xs.base, ys.base, l.Cin * hw, l.O * ohw,
-      l.KH, l.KW, l.S, l.D).i32(l.padT, l.padL).u32(flags);
+    const p = { C: cn, H: l.H, W: l.W, OH: l.OH, OW: l.OW, O: on, o0, ob0: (o0 % OCH) / 8, nb, pix_wg: pixWg, x_base: xs.base, y_base: ys.base,
+      x_bstride: l.Cin * hw, y_bstride: l.O * ohw, KH: l.KH, KW: l.KW, S: l.S, D: l.D, padT: l.padT, padL: l.padL, flags };
     dev.run({ kernel, bindings: [xs.binding, ws, bb, ys.binding], params: p, workgroups: [gx, Math.ceil(on / 8), gz] });
   }
   wp.dispose();
@@ -162,8 +161,8 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
     const xlo = x.offset + (b * g.C + c0) * hw, glo = dy.offset + (b * g.O + o0) * ohw;
     const xs = x.window(op, xlo, xlo + (nb === 1 ? cn * hw : x.numel));
     const gs = dy.window(op, glo, glo + (nb === 1 ? on * ohw : dy.numel));
-    const p = params().u32(cn, on, g.H, g.W, g.OH, g.OW, g.C, c0, o0, nb, xs.base, gs.base, g.C * hw, g.O * ohw, g.KH, g.KW, g.S)
-      .i32(g.pT, g.pL).u32(b > 0 ? 1 : 0);
+    const p = { C: cn, O: on, H: g.H, W: g.W, OH: g.OH, OW: g.OW, ctot: g.C, c0, o0, nb, x_base: xs.base, g_base: gs.base,
+      x_bstride: g.C * hw, g_bstride: g.O * ohw, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, acc: b > 0 ? 1 : 0 };
     dev.run({ kernel: 'conv/conv2d_dw', bindings: [xs.binding, gs.binding, dwb], params: p, workgroups: [Math.ceil((cn * kk) / 32), Math.ceil(on / 8)] });
   }
   if (x !== x_BCHW) x.dispose();
@@ -181,7 +180,7 @@ function conv2dBiasGrad(dy: Tensor, g: Geom): Tensor {
     const on = Math.min(oStep, g.O - o0);
     const glo = dy.offset + (b * g.O + o0) * ohw;
     const gs = dy.window(op, glo, glo + (nb === 1 ? on * ohw : dy.numel));
-    const p = params().u32(on, ohw, nb, gs.base, g.O * ohw, o0, b > 0 ? 1 : 0, 0);
+    const p = { O: on, hw: ohw, nb, g_base: gs.base, g_bstride: g.O * ohw, o0, acc: b > 0 ? 1 : 0, pad0: 0 };
     dev.run({ kernel: 'conv/conv2d_db', bindings: [gs.binding, dbb], params: p, workgroups: dev.grid(on, 1) });
   }
   return db;

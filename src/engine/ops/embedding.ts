@@ -3,7 +3,6 @@ import { Tensor, empty, fromArray } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import type { Device } from '../runtime/device.ts';
 import { numel, fmt } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fill } from './elementwise.ts';
 import { slabRanges, dense, assertF32 } from './rows.ts';
 
@@ -52,7 +51,7 @@ export function embedding(weight: Tensor, idx: Indices): Tensor {
     const ww = wc.window(op, wc.offset, wc.offset + V * C);
     for (const [n0, n1] of slabRanges(op, dev, N, C)) {
       const iw = ic.window(op, ic.offset + n0, ic.offset + n1), ow = out.window(op, n0 * C, n1 * C);
-      const p = params().u32(n1 - n0, C, V).f32(NaN).u32(ww.base, iw.base, ow.base);
+      const p = { rows: n1 - n0, C, V, nan: NaN, w_base: ww.base, i_base: iw.base, o_base: ow.base };
       dev.run({ kernel: 'embed/embedding', bindings: [ww.binding, iw.binding, ow.binding], params: p, workgroups: dev.grid((n1 - n0) * C, 64) });
     }
   }
@@ -76,9 +75,9 @@ function embeddingBackward(g: Tensor, ic: Tensor, V: number, C: number): Tensor 
   const seg = empty(dev, [2 * V], 'u32', op), pos = empty(dev, [Math.max(...ranges.map(([a, b]) => b - a))], 'u32', op);
   for (const [n0, n1] of ranges) {
     const iw = ic.window(op, ic.offset + n0, ic.offset + n1), gw = gc.window(op, gc.offset + n0 * C, gc.offset + n1 * C);
-    dev.run({ kernel: 'embed/embedding_csr', bindings: [iw.binding, seg.binding(op), pos.binding(op)], params: params().u32(V, n1 - n0, iw.base), workgroups: dev.grid(V, 64) });
+    dev.run({ kernel: 'embed/embedding_csr', bindings: [iw.binding, seg.binding(op), pos.binding(op)], params: { V, N: n1 - n0, i_base: iw.base }, workgroups: dev.grid(V, 64) });
     dev.run({ kernel: 'embed/embedding_bwd', bindings: [gw.binding, seg.binding(op), pos.binding(op), dw.binding(op)],
-      params: params().u32(V, C, gw.base, n0 > 0 ? 1 : 0), workgroups: dev.grid(V * C, 64) });
+      params: { V, C, g_base: gw.base, accumulate: n0 > 0 ? 1 : 0 }, workgroups: dev.grid(V * C, 64) });
   }
   for (const t of [seg, pos]) t.dispose();
   if (gc !== g) gc.dispose();

@@ -2,7 +2,6 @@
 // formulas, split over plane ranges for tensors above one storage binding.
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, noGrad } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 import { mapN } from './map.ts';
 import { sum } from './reduce.ts';
@@ -11,8 +10,9 @@ import { contiguous, reshape } from './movement.ts';
 /**
  * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
  * then scaled per channel. Any trailing spatial size (x may be [B, C] or [B, C, ...]). Gradients flow to x, w and b.
+ * eps defaults to PyTorch's 1e-5; VAR-style callers (its VQVAE uses 1e-6) pass eps explicitly.
  */
-export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-6): Tensor {
+export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-5): Tensor {
   const op = 'groupNorm';
   const what = () => `x ${fmt(x_BCHW.shape)}, groups ${groups}${w_C ? `, w ${fmt(w_C.shape)}` : ''}${b_C ? `, b ${fmt(b_C.shape)}` : ''}`;
   for (const t of [x_BCHW, w_C, b_C]) if (t) { t.assertLive(op); if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t} (${what()})`); }
@@ -135,7 +135,7 @@ function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor | null, G: number
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const aw = a.window(op, a.offset + r0 * hw, a.offset + (r0 + n) * hw), bw = b.window(op, b.offset + r0 * hw, b.offset + (r0 + n) * hw);
-    const p = params().u32(n, hw, r0, C, C / G, G, aw.base, bw.base, m && centerA ? 1 : 0, m ? 1 : 0);
+    const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base, center_a: m && centerA ? 1 : 0, center_b: m ? 1 : 0 };
     const v = vec(hw, aw.base, bw.base);
     const defines = { ...v, SAME: String(a === b), HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v' };
     a.dev.run({ kernel: 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, mb ?? aw.binding, s.binding(op)], params: p, workgroups: a.dev.grid(n, 1) });
@@ -159,7 +159,7 @@ function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readon
     const n = Math.min(step, rows - r0), lo = r0 * hw, hi = (r0 + n) * hw;
     const aw = a.window(op, a.offset + lo, a.offset + hi), bw = b.window(op, b.offset + lo, b.offset + hi), ow = out.window(op, lo, hi);
     const v = vec(hw, aw.base, bw.base, ow.base);
-    const p = params().u32(n * hw, hw, r0, aw.base, bw.base, ow.base);
+    const p = { n: n * hw, hw, r0, a_base: aw.base, b_base: bw.base, o_base: ow.base };
     a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b) }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
       params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH, 64) });
   }

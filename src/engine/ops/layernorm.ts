@@ -2,7 +2,6 @@
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
 import { fill } from './elementwise.ts';
@@ -34,7 +33,7 @@ export function layerNorm(x: Tensor, w: Tensor | null = null, b: Tensor | null =
   const ww = vec(op, wc ?? xc, C), bw = vec(op, bc ?? xc, C);
   if (C > 0) for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
     const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), yw = y.window(op, r0 * C, r1 * C);
-    const p = params().u32(r1 - r0, C).f32(eps).u32(wc ? 1 : 0, bc ? 1 : 0, xw.base, yw.base, ww.base, bw.base, r0);
+    const p = { rows: r1 - r0, C, eps, has_w: wc ? 1 : 0, has_b: bc ? 1 : 0, x_base: xw.base, y_base: yw.base, w_base: ww.base, b_base: bw.base, row0: r0 };
     dev.run({ kernel: 'norm/layernorm', bindings: [xw.binding, ww.binding, bw.binding, yw.binding, mean.binding(op), rstd.binding(op)], params: p, workgroups: dev.grid(r1 - r0, 1) });
   }
   for (const t of [xc, wc, bc]) if (t && t !== x && t !== w && t !== b) t.dispose();
@@ -64,7 +63,7 @@ function layerNormBackward(x: Tensor, w: Tensor | null, b: Tensor | null, g: Ten
     for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
       const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), gw = gc.window(op, gc.offset + r0 * C, gc.offset + r1 * C);
       const dxw = dx.window(op, r0 * C, r1 * C), ww = vec(op, wc ?? xc, C);
-      const p = params().u32(r1 - r0, C, wc ? 1 : 0, xw.base, gw.base, dxw.base, ww.base, r0);
+      const p = { rows: r1 - r0, C, has_w: wc ? 1 : 0, x_base: xw.base, g_base: gw.base, dx_base: dxw.base, w_base: ww.base, row0: r0 };
       dev.run({ kernel: 'norm/layernorm_bwd', bindings: [xw.binding, ww.binding, gw.binding, mean.binding(op), rstd.binding(op), dxw.binding], params: p, workgroups: dev.grid(r1 - r0, 1) });
     }
   }
@@ -75,7 +74,7 @@ function layerNormBackward(x: Tensor, w: Tensor | null, b: Tensor | null, g: Ten
     for (const [r0, r1] of slabRanges(op, dev, rows, C, WB_CHUNK)) {
       const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), gw = gc.window(op, gc.offset + r0 * C, gc.offset + r1 * C);
       const n = Math.ceil((r1 - r0) / WB_CHUNK) * C;
-      const p = params().u32(r1 - r0, C, WB_CHUNK, xw.base, gw.base, r0, r0 / WB_CHUNK);
+      const p = { rows: r1 - r0, C, chunk: WB_CHUNK, x_base: xw.base, g_base: gw.base, row0: r0, k0: r0 / WB_CHUNK };
       dev.run({ kernel: 'norm/layernorm_bwd_wb', bindings: [xw.binding, gw.binding, mean.binding(op), rstd.binding(op), pw.binding(op), pb.binding(op)], params: p, workgroups: dev.grid(n, 64) });
     }
     const colSum = (part: Tensor) => {

@@ -2,7 +2,6 @@
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { fmt, numel, sameShape } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import { sub, square, abs } from './elementwise.ts';
 import { sum, mean } from './reduce.ts';
 import { slabRanges, dense, assertF32 } from './rows.ts';
@@ -42,7 +41,7 @@ export function crossEntropy(logits: Tensor, target: Indices, opts: CrossEntropy
   const tw = tc.window(op, tc.offset, tc.offset + N);
   for (const [r0, r1] of slabRanges(op, dev, N, V)) {
     const xw = xc.window(op, xc.offset + r0 * V, xc.offset + r1 * V);
-    const p = params().u32(r1 - r0, V).i32(ignoreIndex).f32(eps, NaN).u32(xw.base, tw.base, r0);
+    const p = { rows: r1 - r0, V, ignore_index: ignoreIndex, smoothing: eps, nan: NaN, x_base: xw.base, t_base: tw.base, row0: r0 };
     dev.run({ kernel: 'loss/cross_entropy', bindings: [xw.binding, tw.binding, rowLoss.binding(op), lse.binding(op)], params: p, workgroups: dev.grid(r1 - r0, 1) });
   }
 
@@ -51,7 +50,7 @@ export function crossEntropy(logits: Tensor, target: Indices, opts: CrossEntropy
   if (reduction !== 'none') {
     red = empty(dev, [2], 'f32', op);
     dev.run({ kernel: 'loss/cross_entropy_reduce', bindings: [rowLoss.binding(op), tw.binding, red.binding(op)],
-      params: params().u32(N).i32(ignoreIndex).u32(reduction === 'mean' ? 1 : 0, tw.base), workgroups: [1] });
+      params: { n: N, ignore_index: ignoreIndex, mean: reduction === 'mean' ? 1 : 0, t_base: tw.base }, workgroups: [1] });
     out = view(red, [], [], red.offset);
     rowLoss.dispose();
   }
@@ -69,7 +68,8 @@ export function crossEntropy(logits: Tensor, target: Indices, opts: CrossEntropy
     const sw = red ? red.window(gop, red.offset + 1, red.offset + 2) : lse.window(gop, lse.offset, lse.offset + 1);
     for (const [r0, r1] of slabRanges(gop, dev, N, V)) {
       const xw = xc.window(gop, xc.offset + r0 * V, xc.offset + r1 * V), dw = dx.window(gop, r0 * V, r1 * V);
-      const p = params().u32(r1 - r0, V).i32(ignoreIndex).f32(eps, NaN).u32(red ? 0 : 1, xw.base, dw.base, tw.base, r0, gw.base, sw.base);
+      const p = { rows: r1 - r0, V, ignore_index: ignoreIndex, smoothing: eps, nan: NaN, per_row: red ? 0 : 1, x_base: xw.base, dx_base: dw.base,
+        t_base: tw.base, row0: r0, g_base: gw.base, s_base: sw.base };
       dev.run({ kernel: 'loss/cross_entropy_bwd', bindings: [xw.binding, tw.binding, lse.binding(gop), sw.binding, gw.binding, dw.binding], params: p, workgroups: dev.grid(r1 - r0, 1) });
     }
     if (gc !== g) gc.dispose();

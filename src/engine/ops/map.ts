@@ -3,9 +3,8 @@
 import { Tensor, empty } from '../tensor.ts';
 import { WGSL_TYPE, type DType } from '../dtype.ts';
 import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 
-const KERNEL = ['', 'elementwise/unary', 'elementwise/binary', 'elementwise/ternary'];
+const KERNEL = ['elementwise/unary', 'elementwise/binary', 'elementwise/ternary'] as const;
 
 export interface MapOpts { dtype?: DType; s0?: number; s1?: number; out?: Tensor; shape?: Shape }
 
@@ -55,10 +54,10 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
     const cnt = r * rowElems;
     const subShape = [r, ...sh.slice(1)];
     const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
-    const p = params().u32(cnt, subShape.length).f32(opts.s0 ?? 0, opts.s1 ?? 0)
-      .vec4u([wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base])
-      .vec4u(pad8(subShape)).vec4u(pad8(st[1]!)).vec4u(pad8(st[2] ?? [])).vec4u(pad8(st[3] ?? [])).vec4u(pad8(st[0]!));
-    dev.run({ kernel: KERNEL[n]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(flat ? Math.ceil(cnt / 4) : cnt, 64) });
+    const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
+      base: [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base],
+      shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!) };
+    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(flat ? Math.ceil(cnt / 4) : cnt, 64) });
   }
   return out;
 }

@@ -3,7 +3,6 @@
 import { Tensor, empty, view } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import type { Device } from '../runtime/device.ts';
 import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
@@ -172,9 +171,9 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
         const wa = A.t.window(op, la, la + ea), wb = B.t.window(op, lb, lb + eb), wc = out.window(op, lc, lc + ec);
         const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
         const pad4 = (f: (d: Dim) => number) => [...chunk.map(f), 0, 0, 0, 0].slice(0, 4);
-        const p = params().u32(mc, N, kc, (wbias ? 1 : 0) | (k0 > 0 ? 2 : 0), wa.base, wb.base, wc.base, wbias?.base ?? 0)
-          .u32(aRs, A.cs, B.rs, B.cs, cRs, chunk.length, 0, 0)
-          .vec4u(pad4((d) => d.size)).vec4u(pad4((d) => d.a)).vec4u(pad4((d) => d.b)).vec4u(pad4((d) => d.c));
+        const p = { m: mc, n: N, k: kc, flags: (wbias ? 1 : 0) | (k0 > 0 ? 2 : 0), a_base: wa.base, b_base: wb.base, c_base: wc.base,
+          bias_base: wbias?.base ?? 0, a_rs: aRs, a_cs: A.cs, b_rs: B.rs, b_cs: B.cs, c_rs: cRs, nb: chunk.length, pad0: 0, pad1: 0,
+          bshape: pad4((d) => d.size), a_bs: pad4((d) => d.a), b_bs: pad4((d) => d.b), c_bs: pad4((d) => d.c) };
         dev.run({
           kernel: v.kernel, defines, params: p, bindings: [wa.binding, wb.binding, (wbias ?? wa).binding, wc.binding],
           workgroups: [Math.ceil(N / (4 * wx)), Math.ceil(mc / (8 * wy)), numel(chunk.map((d) => d.size))],

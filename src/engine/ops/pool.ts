@@ -2,7 +2,6 @@
 // when windows tile the input, else a deterministic gather per input); split over plane ranges above one binding.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
 
@@ -39,7 +38,7 @@ export function maxPool2dWithIndices(x_BCHW: Tensor, kernel: number, stride = ke
     const hw = g.H * g.W, ohw = g.OH * g.OW;
     const xw = x.window(op, x.offset + p0 * hw, x.offset + (p0 + n) * hw);
     const yw = y.window(op, p0 * ohw, (p0 + n) * ohw), iw = idx.window(op, p0 * ohw, (p0 + n) * ohw);
-    const p = params().u32(n * ohw, g.H, g.W, g.OH, g.OW, g.K, g.S, g.pad, xw.base, yw.base, iw.base);
+    const p = { n: n * ohw, H: g.H, W: g.W, OH: g.OH, OW: g.OW, K: g.K, S: g.S, pad: g.pad, x_base: xw.base, y_base: yw.base, i_base: iw.base };
     x.dev.run({ kernel: 'pool/maxpool2d', bindings: [xw.binding, yw.binding, iw.binding], params: p, workgroups: x.dev.grid(n * ohw, 64) });
   }
   if (x !== x_BCHW) x.dispose();
@@ -66,10 +65,10 @@ export function maxPool2dBackward(dy_BCoo: Tensor, idx_BCoo: Tensor, xShape: rea
     const gw = dy.window(op, dy.offset + p0 * ohw, dy.offset + (p0 + n) * ohw), iw = idx.window(op, idx.offset + p0 * ohw, idx.offset + (p0 + n) * ohw);
     const dw = dx.window(op, p0 * hw, (p0 + n) * hw);
     if (tiles) {
-      const p = params().u32(n * ohw, g.H, g.W, g.OH, g.OW, g.S, gw.base, iw.base, dw.base);
+      const p = { n: n * ohw, H: g.H, W: g.W, OH: g.OH, OW: g.OW, S: g.S, g_base: gw.base, i_base: iw.base, d_base: dw.base };
       dev.run({ kernel: 'pool/maxpool2d_bwd_tiles', bindings: [gw.binding, iw.binding, dw.binding], params: p, workgroups: dev.grid(n * ohw, 64) });
     } else {
-      const p = params().u32(n * hw, g.H, g.W, g.OH, g.OW, g.K, g.S, g.pad, gw.base, iw.base, dw.base);
+      const p = { n: n * hw, H: g.H, W: g.W, OH: g.OH, OW: g.OW, K: g.K, S: g.S, pad: g.pad, g_base: gw.base, i_base: iw.base, d_base: dw.base };
       dev.run({ kernel: 'pool/maxpool2d_bwd', bindings: [gw.binding, iw.binding, dw.binding], params: p, workgroups: dev.grid(n * hw, 64) });
     }
   }

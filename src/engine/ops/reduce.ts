@@ -2,7 +2,6 @@
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { normAxis, numel, fmt, sameShape } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import { reshape } from './movement.ts';
 import { mapN } from './map.ts';
 
@@ -33,9 +32,9 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
   const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
   const xs = x.window(op, x.offset, x.offset + 1 + x.shape.reduce((e, d, i) => e + (d - 1) * x.strides[i]!, 0));
   const os = out.binding(op);
-  const p = params().u32(nOut, rLen, kept.length, axes.length, xs.base, 0, 0, 0)
-    .vec4u(pad8(kept.map((i) => x.shape[i]!))).vec4u(pad8(kept.map((i) => x.strides[i]!)))
-    .vec4u(pad8(axes.map((i) => x.shape[i]!))).vec4u(pad8(axes.map((i) => x.strides[i]!)));
+  const p = { n_out: nOut, r_len: rLen, k_rank: kept.length, r_rank: axes.length, x_base: xs.base, out_base: 0, pad0: 0, pad1: 0,
+    kshape: pad8(kept.map((i) => x.shape[i]!)), kstride: pad8(kept.map((i) => x.strides[i]!)),
+    rshape: pad8(axes.map((i) => x.shape[i]!)), rstride: pad8(axes.map((i) => x.strides[i]!)) };
   x.dev.run({ kernel: 'reduce/reduce', defines: { MODE: MODES[mode], TO: mode === 'argmax' ? 'i32' : 'f32' }, bindings: [xs.binding, os], params: p, workgroups: x.dev.grid(nOut, 1) });
   return out;
 }

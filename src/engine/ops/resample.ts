@@ -1,7 +1,6 @@
 // resample: PyTorch F.interpolate(x, size, mode, align_corners=False) for area / bilinear / bicubic, forward and backward.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 
 export type ResampleMode = 'area' | 'bilinear' | 'bicubic';
@@ -60,7 +59,7 @@ export function resampleRaw(src: Tensor, shape: readonly number[], mode: Resampl
     const a = src.window(op, src.offset + r0 * ss[0]!, src.offset + r0 * ss[0]! + extent(src, ss, r));
     const d = dst.window(op, dst.offset + r0 * ds[0]!, dst.offset + r0 * ds[0]! + extent(dst, ds, r));
     const n = r * perRow;
-    const pr = params().u32(n, C, inH, inW, outH, outW, a.base, d.base).vec4u(ss).vec4u(ds).f32(sh, sw);
+    const pr = { n, C, in_h: inH, in_w: inW, out_h: outH, out_w: outW, src_base: a.base, dst_base: d.base, ss, ds, scale_h: sh, scale_w: sw };
     src.dev.run({ kernel: 'resample/resample', defines: { MODE: MODE[mode], BACKWARD: String(backward) },
       bindings: [a.binding, d.binding], params: pr, workgroups: src.dev.grid(n, 64) });
   }

@@ -2,7 +2,6 @@
 // sequence and per scale, with cross-entropy from the same pass; one fused backward dlogits = g·(onehot − softmax).
 import { Tensor, empty, fromArray } from '../tensor.ts';
 import { record } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { contiguous } from './movement.ts';
 import { sum, mean } from './reduce.ts';
 import { affine } from './elementwise.ts';
@@ -64,7 +63,7 @@ export function tokenLogProb(logits_BLV: Tensor, ids_BL: Ids): Tensor {
   for (const [r0, r1] of rowChunks(dev, B * L, V, rowAddr)) {
     const n = r1 - r0;
     const xw = x.window(op, rowAddr(r0), rowAddr(r0 + n - 1) + V);
-    const p = params().u32(n, r0, V, L, sB, sL, xw.base, iw!.base, lw!.base, NAN_BITS);
+    const p = { rows: n, r0, V, L, sB, sL, x_base: xw.base, id_base: iw!.base, out_base: lw!.base, nan_bits: NAN_BITS };
     dev.run({ kernel: 'seqlogp/token_logp', bindings: [xw.binding, iw!.binding, lw!.binding, ew!.binding], params: p, workgroups: dev.grid(n, 1) });
   }
   const out = record(lp, op, [logits_BLV], (g) => [tokenLogProbBackward(x, sB, sL, ids, lse, g, [B, L, V])]);
@@ -83,7 +82,7 @@ function tokenLogProbBackward(x: Tensor, sB: number, sL: number, ids: Tensor, ls
     const n = r1 - r0;
     const xw = x.window(op, rowAddr(r0), rowAddr(r0 + n - 1) + V);
     const dw = dx.window(op, r0 * V, (r0 + n) * V);
-    const p = params().u32(n * V, r0, V, L, sB, sL, xw.base, iw!.base, lw!.base, gw!.base, dw.base);
+    const p = { n: n * V, r0, V, L, sB, sL, x_base: xw.base, id_base: iw!.base, lse_base: lw!.base, g_base: gw!.base, dx_base: dw.base };
     dev.run({ kernel: 'seqlogp/token_logp_backward', bindings: [xw.binding, iw!.binding, lw!.binding, gw!.binding, dw.binding], params: p, workgroups: dev.grid(n * V, 64) });
   }
   if (gc !== g) gc.dispose();
@@ -112,7 +111,7 @@ function levelRun(op: string, src: Tensor, lv: Tensor, shape: number[], B: numbe
   const dst = empty(src.dev, shape, 'f32', op);
   const sw = src.window(op, src.offset, src.offset + src.numel);
   src.dev.run({ kernel: 'seqlogp/level_sum', defines: { BACKWARD: String(backward) }, bindings: [sw.binding, lv.binding(op), dst.binding(op)],
-    params: params().u32(B, L, K, sw.base), workgroups: src.dev.grid(backward ? B * L : B * K, 64) });
+    params: { B, L, K, s_base: sw.base }, workgroups: src.dev.grid(backward ? B * L : B * K, 64) });
   if (src !== orig) src.dispose();
   return dst;
 }

@@ -2,20 +2,23 @@
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { normAxis } from '../shape.ts';
-import { params } from '../runtime/uniforms.ts';
 import { rowsOf, slabRanges, dense, assertF32, type Rows } from './rows.ts';
+import type { KernelParams } from '../runtime/params.ts';
+
+type RowKernel = 'softmax/softmax' | 'softmax/softmax_bwd';
 
 /**
- * Launches a row kernel over contiguous operands of identical layout, one binding-sized range at a time.
- * Params = (rows in this range, len, inner, then each operand's window base).
+ * Launches a row kernel over contiguous operands of identical layout, one binding-sized range at a time; `params`
+ * gets the rows in this range and each operand's window base.
  */
-function launchRows(op: string, kernel: string, defines: Record<string, string | number>, operands: Tensor[], g: Rows) {
+function launchRows<K extends RowKernel>(op: string, kernel: K, defines: Record<string, string | number>, operands: Tensor[], g: Rows,
+  params: (rows: number, bases: number[]) => KernelParams[K]) {
   const dev = operands[0]!.dev, slab = g.len * g.inner;
   if (slab === 0) return;
   for (const [o0, o1] of slabRanges(op, dev, g.outer, slab)) {
     const wins = operands.map((t) => t.window(op, t.offset + o0 * slab, t.offset + o1 * slab));
     const rows = (o1 - o0) * g.inner;
-    dev.run({ kernel, defines, bindings: wins.map((w) => w.binding), params: params().u32(rows, g.len, g.inner, ...wins.map((w) => w.base)), workgroups: dev.grid(rows, 1) });
+    dev.run({ kernel, defines, bindings: wins.map((w) => w.binding), params: params(rows, wins.map((w) => w.base)), workgroups: dev.grid(rows, 1) });
   }
 }
 
@@ -31,12 +34,13 @@ function softmaxOp(op: string, x: Tensor, axis: number, log: boolean): Tensor {
   const defines = { LOG: String(log) };
   const xc = dense(op, x);
   const y = empty(x.dev, x.shape, 'f32', op);
-  launchRows(op, 'softmax/softmax', defines, [xc, y], geo);
+  launchRows(op, 'softmax/softmax', defines, [xc, y], geo, (rows, [x_base, y_base]) => ({ rows, len: geo.len, inner: geo.inner, x_base: x_base!, y_base: y_base! }));
   if (xc !== x) xc.dispose();
   return record(y, op, [x], (g) => {
     const gc = dense(`${op}.grad`, g);
     const dx = empty(x.dev, x.shape, 'f32', `${op}.grad`);
-    launchRows(`${op}.grad`, 'softmax/softmax_bwd', defines, [y, gc, dx], geo);
+    launchRows(`${op}.grad`, 'softmax/softmax_bwd', defines, [y, gc, dx], geo,
+      (rows, [y_base, g_base, dx_base]) => ({ rows, len: geo.len, inner: geo.inner, y_base: y_base!, g_base: g_base!, dx_base: dx_base! }));
     if (gc !== g) gc.dispose();
     return [dx];
   });

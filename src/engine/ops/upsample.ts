@@ -2,7 +2,6 @@
 // split over plane ranges for tensors above one storage binding.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
 
@@ -30,7 +29,7 @@ function nearest2x(op: string, src_: Tensor, outShape: number[], bwd: boolean): 
   for (let p0 = 0; p0 < planes; p0 += step) {
     const n = Math.min(step, planes - p0);
     const sw = src.window(op, src.offset + p0 * sp, src.offset + (p0 + n) * sp), dw = out.window(op, p0 * dp, (p0 + n) * dp);
-    const p = params().u32(n * small, H, W, sw.base, dw.base);
+    const p = { n: n * small, H, W, src_base: sw.base, dst_base: dw.base };
     const v4 = W % 4 === 0 && sw.base % 4 === 0 && dw.base % 4 === 0; // 4 columns per invocation, vec4 accesses
     src.dev.run({ kernel: v4 ? 'resample/nearest2x_vec4' : 'resample/nearest2x', defines: { BWD: String(bwd) }, bindings: [sw.binding, dw.binding],
       params: p, workgroups: src.dev.grid((n * small) / (v4 ? 4 : 1), 64) });

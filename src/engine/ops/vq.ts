@@ -2,7 +2,6 @@
 // lookup (embedding) with its deterministic gradient, per-code usage histograms, and the fused φ residual update.
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, noGrad } from '../autograd.ts';
-import { params } from '../runtime/uniforms.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
 import { sum } from './reduce.ts';
@@ -30,7 +29,7 @@ export function codeNorms(codebook_VC: Tensor): Tensor {
 function packT(x: Tensor, R: number, K: number, Rp: number, Kp: number): Tensor {
   const out = empty(x.dev, [Kp, Rp], 'f32', 'vq.pack');
   const xw = x.window('vq.pack', x.offset, x.offset + R * K);
-  x.dev.run({ kernel: 'quant/pack', bindings: [xw.binding, out.binding('vq.pack')], params: params().u32(R, K, Rp, Kp, xw.base, 0, 0, 0),
+  x.dev.run({ kernel: 'quant/pack', bindings: [xw.binding, out.binding('vq.pack')], params: { R, K, Rp, Kp, in_base: xw.base, pad0: 0, pad1: 0, pad2: 0 },
     workgroups: x.dev.grid(Kp * Rp, 64) });
   return out;
 }
@@ -107,8 +106,8 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   const whole = (t: Tensor) => t.window(op, t.offset, t.offset + t.numel);
   const [xw, tw, nw, ew, hw, cw] = [x, prep.transposed, prep.norms, cb, h, counts].map(whole);
   const iw = idx.window(op, idx.offset, idx.offset + (B - 1) * idx.strides[0]! + gh * gw);
-  const p = params().u32(rows, C, up(C, 4), V, up(V, 4), gh, gw, H, W, xw!.base, tw!.base / 4, nw!.base, ew!.base, iw.base, idx.strides[0]!, hw!.base,
-    cntBase + cw!.base, (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), 0, 0);
+  const p = { rows, C, Cp: up(C, 4), V, Vp: up(V, 4), gh, gw, sh: H, sw: W, src_base: xw!.base, et_base: tw!.base / 4, ee_base: nw!.base, e_base: ew!.base,
+    idx_base: iw.base, idx_sb: idx.strides[0]!, h_base: hw!.base, cnt_base: cntBase + cw!.base, flags: (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), pad0: 0, pad1: 0 };
   dev.run({ kernel: 'quant/nearest_code', bindings: [xw!.binding, tw!.binding, nw!.binding, ew!.binding, iw.binding, hw!.binding, cw!.binding],
     params: p, workgroups: dev.grid(Math.ceil(rows / ROWS_PER_WORKGROUP), 1) });
   if (x !== f_BCHW) x.dispose();
@@ -163,7 +162,7 @@ export function codeLookup(idx: Tensor, codebook_VC: Tensor, o: { channelsFirst?
   const [items, hw, sb] = cf ? [B, N, ids.strides[0]!] : [B * N, 1, 1];
   const cb = contiguous(codebook_VC);
   const out = empty(idx.dev, idx.ndim === 1 ? (cf ? [C, N] : [N, C]) : (cf ? [B, C, N] : [B, N, C]), 'f32', op);
-  run(idx.dev, 'quant/lookup', ids, cb, out, [items * C * hw, C, V, hw], sb, items, hw);
+  runLookup(idx.dev, ids, cb, out, { n: items * C * hw, C, V, hw }, sb, items);
   if (cb !== codebook_VC) cb.dispose();
   const res = record(out, op, [codebook_VC], (g) => [codeLookupBackward(ids, g, V, C, items, hw, sb)]);
   if (!res.node) ids.dispose();
@@ -178,11 +177,12 @@ function contiguousView(idx: Tensor, B: number, N: number): Tensor {
   return v;
 }
 
-function run(dev: Device, kernel: string, ids: Tensor, cb: Tensor, out: Tensor, head: number[], sb: number, B: number, hw: number) {
-  const iw = ids.window(kernel, ids.offset, ids.offset + (B - 1) * sb + hw);
+function runLookup(dev: Device, ids: Tensor, cb: Tensor, out: Tensor, head: { n: number; C: number; V: number; hw: number }, sb: number, B: number) {
+  const kernel = 'quant/lookup';
+  const iw = ids.window(kernel, ids.offset, ids.offset + (B - 1) * sb + head.hw);
   const cw = cb.window(kernel, cb.offset, cb.offset + cb.numel);
-  const p = params().u32(...head, iw.base, sb, cw.base, 0, 0x7fc00000);
-  dev.run({ kernel, bindings: [iw.binding, cw.binding, out.binding(kernel)], params: p, workgroups: dev.grid(head[0]!, 64) });
+  const p = { ...head, idx_base: iw.base, idx_sb: sb, cb_base: cw.base, out_base: 0, nan_bits: 0x7fc00000 };
+  dev.run({ kernel, bindings: [iw.binding, cw.binding, out.binding(kernel)], params: p, workgroups: dev.grid(head.n, 64) });
 }
 
 /** dE [V, C] = Σ over positions with idx = v of g (channel-first [B, C, hw] layout; hw = 1 for row-major). */
@@ -192,7 +192,7 @@ function codeLookupBackward(ids: Tensor, g: Tensor, V: number, C: number, B: num
   const out = empty(g.dev, [V, C], 'f32', op);
   const iw = ids.window(op, ids.offset, ids.offset + (B - 1) * sb + hw);
   const gw = gc.window(op, gc.offset, gc.offset + gc.numel);
-  const p = params().u32(V, C, B, hw, iw.base, sb, gw.base, 0);
+  const p = { V, C, B, hw, idx_base: iw.base, idx_sb: sb, g_base: gw.base, out_base: 0 };
   g.dev.run({ kernel: 'quant/lookup_backward', bindings: [iw.binding, gw.binding, out.binding(op)], params: p,
     workgroups: g.dev.grid(V * Math.ceil(C / 32), 64) });
   if (gc !== g) gc.dispose();
@@ -207,7 +207,7 @@ export function codeHistogram(idx: Tensor, V: number): Tensor {
   const ids = contiguous(idx);
   const counts = fill(idx.dev, [V + 1], 0, 'i32');
   const iw = ids.window(op, ids.offset, ids.offset + Math.max(ids.numel, 1));
-  if (ids.numel) idx.dev.run({ kernel: 'quant/histogram', bindings: [iw.binding, counts.binding(op)], params: params().u32(ids.numel, V, iw.base, 0),
+  if (ids.numel) idx.dev.run({ kernel: 'quant/histogram', bindings: [iw.binding, counts.binding(op)], params: { n: ids.numel, V, idx_base: iw.base, cnt_base: 0 },
     workgroups: idx.dev.grid(ids.numel, 64) });
   if (ids !== idx) ids.dispose();
   return counts;
@@ -232,7 +232,8 @@ export function phiUpdate(h: Tensor, w: Tensor, b: Tensor, fHat: Tensor, fRest: 
   const fr = fRest ?? dummy(h.dev, 'f32');
   const n = B * (up(C, 8) / 8) * S * Math.ceil(S / 4);
   const [hw, ww, bw, fhw, frw] = [h, wp, b, fHat, fr].map((t) => t.window(op, t.offset, t.offset + t.numel));
-  const p = params().u32(n, C, S, up(C, 8)).f32(keep, mix).u32(hw!.base, ww!.base / 4, bw!.base, fhw!.base, frw!.base, fRest ? 1 : 0);
+  const p = { n, C, S, Cp8: up(C, 8), keep, mix, h_base: hw!.base, w_base: ww!.base / 4, b_base: bw!.base, fh_base: fhw!.base, fr_base: frw!.base,
+    flags: fRest ? 1 : 0 };
   h.dev.run({ kernel: 'quant/phi_update', bindings: [hw!.binding, ww!.binding, bw!.binding, fhw!.binding, frw!.binding], params: p, workgroups: h.dev.grid(n, 8) });
   if (!fRest) fr.dispose();
   if (wp !== packed) wp.dispose();

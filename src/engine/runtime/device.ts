@@ -2,21 +2,22 @@
 import { KERNELS } from '../kernels.gen.ts';
 import { BufferPool, fmtBytes, type PoolStats } from './buffer_pool.ts';
 import { openGpu, adapterReport, type GpuHandle, type AdapterReport } from './env.ts';
-import type { Params } from './uniforms.ts';
+import { paramLayout, packParams, type KernelName, type KernelParams } from './params.ts';
 import { defaultWaitMode, waitFor, type WaitMode } from './wait.ts';
 import { detectProfile, type AdapterProfile, type ProfileOverrides } from './profile.ts';
 
 export interface Binding { buffer: GPUBuffer; offset: number; size: number }
-export interface KernelCall {
+export interface KernelCall<K extends KernelName = KernelName> {
   /** Path under kernels/ without `.wgsl`, e.g. 'elementwise/binary'. */
-  kernel: string;
+  kernel: K;
   /** Text substitutions `{{NAME}}` → value (part of the pipeline key). */
   defines?: Record<string, string | number>;
   /** WGSL override constants (part of the pipeline key). */
   overrides?: Record<string, number>;
   /** Storage bindings 0..n-1; the Params uniform is bound at n. */
   bindings: Binding[];
-  params: Params;
+  /** The kernel's `struct Params` by field name; checked on every call (runtime/params.ts). */
+  params: KernelParams[K];
   workgroups: [number, number?, number?];
 }
 
@@ -178,9 +179,13 @@ export class Device {
     return p;
   }
 
-  /** Encodes one dispatch into the open compute pass. Synchronous; nothing runs until the next flush. */
-  run(call: KernelCall) {
+  /**
+   * Encodes one dispatch into the open compute pass. Synchronous; nothing runs until the next flush. Params are
+   * checked (and packed) first, so a bad call throws even when it has no work.
+   */
+  run<K extends KernelName>(call: KernelCall<K>) {
     this.assertAlive();
+    const u = this.stageParams(call.kernel, call.params);
     const [x, y = 1, z = 1] = call.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     for (const [i, w] of [x, y, z].entries())
@@ -190,9 +195,9 @@ export class Device {
       if (b.offset % this.storageAlign) throw new RangeError(`kernel '${call.kernel}': binding ${i} offset ${b.offset} is not a multiple of ${this.storageAlign}`);
     }
     const pipe = this.pipeline(call.kernel, call.defines, call.overrides);
-    const u = this.uniformSlot(call.params);
+    this.uniformUsed = u.offset + u.size;
     const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } }));
-    entries.push({ binding: call.bindings.length, resource: { buffer: u.buffer, offset: u.offset, size: call.params.byteLength() } });
+    entries.push({ binding: call.bindings.length, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
     const group = this.dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
     const pass = this.computePass();
     pass.setPipeline(pipe);
@@ -253,8 +258,9 @@ export class Device {
   private computePass(): GPUComputePassEncoder { return (this.pass ??= this.enc().beginComputePass()); }
   private endPass() { if (this.pass) { this.pass.end(); this.pass = null; } }
 
-  private uniformSlot(p: Params): { buffer: GPUBuffer; offset: number } {
-    const size = p.byteLength();
+  /** Checks and packs a call's Params into the next uniform slot; run() claims the slot once the dispatch is valid. */
+  private stageParams(kernel: string, values: object): { buffer: GPUBuffer; offset: number; size: number } {
+    const layout = paramLayout(kernel), size = layout.bytes;
     let off = Math.ceil(this.uniformUsed / this.uniformAlign) * this.uniformAlign;
     if (off + size > this.arenaBytes) {
       // Arena full: write it out, move to the next arena buffer within the same submit.
@@ -263,8 +269,7 @@ export class Device {
     }
     while (this.uniformArena.length <= this.arenaIndex)
       this.uniformArena.push(this.dev.createBuffer({ size: this.arenaBytes, usage: (globalThis as any).GPUBufferUsage.UNIFORM | (globalThis as any).GPUBufferUsage.COPY_DST, label: 'uniform-arena' }));
-    p.writeTo(this.uniformView, off);
-    this.uniformUsed = off + size;
-    return { buffer: this.uniformArena[this.arenaIndex]!, offset: off };
+    packParams(layout, values, this.uniformView, off);
+    return { buffer: this.uniformArena[this.arenaIndex]!, offset: off, size };
   }
 }

@@ -1,7 +1,7 @@
 // AdamW with parameter groups and a fused per-tensor kernel (kernels/optim/adamw.wgsl); state is explicit.
 import { Tensor } from '../../engine/tensor.ts';
 import { fill } from '../../engine/ops/elementwise.ts';
-import { params } from '../../engine/runtime/uniforms.ts';
+import { launch } from '../../engine/ops/launch.ts';
 
 export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
 /** Per-parameter state, named as torch.optim.AdamW's `state[p]`: steps taken and both moment estimates. */
@@ -44,10 +44,10 @@ export class AdamW {
       s.step++;
       const bc1 = 1 - b1 ** s.step, bc2 = 1 - b2 ** s.step;
       const n = p.numel;
-      p.dev.run({
+      launch(p.dev, {
         kernel: 'optim/adamw',
-        bindings: [p.binding('AdamW'), p.grad.binding('AdamW'), s.exp_avg.binding('AdamW'), s.exp_avg_sq.binding('AdamW')],
-        params: params().u32(n).f32(g.lr, b1, b2, this.eps, g.weightDecay, bc1, Math.sqrt(bc2)),
+        bindings: [p, p.grad, s.exp_avg, s.exp_avg_sq],
+        params: { n, lr: g.lr, beta1: b1, beta2: b2, eps: this.eps, wd: g.weightDecay, bc1, sqrt_bc2: Math.sqrt(bc2) },
         workgroups: p.dev.grid(n, 64),
       });
     }

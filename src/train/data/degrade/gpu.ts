@@ -4,7 +4,7 @@ import type { ImageCHW } from '../../../io/image.ts';
 import type { Device } from '../../../engine/runtime/device.ts';
 import { Tensor, empty, fromArray } from '../../../engine/tensor.ts';
 import { resample } from '../../../engine/ops/resample.ts';
-import { params } from '../../../engine/runtime/uniforms.ts';
+import { launch } from '../../../engine/ops/launch.ts';
 import type { ResizeMode } from './config.ts';
 import type { BlurKernel } from './kernels.ts';
 import { gaussian1d } from './filter.ts';
@@ -35,8 +35,7 @@ export async function downloadImage8(x: Tensor): Promise<ImageCHW> {
   if (x.shape[0] !== 1) throw new Error(`downloadImage8: expected one image, got ${x}`);
   const n = planes * h * w, words = Math.ceil(n / 4);
   const packed = empty(x.dev, [words], 'u32', 'degrade.pack8');
-  x.dev.run({ kernel: 'degrade/pack8', bindings: [x.binding('degrade.pack8'), packed.binding('degrade.pack8')],
-    params: params().u32(n, words), workgroups: x.dev.grid(words, 64) });
+  launch(x.dev, { kernel: 'degrade/pack8', bindings: [x, packed], params: { n, words }, workgroups: x.dev.grid(words, 64) });
   const bytes = new Uint8Array((await packed.toArray()).buffer, 0, n);
   packed.dispose();
   const data = new Float32Array(n);
@@ -59,8 +58,8 @@ export function filter2dGpu(x: Tensor, taps: Float32Array, kh: number, kw: numbe
   const k = fromArray(x.dev, table, [table.length]);
   const out = empty(x.dev, x.shape, 'f32', op);
   const xq = Math.ceil(w / 4), yq = Math.ceil(h / rows), n = planes * yq * xq;
-  x.dev.run({ kernel: 'degrade/filter2d', defines: { ROWS: rows }, bindings: [x.binding(op), k.binding(op), out.binding(op)],
-    params: params().u32(n, h, w, kh, kw, xq, yq), workgroups: x.dev.grid(n, 64) });
+  launch(x.dev, { kernel: 'degrade/filter2d', defines: { ROWS: rows }, bindings: [x, k, out],
+    params: { n, h, w, kh, kw, xq, yq }, workgroups: x.dev.grid(n, 64) });
   k.dispose();
   return out;
 }
@@ -81,8 +80,8 @@ export function blurGpu(x: Tensor, k: BlurKernel): Tensor {
 /** kernels/degrade/usm: MODE 0 the threshold mask, MODE 1 the final blend (s is unused in MODE 0). */
 function usmPointwise(mode: 0 | 1, x: Tensor, b: Tensor, s: Tensor, a: number): Tensor {
   const op = mode ? 'degrade.usm' : 'degrade.usm.mask', out = empty(x.dev, x.shape, 'f32', op), n = x.numel;
-  x.dev.run({ kernel: 'degrade/usm', defines: { MODE: mode }, bindings: [x.binding(op), b.binding(op), s.binding(op), out.binding(op)],
-    params: params().u32(n).f32(a), workgroups: x.dev.grid(Math.ceil(n / 4), 64) });
+  launch(x.dev, { kernel: 'degrade/usm', defines: { MODE: mode }, bindings: [x, b, s, out],
+    params: { n, a }, workgroups: x.dev.grid(Math.ceil(n / 4), 64) });
   return out;
 }
 
@@ -111,8 +110,8 @@ export function gaussianNoiseGpu(x: Tensor, sigma255: number, gray: boolean, key
   const [planes, h, w] = checkImage(op, x);
   if (x.shape[0] !== 1) throw new Error(`${op}: expected one image, got ${x}`);
   const n = h * w, out = empty(x.dev, x.shape, 'f32', op);
-  x.dev.run({ kernel: 'degrade/gauss_noise', bindings: [x.binding(op), out.binding(op)],
-    params: params().u32(n, planes, gray ? 1 : 0, key[0] >>> 0, key[1] >>> 0).f32(sigma255 / 255), workgroups: x.dev.grid(n, 64) });
+  launch(x.dev, { kernel: 'degrade/gauss_noise', bindings: [x, out],
+    params: { n, c: planes, gray: gray ? 1 : 0, key0: key[0] >>> 0, key1: key[1] >>> 0, sigma: sigma255 / 255 }, workgroups: x.dev.grid(n, 64) });
   return out;
 }
 
@@ -128,10 +127,10 @@ export function poissonNoiseGpu(x: Tensor, scale: number, gray: boolean, key: re
   const n = h * w, g = gray && planes === 3 ? 1 : 0, dev = x.dev;
   const mask = fromArray(dev, new Uint32Array(8), [8], 'u32');
   const stride = 64 * Math.min(64, Math.ceil((g ? n : n * planes) / 64));
-  dev.run({ kernel: 'degrade/levels', bindings: [x.binding(op), mask.binding(op)], params: params().u32(n, planes, g, stride), workgroups: [stride / 64] });
+  launch(dev, { kernel: 'degrade/levels', bindings: [x, mask], params: { n, c: planes, gray: g, stride }, workgroups: stride / 64 });
   const out = empty(dev, x.shape, 'f32', op);
-  dev.run({ kernel: 'degrade/poisson_noise', bindings: [x.binding(op), mask.binding(op), out.binding(op)],
-    params: params().u32(n, planes, g, key[0] >>> 0, key[1] >>> 0).f32(scale), workgroups: dev.grid(n, 64) });
+  launch(dev, { kernel: 'degrade/poisson_noise', bindings: [x, mask, out],
+    params: { n, c: planes, gray: g, key0: key[0] >>> 0, key1: key[1] >>> 0, scale }, workgroups: dev.grid(n, 64) });
   mask.dispose();
   return out;
 }
