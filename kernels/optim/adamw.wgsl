@@ -2,8 +2,8 @@
 //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 //   p ← p − (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps),  bc_i = 1 − β_i^t.
 // Bindings: 0 p (read_write), 1 g (read), 2 m (read_write), 3 v (read_write), 4 Params (uniform).
-// Params: n elements; lr, beta1, beta2, eps, wd; bc1, bc2 (bias corrections for this step, computed on the
-//   host in f64); g_scale multiplies g first (global grad-norm clipping folds in here when given on the host).
+// Params: n elements; lr, beta1, beta2, eps, wd; bc1 and sqrt_bc2 = sqrt(bc2) (bias corrections for this parameter's
+//   step, computed on the host in f64).
 // Dispatch: one invocation per element, workgroup 64, grid folded to (x, y).
 // Numerics: f32, same operation order as PyTorch's single-tensor AdamW so results match to rounding.
 //#include "_lib/index.wgsl"

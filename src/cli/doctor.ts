@@ -1,6 +1,5 @@
 // `hvar doctor`: reports the WebGPU adapter, features and limits; exits non-zero with the fix when there is none.
-import { Device } from '../engine/runtime/device.ts';
-import { NoAdapterError } from '../engine/runtime/env.ts';
+import { Device, NoAdapterError } from '../engine/index.ts';
 import { parseCommand } from './args.ts';
 
 export const USAGE = `usage: hvar doctor [--json]
@@ -24,8 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const r = dev.report();
     // A real dispatch proves the adapter runs compute shaders, not only that it exists.
-    const { fromArray } = await import('../engine/tensor.ts');
-    const { ops } = await import('../engine/ops/registry.ts');
+    const { fromArray, ops } = await import('../engine/index.ts');
     const t0 = performance.now();
     const y = await ops.add(fromArray(dev, [1, 2, 3], [3]), fromArray(dev, [10, 20, 30], [3])).toArray();
     const smoke = { ok: y[0] === 11 && y[1] === 22 && y[2] === 33, ms: +(performance.now() - t0).toFixed(1) };

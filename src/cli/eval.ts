@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
 
     let r: EvalReport, net: LpipsNet | undefined;
     if (lpipsPath) {
-      const { Device } = await import('../engine/runtime/device.ts');
+      const { Device } = await import('../engine/index.ts');
       const { loadLpips, lpipsImages } = await import('../metrics/lpips.ts');
       const dev = await Device.create();
       try {

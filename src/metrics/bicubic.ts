@@ -1,6 +1,6 @@
 // The always-available SR baseline: PyTorch-style bicubic (A = -0.75, align_corners=False) upscaling, clamped to [0,1].
 import type { ImageCHW } from '../io/image.ts';
-import { resampleCpu, resampleTaps1d } from '../engine/cpu/resample.ts';
+import { resampleCpu, resampleTaps1d } from '../engine/index.ts';
 
 /** Output size floor(side * scale); throws when empty. */
 export function bicubicSize(h: number, w: number, scale: number): { oh: number; ow: number } {

@@ -4,14 +4,7 @@
 // The weights are not shipped: export them once where PyTorch and the `lpips` package work (it downloads the
 // backbone) with the one-liner LPIPS_EXPORT_HELP below. Keys: net.slice<s>.<i>.{weight,bias}, lin<k>.model.1.weight
 // (and the package's lins.<k>.* aliases of them), scaling_layer.{shift,scale}.
-import type { Device } from '../engine/runtime/device.ts';
-import { Tensor, fromArray, scope } from '../engine/tensor.ts';
-import { needsGrad, noGrad } from '../engine/autograd.ts';
-import { Module, type HostTensor } from '../engine/nn/module.ts';
-import { ops } from '../engine/ops/registry.ts';
-import { fill } from '../engine/ops/elementwise.ts';
-import { openSafetensors } from '../engine/io/safetensors.ts';
-import { fmt } from '../engine/shape.ts';
+import { Tensor, fromArray, scope, needsGrad, noGrad, Module, ops, openSafetensors, nn, type Device } from '../index.ts';
 import { Backbone, FrozenConv2d, Indexed, BACKBONES, type LpipsNet } from '../models/lpips/backbones.ts';
 import type { ImageCHW } from '../io/image.ts';
 
@@ -59,7 +52,7 @@ export class LPIPS extends Module {
     this.scaling_layer = new ScalingLayer(dev);
     this.net = new Backbone(dev, kind);
     [this.lin0, this.lin1, this.lin2, this.lin3, this.lin4] = ch.map((c) => new NetLin(dev, c)) as [NetLin, NetLin, NetLin, NetLin, NetLin];
-    this.ones = ch.map((c) => fill(dev, [1, c, 1, 1], 1).keep());
+    this.ones = ch.map((c) => ops.fill(dev, [1, c, 1, 1], 1).keep());
     this.eval();
   }
 
@@ -77,9 +70,9 @@ export class LPIPS extends Module {
       t.assertLive(op);
       if (t.ndim !== 4 || t.shape[1] !== 3 || t.dtype !== 'f32') throw new Error(`${op}: inputs must be f32 [B, 3, H, W] images in [-1, 1], got ${x0} and ${x1}`);
     }
-    if (x0.shape.some((d, i) => d !== x1.shape[i])) throw new Error(`${op}: inputs differ in shape: ${fmt(x0.shape)} vs ${fmt(x1.shape)}`);
+    if (x0.shape.some((d, i) => d !== x1.shape[i])) throw new Error(`${op}: inputs differ in shape: ${`[${x0.shape.join(', ')}]`} vs ${`[${x1.shape.join(', ')}]`}`);
     const min = BACKBONES[this.kind].minSize;
-    if (x0.shape[2]! < min || x0.shape[3]! < min) throw new Error(`${op}: LPIPS-${this.kind} needs images of at least ${min}×${min} pixels, got ${fmt(x0.shape)}`);
+    if (x0.shape[2]! < min || x0.shape[3]! < min) throw new Error(`${op}: LPIPS-${this.kind} needs images of at least ${min}×${min} pixels, got ${`[${x0.shape.join(', ')}]`}`);
     const B = x0.shape[0]!, grad = needsGrad(x0, x1);
     // Without a gradient to record, free temporaries as soon as possible (a 512² VGG pass holds gigabytes otherwise).
     const step = <T>(fn: () => T): T => (grad ? fn() : scope(x0.dev, fn));
@@ -109,13 +102,13 @@ export class LPIPS extends Module {
  * given. Accepts the package's lins.<k>.* aliases in place of lin<k>.*; scaling_layer.* defaults to the package's
  * constants when absent. Missing, unexpected or mis-shaped keys throw an error naming `source` and the key.
  */
-export function lpipsFromStateDict(dev: Device, sd: Record<string, HostTensor>, o: { net?: LpipsNet; source?: string } = {}): LPIPS {
+export function lpipsFromStateDict(dev: Device, sd: Record<string, nn.HostTensor>, o: { net?: LpipsNet; source?: string } = {}): LPIPS {
   const src = o.source ?? 'the state dict';
   const first = sd['net.slice1.0.weight'];
   if (!first) throw new Error(`lpips: ${src} has no 'net.slice1.0.weight': not an lpips.LPIPS state dict (export it with: ${LPIPS_EXPORT_HELP})`);
   const found: LpipsNet | null = first.shape[2] === 11 ? 'alex' : first.shape[2] === 3 ? 'vgg' : null;
-  if (!found) throw new Error(`lpips: ${src}: 'net.slice1.0.weight' has shape ${fmt(first.shape)}, neither VGG16's [64, 3, 3, 3] nor AlexNet's [64, 3, 11, 11]`);
-  if (o.net && o.net !== found) throw new Error(`lpips: ${src} holds LPIPS-${found} weights ('net.slice1.0.weight' is ${fmt(first.shape)}), but LPIPS-${o.net} was asked for`);
+  if (!found) throw new Error(`lpips: ${src}: 'net.slice1.0.weight' has shape [${first.shape.join(', ')}], neither VGG16's [64, 3, 3, 3] nor AlexNet's [64, 3, 11, 11]`);
+  if (o.net && o.net !== found) throw new Error(`lpips: ${src} holds LPIPS-${found} weights ('net.slice1.0.weight' is [${first.shape.join(', ')}]), but LPIPS-${o.net} was asked for`);
   // NaN or Inf weights would give a meaningless distance (0 for any pair), so they are refused by key.
   for (const [k, t] of Object.entries(sd)) {
     const d = t.data;
@@ -125,7 +118,7 @@ export function lpipsFromStateDict(dev: Device, sd: Record<string, HostTensor>, 
   }
   const model = new LPIPS(dev, found);
   const want = model.stateDict();
-  const byName: Record<string, HostTensor> = {};
+  const byName: Record<string, nn.HostTensor> = {};
   const missing: string[] = [];
   for (const k of Object.keys(want)) {
     const alias = k.replace(/^lin(\d)\./, 'lins.$1.');
@@ -147,7 +140,7 @@ export function lpipsFromStateDict(dev: Device, sd: Record<string, HostTensor>, 
 export async function loadLpips(dev: Device, path: string, net?: LpipsNet): Promise<LPIPS> {
   let f;
   try { f = await openSafetensors(path); } catch (e) { throw new Error(`lpips: cannot read weights '${path}': ${(e as Error).message}`); }
-  const sd: Record<string, HostTensor> = {};
+  const sd: Record<string, nn.HostTensor> = {};
   for (const k of f.keys()) {
     const t = await f.read(k);
     if (!(t.data instanceof Float32Array)) throw new Error(`lpips: '${path}': tensor '${k}' is ${t.dtype}, expected a floating-point type`);

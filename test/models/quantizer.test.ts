@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { ops, fromArray, backward, noGrad, scope, type Device, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { resampleTaps1d, type ResampleMode } from '../../src/engine/cpu/resample.ts';
-import { MultiScaleQuantizer, vqLossOp } from '../../src/models/quant/quantizer.ts';
+import { MultiScaleQuantizer } from '../../src/models/quant/quantizer.ts';
 import { planOf, phiIndexTable, levelsOf, HIT_512, type Segment } from '../../src/models/quant/schedule.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { rand, assertClose } from '../helpers/ref.ts';
@@ -187,7 +187,7 @@ test('forwardTrain: straight-through output, VQ loss value and gradients (z anal
     [q.quant_resi.qresi_ls[0]!.bias, 2], [q.quant_resi.qresi_ls[2]!.bias, 7]];
   // f_hat's share of the loss (the β term reaches z only: f_hat is detached there) at the training forward's ids
   // (the ids are a piecewise-constant function of the parameters).
-  const lossOf = () => noGrad(dev, () => scope(dev, () => vqLossOp(q.rebuild(out.idx_BL).map((t) => [t, fT] as [Tensor, Tensor]), 0)));
+  const lossOf = () => noGrad(dev, () => scope(dev, () => ops.vqLoss(q.rebuild(out.idx_BL).map((t) => [t, fT] as [Tensor, Tensor]), 0)));
   for (const [p, i] of probes) {
     const an = (await p.grad!.toArray())[i]!;
     const v0 = (await p.toArray())[i]!, h = 0.05;

@@ -1,8 +1,9 @@
 // Movement ops: reshape, permute, transpose, expand, slice (views, no copy), contiguous, concat, pad (copies).
 import { Tensor, view, empty } from '../tensor.ts';
-import { record } from '../autograd.ts';
+import { record, needsGrad } from '../autograd.ts';
 import { normAxis, numel, fmt, sameShape, contiguousStrides } from '../shape.ts';
 import { mapN } from './map.ts';
+import { BYTES } from '../dtype.ts';
 import { sumTo } from './reduce.ts';
 
 /** x itself when already contiguous, else a contiguous copy (callers dispose the result only if it is not x). */
@@ -15,6 +16,29 @@ export function copy(x: Tensor): Tensor {
   return record(y, 'copy', [x], (g) => [mapN('copy.grad', [g], 'a')]);
 }
 export const clone = copy;
+/**
+ * dst.copy_(src): writes src (broadcast to dst's shape) into dst, which may be any strided view (e.g. rows of a cache
+ * buffer from asStrided). In place, so not differentiable. Returns dst.
+ */
+export function assign(dst: Tensor, src: Tensor): Tensor {
+  if (needsGrad(src)) throw new Error(`assign: in-place copy is not differentiable, but ${src} needs a gradient (use it under noGrad)`);
+  if (dst.dtype !== src.dtype) throw new Error(`assign: ${src} cannot be written into ${dst} (dtypes differ)`);
+  mapN('assign', [src], 'a', { out: dst, shape: dst.shape });
+  return dst;
+}
+/**
+ * torch.as_strided: a view of x's storage with the given shape, strides and element offset (no copy, no gradient).
+ * Every element it reaches must lie inside x's storage.
+ */
+export function asStrided(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  x.assertLive('asStrided');
+  const n = x.storage.bytes / BYTES[x.dtype];
+  const bad = shape.length !== strides.length || !Number.isInteger(offset) || offset < 0 || strides.some((s) => !Number.isInteger(s) || s < 0);
+  const last = offset + shape.reduce((a, d, i) => a + (d - 1) * strides[i]!, 0);
+  if (bad || (numel(shape) > 0 && last >= n))
+    throw new Error(`asStrided: shape ${fmt(shape)}, strides ${fmt(strides)}, offset ${offset} reach past ${x}'s storage of ${n} elements`);
+  return view(x, shape, strides, offset);
+}
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const n = x.numel;

@@ -34,12 +34,13 @@ export const ops = {
   sum: red.sum, mean: red.mean, max: red.max, min: red.min, argmax: red.argmax, variance: red.variance, sumTo: red.sumTo,
   // movement (ops/movement.ts)
   reshape: mv.reshape, permute: mv.permute, transpose: mv.transpose, expand: mv.expand, slice: mv.slice,
-  contiguous: mv.contiguous, copy: mv.copy, concat: mv.concat, pad: mv.pad,
+  contiguous: mv.contiguous, copy: mv.copy, concat: mv.concat, pad: mv.pad, assign: mv.assign, asStrided: mv.asStrided,
   // resampling: F.interpolate area / bilinear / bicubic (ops/resample.ts, kernels/resample/resample.wgsl)
   resample: rs.resample,
   // vector quantisation (ops/vq.ts, kernels/quant/*)
   nearestCode: vq.nearestCode, nearestCodeArea: vq.nearestCodeArea, codeNorms: vq.codeNorms, codeLookup: vq.codeLookup,
   codeHistogram: vq.codeHistogram, phiUpdate: vq.phiUpdate, checkIds: vq.checkIds,
+  prepareCodebook: vq.prepareCodebook, packPhiWeight: vq.packPhiWeight, vqLoss: vq.vqLoss, straightThrough: vq.straightThrough,
   // sequence log-probabilities: fused log-softmax gather, per-sequence / per-scale sums, CE (ops/seq_logprob.ts, kernels/seqlogp/*)
   seqLogProb: slp.seqLogProb, tokenLogProb: slp.tokenLogProb, levelSum: slp.levelSum,
   // row ops: softmax / log-softmax along any axis (ops/softmax.ts, kernels/softmax/*)
@@ -48,7 +49,7 @@ export const ops = {
   // losses (ops/loss.ts, kernels/loss/*) and the embedding gather (ops/embedding.ts, kernels/embed/*)
   crossEntropy: ls.crossEntropy, mseLoss: ls.mseLoss, l1Loss: ls.l1Loss, embedding: em.embedding,
   // fused attention (ops/attention.ts, kernels/attention/*)
-  attention: at.attention, varAttention: at.varAttention, headNorm: at.headNorm,
+  attention: at.attention, varAttention: at.varAttention, headNorm: at.headNorm, attentionKT: at.attentionKT,
   // matrix products: batched matmul with transpose flags, linear = x·wᵀ + b (ops/matmul.ts, kernels/matmul/*)
   matmul: mm.matmul, linear: mm.linear,
   // convolution, group norm, nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)

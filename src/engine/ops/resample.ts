@@ -1,6 +1,6 @@
 // resample: PyTorch F.interpolate(x, size, mode, align_corners=False) for area / bilinear / bicubic, forward and backward.
 import { Tensor, empty } from '../tensor.ts';
-import { record } from '../autograd.ts';
+import { record, needsGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 
 export type ResampleMode = 'area' | 'bilinear' | 'bicubic';
@@ -9,12 +9,15 @@ const MODE: Record<ResampleMode, number> = { area: 0, bilinear: 1, bicubic: 2 };
 /**
  * y_BCHW = F.interpolate(x_BCHW, size=(outH, outW), mode, align_corners=False), no antialias: area = adaptive average
  * pooling bins, bilinear / bicubic (A = −0.75) with half-pixel centres and border-clamped taps. Any sizes, up or down.
- * The backward is the exact adjoint, gathered per input pixel (deterministic).
+ * The backward is the exact adjoint, gathered per input pixel (deterministic). `out` (torch's out=): write the result
+ * into this [B, C, outH, outW] tensor or strided view instead of a fresh one; not differentiable.
  */
-export function resample(x_BCHW: Tensor, outH: number, outW: number, mode: ResampleMode): Tensor {
+export function resample(x_BCHW: Tensor, outH: number, outW: number, mode: ResampleMode, opts: { out?: Tensor } = {}): Tensor {
   checkArgs(x_BCHW, outH, outW, mode);
   const [B, C, H, W] = x_BCHW.shape as [number, number, number, number];
-  const y = resampleRaw(x_BCHW, [B, C, outH, outW], mode, false);
+  if (opts.out && needsGrad(x_BCHW)) throw new Error(`resample: out= is not differentiable, but ${x_BCHW} needs a gradient (use it under noGrad)`);
+  const y = resampleRaw(x_BCHW, [B, C, outH, outW], mode, false, opts.out);
+  if (opts.out) return y;
   return record(y, `resample.${mode}`, [x_BCHW], (g) => [resampleRaw(g, [B, C, H, W], mode, true)]);
 }
 

@@ -1,11 +1,13 @@
 // Vector-quantisation ops: nearest codebook entry (fused distance + argmin, optional area pooling and lookup), codebook
-// lookup (embedding) with its deterministic gradient, per-code usage histograms, and the fused φ residual update.
+// lookup (embedding) with its deterministic gradient, per-code usage histograms, the fused φ residual update, and the
+// training pieces: the multi-scale VQ loss and the straight-through estimator.
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
 import { sum } from './reduce.ts';
-import { square, fill } from './elementwise.ts';
+import { square, fill, add } from './elementwise.ts';
+import { mapN } from './map.ts';
 import type { Device } from '../runtime/device.ts';
 
 const MAX_CODE_WIDTH = 256;
@@ -237,4 +239,34 @@ export function phiUpdate(h: Tensor, w: Tensor, b: Tensor, fHat: Tensor, fRest: 
   h.dev.run({ kernel: 'quant/phi_update', bindings: [hw!.binding, ww!.binding, bw!.binding, fhw!.binding, frw!.binding], params: p, workgroups: h.dev.grid(n, 8) });
   if (!fRest) fr.dispose();
   if (wp !== packed) wp.dispose();
+}
+
+/**
+ * VQ loss over scales k with targets z_k: (1/K)·Σ_k [β·MSE(f_k.detach, z_k) + MSE(f_k, z_k.detach)] as one scalar.
+ * Gradients: ∂/∂f_k = 2(f_k − z_k)/(n_k K), ∂/∂z_k = 2β(z_k − f_k)/(n_k K).
+ */
+export function vqLoss(pairs: [Tensor, Tensor][], beta: number): Tensor {
+  const K = pairs.length, dev = pairs[0]![0].dev;
+  const total = noGrad(dev, () => {
+    let acc: Tensor | null = null;
+    for (const [f, z] of pairs) {
+      const d = mapN('vqLoss', [f, z], '(a - b) * (a - b)');
+      const s = sum(d); d.dispose();
+      const t = mapN('vqLoss', [s], 'a * p.s0', { s0: (1 + beta) / (f.numel * K) }); s.dispose();
+      if (acc) { const n = add(acc, t); acc.dispose(); t.dispose(); acc = n; } else acc = t;
+    }
+    return acc!;
+  });
+  const inputs = pairs.flat();
+  return record(total, 'vqLoss', inputs, (g) => inputs.map((t, i) => {
+    const [f, z] = pairs[i >> 1]!, c = 2 / (f.numel * K);
+    return i % 2 === 0 ? mapN('vqLoss.grad', [g, f, z], 'a * (b - c) * p.s0', { s0: c })
+      : mapN('vqLoss.grad', [g, z, f], 'a * (b - c) * p.s0', { s0: c * beta });
+  }));
+}
+
+/** Straight-through estimator: value (f_hat − z) + z (PyTorch's order), gradient passed to z unchanged. */
+export function straightThrough(z: Tensor, fHat: Tensor): Tensor {
+  const y = mapN('ste', [z, fHat], '(b - a) + a');
+  return record(y, 'ste', [z], (g) => [mapN('ste.grad', [g], 'a')]);
 }

@@ -1,9 +1,6 @@
 // LPIPS backbones: torchvision's VGG16 and AlexNet `features`, cut into the five slices of the lpips package, with
 // frozen weights named as in its state dict (`net.slice<s>.<torchvision index>.weight`).
-import type { Device } from '../../engine/runtime/device.ts';
-import { Tensor, empty } from '../../engine/tensor.ts';
-import { Module } from '../../engine/nn/module.ts';
-import { ops } from '../../engine/ops/registry.ts';
+import { Tensor, empty, Module, ops, type Device } from '../../engine/index.ts';
 
 export type LpipsNet = 'vgg' | 'alex';
 

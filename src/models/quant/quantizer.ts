@@ -1,13 +1,6 @@
 // MultiScaleQuantizer: VAR's multi-scale residual quantizer (models/quant.py) and its HIT generalisation: tokenize, decode,
 // teacher-forcing input, usage counts, and the training forward (straight-through output + VQ losses with gradients).
-import type { Device } from '../../engine/runtime/device.ts';
-import { Tensor, empty, view } from '../../engine/tensor.ts';
-import { noGrad, record } from '../../engine/autograd.ts';
-import { Module, parameter } from '../../engine/nn/module.ts';
-import { ops } from '../../engine/ops/registry.ts';
-import { mapN } from '../../engine/ops/map.ts';
-import { resampleRaw } from '../../engine/ops/resample.ts';
-import { prepareCodebook, packPhiWeight, nearestCodeArea, codeLookup, phiUpdate, type PreparedCodebook } from '../../engine/ops/vq.ts';
+import { Tensor, empty, noGrad, Module, parameter, ops, type Device, type PreparedCodebook } from '../../engine/index.ts';
 import { planOf, varSegments, type Plan, type Segment } from './schedule.ts';
 
 export interface QuantizerConfig {
@@ -79,8 +72,8 @@ export class MultiScaleQuantizer extends Module {
    */
   prepare(o: { search?: boolean } = {}): PreparedQuantizer {
     return noGrad(this.codebook.dev, () => {
-      const codebook = o.search === false ? null : prepareCodebook(this.codebook);
-      const phi = this.quant_resi.qresi_ls.map((c) => packPhiWeight(c.weight).keep());
+      const codebook = o.search === false ? null : ops.prepareCodebook(this.codebook);
+      const phi = this.quant_resi.qresi_ls.map((c) => ops.packPhiWeight(c.weight).keep());
       return { codebook, phi, dispose() { codebook?.dispose(); phi.forEach((t) => t.dispose()); } };
     });
   }
@@ -128,20 +121,20 @@ export class MultiScaleQuantizer extends Module {
       const s = scales[k]!, S = s.side;
       if (!fHat || fHat.shape[2] !== S) { // a new segment: carry f_hat into its side (zeros for the first)
         const prev: Tensor | null = fHat;
-        fHat = prev ? resampleRaw(prev, [B, C, S, S], 'bicubic', false) : ops.fill(dev, [B, C, S, S], 0);
+        fHat = prev ? ops.resample(prev, S, S, 'bicubic') : ops.fill(dev, [B, C, S, S], 0);
         if (prev) fHats.push(prev);
         fRest?.dispose();
         fRest = encode ? (prev ? ops.sub(src.zs![s.segment]!, fHat) : ops.copy(src.zs![s.segment]!)) : null;
       }
       const cols = ops.slice(idx_BL, 1, s.col, s.col + s.pn * s.pn);
       let h: Tensor;
-      if (encode) h = nearestCodeArea(fRest!, this.codebook, s.pn, s.pn, { prepared: prep.codebook!, idxOut: cols, lookup: true, counts: usage ?? undefined, countsRow: k }).h!;
-      else { const e = codeLookup(cols, this.codebook, { channelsFirst: true }); h = view(e, [B, C, s.pn, s.pn], [C * s.pn * s.pn, s.pn * s.pn, s.pn, 1], e.offset); e.dispose(); }
+      if (encode) h = ops.nearestCodeArea(fRest!, this.codebook, s.pn, s.pn, { prepared: prep.codebook!, idxOut: cols, lookup: true, counts: usage ?? undefined, countsRow: k }).h!;
+      else { const e = ops.codeLookup(cols, this.codebook, { channelsFirst: true }); h = ops.asStrided(e, [B, C, s.pn, s.pn], [C * s.pn * s.pn, s.pn * s.pn, s.pn, 1], e.offset); e.dispose(); }
       cols.dispose();
-      const hUp = s.pn === S ? h : resampleRaw(h, [B, C, S, S], 'bicubic', false);
+      const hUp = s.pn === S ? h : ops.resample(h, S, S, 'bicubic');
       const phi = this.quant_resi.qresi_ls[s.phi]!;
       const plain = k === K - 1 && !this.phiAtLastScale;
-      phiUpdate(hUp, phi.weight, phi.bias, fHat, fRest, plain ? 1 : 1 - this.quantResi, plain ? 0 : this.quantResi, prep.phi[s.phi]);
+      ops.phiUpdate(hUp, phi.weight, phi.bias, fHat, fRest, plain ? 1 : 1 - this.quantResi, plain ? 0 : this.quantResi, prep.phi[s.phi]);
       if (hUp !== h) hUp.dispose();
       h.dispose();
       if (varInput && k < K - 1) this.teacherRows(fHat, scales[k + 1]!, varInput, first);
@@ -155,10 +148,10 @@ export class MultiScaleQuantizer extends Module {
   /** Writes area-down(f_hat carried to the next scale's side, pn_next) into rows [col − first, + pn²) of varInput. */
   private teacherRows(fHat: Tensor, next: Plan['scales'][number], varInput: Tensor, first: number) {
     const [B, C] = fHat.shape as [number, number];
-    const carried = fHat.shape[2] === next.side ? fHat : resampleRaw(fHat, [B, C, next.side, next.side], 'bicubic', false);
+    const carried = fHat.shape[2] === next.side ? fHat : ops.resample(fHat, next.side, next.side, 'bicubic');
     const Lm = varInput.shape[1]!;
-    const rows = view(varInput, [B, C, next.pn, next.pn], [Lm * C, 1, next.pn * C, C], varInput.offset + (next.col - first) * C);
-    resampleRaw(carried, rows.shape, 'area', false, rows);
+    const rows = ops.asStrided(varInput, [B, C, next.pn, next.pn], [Lm * C, 1, next.pn * C, C], varInput.offset + (next.col - first) * C);
+    ops.resample(carried, next.pn, next.pn, 'area', { out: rows });
     rows.dispose();
     if (carried !== fHat) carried.dispose();
   }
@@ -173,8 +166,8 @@ export class MultiScaleQuantizer extends Module {
     const zs = Array.isArray(z) ? z : [z];
     const tok = this.tokenize(zs, { usage: true });
     const fhs = this.rebuild(tok.idx_BL);
-    const vqLoss = vqLossOp(fhs.map((t, k) => [t, zs[this.plan.scales[k]!.segment]!] as [Tensor, Tensor]), this.beta);
-    const fHatSt = zs.map((zn, n) => ste(zn, tok.fHats[n]!));
+    const vqLoss = ops.vqLoss(fhs.map((t, k) => [t, zs[this.plan.scales[k]!.segment]!] as [Tensor, Tensor]), this.beta);
+    const fHatSt = zs.map((zn, n) => ops.straightThrough(zn, tok.fHats[n]!));
     if (!vqLoss.node) for (const t of fhs) t.dispose(); // else the loss's backward reads them (freed with the scope)
     tok.fHats.forEach((t) => t.dispose());
     return { fHatSt, vqLoss, idx_BL: tok.idx_BL, usage: tok.usage! };
@@ -189,7 +182,7 @@ export class MultiScaleQuantizer extends Module {
       const s = scales[k]!, S = s.side;
       if (fHat && fHat.shape[2] !== S) fHat = ops.resample(fHat, S, S, 'bicubic');
       const cols = ops.slice(idx_BL, 1, s.col, s.col + s.pn * s.pn);
-      const h = ops.reshape(codeLookup(cols, this.codebook, { channelsFirst: true }), [B, C, s.pn, s.pn]);
+      const h = ops.reshape(ops.codeLookup(cols, this.codebook, { channelsFirst: true }), [B, C, s.pn, s.pn]);
       const hUp: Tensor = s.pn === S ? h : ops.resample(h, S, S, 'bicubic');
       const phi = this.quant_resi.qresi_ls[s.phi]!;
       const hPhi: Tensor = k === K - 1 && !this.phiAtLastScale ? hUp
@@ -199,34 +192,4 @@ export class MultiScaleQuantizer extends Module {
     }
     return out;
   }
-}
-
-/**
- * VQ loss over scales k with targets z_k: (1/K)·Σ_k [β·MSE(f_k.detach, z_k) + MSE(f_k, z_k.detach)] as one scalar.
- * Gradients: ∂/∂f_k = 2(f_k − z_k)/(n_k K), ∂/∂z_k = 2β(z_k − f_k)/(n_k K).
- */
-export function vqLossOp(pairs: [Tensor, Tensor][], beta: number): Tensor {
-  const K = pairs.length, dev = pairs[0]![0].dev;
-  const total = noGrad(dev, () => {
-    let acc: Tensor | null = null;
-    for (const [f, z] of pairs) {
-      const d = mapN('vqLoss', [f, z], '(a - b) * (a - b)');
-      const s = ops.sum(d); d.dispose();
-      const t = mapN('vqLoss', [s], 'a * p.s0', { s0: (1 + beta) / (f.numel * K) }); s.dispose();
-      if (acc) { const n = ops.add(acc, t); acc.dispose(); t.dispose(); acc = n; } else acc = t;
-    }
-    return acc!;
-  });
-  const inputs = pairs.flat();
-  return record(total, 'vqLoss', inputs, (g) => inputs.map((t, i) => {
-    const [f, z] = pairs[i >> 1]!, c = 2 / (f.numel * K);
-    return i % 2 === 0 ? mapN('vqLoss.grad', [g, f, z], 'a * (b - c) * p.s0', { s0: c })
-      : mapN('vqLoss.grad', [g, z, f], 'a * (b - c) * p.s0', { s0: c * beta });
-  }));
-}
-
-/** Straight-through estimator: value (f_hat − z) + z (PyTorch's order), gradient passed to z unchanged. */
-export function ste(z: Tensor, fHat: Tensor): Tensor {
-  const y = mapN('ste', [z, fHat], '(b - a) + a');
-  return record(y, 'ste', [z], (g) => [mapN('ste.grad', [g], 'a')]);
 }

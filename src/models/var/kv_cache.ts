@@ -1,9 +1,6 @@
 // KV cache for scale-by-scale VAR sampling: preallocated keys (transposed; L2-normalised for VAR) and values per layer,
 // a fill pointer per layer, and attention of one scale's queries to everything cached, in one fused kernel.
-import { empty, noGrad, type Tensor, type Device } from '../../engine/index.ts';
-import { view } from '../../engine/tensor.ts';
-import { attentionKT, headNorm } from '../../engine/ops/attention.ts';
-import { mapN } from '../../engine/ops/map.ts';
+import { empty, noGrad, ops, type Tensor, type Device } from '../../engine/index.ts';
 
 export interface KVCacheOpts {
   layers: number;
@@ -61,12 +58,12 @@ export class KVCache {
     if (at + l > this.maxLen)
       throw new RangeError(`${op}: layer ${layer} holds ${at} of ${this.maxLen} tokens; ${l} more do not fit (maxLen ${this.maxLen})`);
     noGrad(this.dev, () => {
-      const kn = this.l2norm ? headNorm(k) : k;
+      const kn = this.l2norm ? ops.headNorm(k) : k;
       const L4 = this.lmax4;
-      const kDst = view(this.kT[li]!, [B, H, l, D], [H * D * L4, D * L4, 1, L4], at);
-      const vDst = view(this.v[li]!, [B, H, l, D], [H * this.maxLen * D, this.maxLen * D, D, 1], at * D);
-      mapN(op, [kn], 'a', { out: kDst });
-      mapN(op, [v], 'a', { out: vDst });
+      const kDst = ops.asStrided(this.kT[li]!, [B, H, l, D], [H * D * L4, D * L4, 1, L4], at);
+      const vDst = ops.asStrided(this.v[li]!, [B, H, l, D], [H * this.maxLen * D, this.maxLen * D, D, 1], at * D);
+      ops.assign(kDst, kn);
+      ops.assign(vDst, v);
       for (const t of [kDst, vDst]) t.dispose();
       if (kn !== k) kn.dispose();
     });
@@ -101,9 +98,9 @@ export function attendCached(q: Tensor, cache: KVCache, layer: number, opts: { s
   if (cache.l2norm !== !!opts.s) throw new Error(cache.l2norm ? `${op}: a VAR (l2norm) cache needs the per-head scale s` : `${op}: s is only for l2norm caches; pass scale instead`);
   if (cache.l2norm && opts.scale !== undefined) throw new Error(`${op}: a VAR (l2norm) cache uses softmax scale 1; do not pass scale`);
   return noGrad(cache.dev, () => {
-    if (!opts.s) return attentionKT(q, kT, v, length, { scale: opts.scale });
-    const qn = headNorm(q, opts.s);
-    const out = attentionKT(qn, kT, v, length, { scale: 1 });
+    if (!opts.s) return ops.attentionKT(q, kT, v, length, { scale: opts.scale });
+    const qn = ops.headNorm(q, opts.s);
+    const out = ops.attentionKT(qn, kT, v, length, { scale: 1 });
     qn.dispose();
     return out;
   });

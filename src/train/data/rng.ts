@@ -1,7 +1,7 @@
 // StreamRng: the data pipeline's host-side random streams (crops, degradations), splittable per sample, built on the
 // engine's Philox-4x32-10 block (engine/rng.ts, whose Rng draws tensors on the GPU): uniform/normal/int/poisson.
 
-import { philoxBlock } from '../../engine/rng.ts';
+import { philoxBlock } from '../../engine/index.ts';
 
 const TWO_M32 = 2 ** -32, TWO_M53 = 2 ** -53;
 

@@ -1,7 +1,5 @@
 // AdamW with parameter groups and a fused per-tensor kernel (kernels/optim/adamw.wgsl); state is explicit.
-import { Tensor } from '../../engine/tensor.ts';
-import { fill } from '../../engine/ops/elementwise.ts';
-import { launch } from '../../engine/ops/launch.ts';
+import { Tensor, launch, ops } from '../../engine/index.ts';
 
 export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
 /** Per-parameter state, named as torch.optim.AdamW's `state[p]`: steps taken and both moment estimates. */
@@ -40,7 +38,7 @@ export class AdamW {
       if (!p.grad) continue;
       if (!p.isContiguous || !p.grad.isContiguous) throw new Error(`AdamW: ${p} and its grad must be contiguous`);
       let s = this.state.get(p);
-      if (!s) { s = { step: 0, exp_avg: fill(p.dev, p.shape, 0).keep(), exp_avg_sq: fill(p.dev, p.shape, 0).keep() }; this.state.set(p, s); }
+      if (!s) { s = { step: 0, exp_avg: ops.fill(p.dev, p.shape, 0).keep(), exp_avg_sq: ops.fill(p.dev, p.shape, 0).keep() }; this.state.set(p, s); }
       s.step++;
       const bc1 = 1 - b1 ** s.step, bc2 = 1 - b2 ** s.step;
       const n = p.numel;

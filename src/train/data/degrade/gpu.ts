@@ -1,10 +1,7 @@
 // GPU Real-ESRGAN degradation stages behind DegradeOps: blur / sinc / USM, resize (the engine's resample), Gaussian /
 // Poisson noise, exact 8-bit read-back (kernels/degrade/*); JPEG stays on the CPU (jpeg-js).
 import type { ImageCHW } from '../../../io/image.ts';
-import type { Device } from '../../../engine/runtime/device.ts';
-import { Tensor, empty, fromArray } from '../../../engine/tensor.ts';
-import { resample } from '../../../engine/ops/resample.ts';
-import { launch } from '../../../engine/ops/launch.ts';
+import { Tensor, empty, fromArray, launch, ops, type Device } from '../../../engine/index.ts';
 import type { ResizeMode } from './config.ts';
 import type { BlurKernel } from './kernels.ts';
 import { gaussian1d } from './filter.ts';
@@ -163,7 +160,7 @@ export function gpuDegradeOps(dev: Device): DegradeOps<GpuImage> {
     blur: (img, k) => (k.size === 1 && k.data[0] === 1 ? img : gpu(img, (x) => blurGpu(x, k))),
     resize: (img, h, w, mode: ResizeMode) => {
       const [ih, iw] = size(img);
-      return ih === h && iw === w ? img : gpu(img, (x) => resample(x, h, w, mode));
+      return ih === h && iw === w ? img : gpu(img, (x) => ops.resample(x, h, w, mode));
     },
     noise: (img, s, rng) => gpu(img, (x) => (s.kind === 'gaussian' ? gaussianNoiseGpu(x, s.amount, s.gray, rng.key) : poissonNoiseGpu(x, s.amount, s.gray, rng.key))),
     // jpegRoundTrip rounds to 8 bits first, so handing it the exact 8-bit levels changes nothing.

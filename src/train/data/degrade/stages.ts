@@ -1,7 +1,7 @@
 // Pure CPU degradation stages over ImageCHW: resize, Gaussian / Poisson noise, JPEG round trip, clamp and 8-bit quantise.
 import jpeg from 'jpeg-js';
 import type { ImageCHW } from '../../../io/image.ts';
-import { resampleCpu, type ResampleMode } from '../../../engine/cpu/resample.ts';
+import { resampleCpu, type ResampleMode } from '../../../engine/index.ts';
 import type { StreamRng } from '../rng.ts';
 
 /** F.interpolate(size=(outH,outW), align_corners=False) via the engine's PyTorch-exact CPU resampler. */
