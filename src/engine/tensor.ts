@@ -6,7 +6,8 @@ import { contiguousStrides, numel, fmt, type Shape } from './shape.ts';
 /** A GPU buffer shared by a tensor and its views; returned to the pool when the last one is disposed. */
 export class Storage {
   refs = 1;
-  constructor(readonly dev: Device, readonly buffer: GPUBuffer, readonly bytes: number) {}
+  /** `bytes`: the buffer's size (a pool bucket); `used`: the bytes the tensor that made it asked for. */
+  constructor(readonly dev: Device, readonly buffer: GPUBuffer, readonly bytes: number, readonly used = bytes) {}
   retain() { this.refs++; return this; }
   release() { if (--this.refs === 0) this.dev.release(this.buffer); }
 }
@@ -115,7 +116,7 @@ export function empty(dev: Device, shape: Shape, dtype: DType = 'f32', what = 't
   for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape ${fmt(shape)}`);
   const bytes = Math.max(numel(shape), 1) * BYTES[dtype];
   const buf = dev.alloc(bytes, `${what} ${fmt(shape)} ${dtype}`);
-  return new Tensor(dev, new Storage(dev, buf, buf.size), [...shape], dtype);
+  return new Tensor(dev, new Storage(dev, buf, buf.size, bytes), [...shape], dtype);
 }
 
 /** Uploads host data. `data` length must equal the shape's element count. */

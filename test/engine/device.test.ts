@@ -107,5 +107,20 @@ test('gradcheck passes a correct composite and catches a wrong gradient', async 
   assert.not.ok(bad.ok, 'wrong gradient not caught');
 });
 
+test('asStrided checks its reach; assign writes into a strided view and refuses tensors that need gradients', async () => {
+  const dev = await getDevice();
+  const buf = ops.fill(dev, [2, 5], 0);
+  // Column 1 of every row, seen as [2, 1]: offset 1, stride 5.
+  const col = ops.asStrided(buf, [2, 1], [5, 1], 1);
+  ops.assign(col, fromArray(dev, [7, 9], [2, 1]));
+  assert.equal([...(await buf.toArray())], [0, 7, 0, 0, 0, 0, 9, 0, 0, 0]);
+  assert.throws(() => ops.asStrided(buf, [2, 1], [5, 1], 5), /reach past/);
+  assert.throws(() => ops.asStrided(buf, [3], [-1], 2), /reach past/);
+  const w = fromArray(dev, [1, 2], [2, 1]);
+  w.requiresGrad = true;
+  assert.throws(() => ops.assign(col, w), /not differentiable/);
+  for (const t of [buf, col, w]) t.dispose();
+});
+
 test.after(closeDevice);
 test.run();

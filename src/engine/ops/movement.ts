@@ -32,7 +32,7 @@ export function assign(dst: Tensor, src: Tensor): Tensor {
  */
 export function asStrided(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   x.assertLive('asStrided');
-  const n = x.storage.bytes / BYTES[x.dtype];
+  const n = Math.floor(x.storage.used / BYTES[x.dtype]);
   const bad = shape.length !== strides.length || !Number.isInteger(offset) || offset < 0 || strides.some((s) => !Number.isInteger(s) || s < 0);
   const last = offset + shape.reduce((a, d, i) => a + (d - 1) * strides[i]!, 0);
   if (bad || (numel(shape) > 0 && last >= n))
