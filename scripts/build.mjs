@@ -27,10 +27,11 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.m
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))
   await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', platform: 'node', packages: 'external' });
-// The separate VAR benchmarks (each writes bench/results/<name>-<date>.json): npm run bench:attention, bench:quantizer.
-for (const name of ['attention', 'quantizer'])
+// The separate benchmarks (each writes bench/results/<name>-<date>.json): npm run bench:attention, bench:quantizer,
+// bench:train-step.
+for (const name of ['attention', 'quantizer', 'train_step'])
   if (existsSync(root + `bench/${name}.bench.ts`))
-    await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name}.mjs`, platform: 'node', packages: 'external' });
+    await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name.replace('_', '-')}.mjs`, platform: 'node', packages: 'external' });
 
 // Type declarations for consumers: tsc emits them from the sources; relative `.ts` specifiers become `.js`, which every
 // module resolution maps to the `.d.ts` beside it.
