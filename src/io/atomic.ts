@@ -46,20 +46,8 @@ export function tempNameFor(path: string): string {
 export function writeFileAtomic(path: string, data: Uint8Array | string, write: TempWriter = writeAll): void {
   checkOutputPath(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const tmp = tempNameFor(path);
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    write(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* never created */ }
-    throw new OutputError(path, reasonOf(e));
-  }
+  const t = openTemp(path);
+  try { write(t.fd, bytes); t.commit(); } catch (e) { t.abandon(); throw new OutputError(path, reasonOf(e)); }
 }
 
 /**
@@ -68,22 +56,30 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, write: 
  */
 export async function streamFileAtomic(path: string, produce: (write: (chunk: Uint8Array) => void) => Promise<void> | void, write: TempWriter = writeAll): Promise<void> {
   checkOutputPath(path);
-  const tmp = tempNameFor(path);
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    const f = fd;
-    await produce((chunk) => write(f, chunk));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* never created */ }
+  const t = openTemp(path);
+  try { await produce((chunk) => write(t.fd, chunk)); t.commit(); } catch (e) {
+    t.abandon();
+    // The producer's own errors (a bad input image) pass unchanged; file-system errors name the output.
     if (e instanceof OutputError || !(e as NodeJS.ErrnoException).code) throw e;
     throw new OutputError(path, reasonOf(e));
   }
+}
+
+/** A temp file beside `path`: commit() flushes, closes and renames it over `path`; abandon() closes and removes it. */
+function openTemp(path: string): { fd: number; commit(): void; abandon(): void } {
+  const tmp = tempNameFor(path);
+  let fd: number;
+  try { fd = openSync(tmp, 'wx', 0o644); } catch (e) { throw new OutputError(path, reasonOf(e)); }
+  let open = true;
+  return {
+    fd,
+    commit() { fsyncSync(fd); closeSync(fd); open = false; renameSync(tmp, path); },
+    abandon() {
+      if (open) try { closeSync(fd); } catch { /* already failing */ }
+      open = false;
+      try { unlinkSync(tmp); } catch { /* never created, or renamed */ }
+    },
+  };
 }
 
 /**
