@@ -10,6 +10,7 @@ import { waitFor, type WaitMode } from '../src/engine/runtime/wait.ts';
 import { measure, type Contender, type Stats } from './harness.ts';
 import { CASES, type Case, type Side } from './cases.ts';
 import { openTfjs, type TfjsPeer } from './peers/tfjs.ts';
+import { measureRoofline, type Roofline } from './roofline.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
@@ -30,6 +31,10 @@ interface CaseResult {
   maxRelDiff: number | null;
   /** hvar timed with the spinning wait in the same turns (--wait both). */
   oursSpin?: Stats;
+  /** First call of each side (pipeline compiles, first allocations, one readback), ms. */
+  coldMs: { hvar?: number; tfjs?: number };
+  /** Rate at the median as a fraction of the adapter's measured FMA peak (GFLOP cases) or copy bandwidth (GB cases). */
+  ofPeak: { hvar?: number; tfjs?: number };
   /** tfjs median / ours median: > 1 means hvar is faster. */
   speedup: number | null;
   load: [number, number];
@@ -56,12 +61,16 @@ async function runCase(dev: Device, peer: TfjsPeer | null, c: Case): Promise<Cas
   const ours = attempt(() => c.ours(dev));
   let theirs = !peer ? 'tfjs disabled (--no-tfjs)' : c.tfjs ? attempt(() => c.tfjs!(peer.tf)) : null;
   const outputs: Record<string, Float32Array> = {};
+  const coldMs: CaseResult['coldMs'] = {};
   if (typeof ours !== 'string') {
-    try { outputs.hvar = await ours.read(); } catch (e) { ours.dispose(); return failed(c, `failed: ${(e as Error).message.split('\n')[0]}`, load0); }
+    const t0 = performance.now();
+    try { outputs.hvar = await ours.read(); coldMs.hvar = performance.now() - t0; } catch (e) { ours.dispose(); return failed(c, `failed: ${(e as Error).message.split('\n')[0]}`, load0); }
   }
   if (theirs && typeof theirs !== 'string') {
     try {
+      const t0 = performance.now();
       outputs.tfjs = await theirs.read();
+      coldMs.tfjs = performance.now() - t0;
       const errs = peer!.takeErrors();
       if (errs.length) throw new Error(`WebGPU error in tfjs: ${errs[0]}`);
     } catch (e) { delete outputs.tfjs; theirs.dispose(); theirs = `failed: ${(e as Error).message.split('\n')[0]}`; }
@@ -81,15 +90,23 @@ async function runCase(dev: Device, peer: TfjsPeer | null, c: Case): Promise<Cas
   return {
     name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: o, tfjs: t, maxRelDiff,
     ...(stats['hvar-spin'] ? { oursSpin: stats['hvar-spin'] } : {}),
+    coldMs, ofPeak: { hvar: fracOfPeak(o), tfjs: fracOfPeak(t) },
     speedup: isStats(o) && isStats(t) ? t.medianMs / o.medianMs : null, load: [load0, loadavg()[0]!],
   };
 }
 
 function failed(c: Case, why: string, load0: number): CaseResult {
-  return { name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: { skipped: why }, tfjs: null, maxRelDiff: null, speedup: null, load: [load0, loadavg()[0]!] };
+  return { name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: { skipped: why }, tfjs: null, maxRelDiff: null, speedup: null, coldMs: {}, ofPeak: {}, load: [load0, loadavg()[0]!] };
+}
+
+/** The rate at the median as a fraction of the roofline measured in this run (undefined without one). */
+function fracOfPeak(s: Stats | { skipped: string } | null): number | undefined {
+  if (!roof || !isStats(s)) return undefined;
+  return s.gflops != null ? s.gflops / roof.fmaGflops : s.gbps != null ? s.gbps / roof.copyGBps : undefined;
 }
 
 const fmtN = (x: number | null | undefined, d = 1) => (x == null ? '–' : x.toFixed(d));
+const pct = (x: number | null | undefined) => (x == null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`);
 function rate(s: Stats | { skipped: string } | null): string {
   if (!isStats(s)) return s ? (s.skipped.startsWith('failed') ? s.skipped : `skipped: ${s.skipped}`) : '–';
   const r = s.gflops != null ? `${fmtN(s.gflops, 2)} GFLOP/s` : s.gbps != null ? `${fmtN(s.gbps, 2)} GB/s` : '';
@@ -107,8 +124,11 @@ function writeLatest() {
     if (!isStats(o) || !o.cpuMedianMs) return '–';
     return r.flops ? `${fmtN(r.flops / (o.cpuMedianMs * 1e6), 2)} GFLOP` : r.bytes ? `${fmtN(r.bytes / (o.cpuMedianMs * 1e6), 2)} GB` : '–';
   };
+  const peak = (r: CaseResult, run: any) => r.ofPeak?.hvar == null ? '–'
+    : `${pct(r.ofPeak.hvar)} / ${pct(r.ofPeak.tfjs)} of ${r.flops ? `${fmtN(run.roofline.fmaGflops, 0)} GFLOP/s` : `${fmtN(run.roofline.copyGBps, 1)} GB/s`}`;
+  const cold = (r: CaseResult) => r.coldMs?.hvar == null ? '–' : `${fmtN(r.coldMs.hvar, 0)} / ${fmtN(r.coldMs.tfjs, 0)} ms`;
   const rows = [...latest.values()].map(({ r, run }) =>
-    `| ${r.name} | ${rate(r.ours)} | ${perCpu(r)} | ${rate(r.tfjs)} | ${r.speedup == null ? '–' : fmtN(r.speedup, 2) + '×'} | ${r.maxRelDiff == null ? '–' : r.maxRelDiff.toExponential(1)} | ${fmtN(r.load[0], 1)}/${fmtN(r.load[1], 1)} | ${run.date.slice(0, 16)} ${run.git.slice(0, 7)} |`);
+    `| ${r.name} | ${rate(r.ours)} | ${perCpu(r)} | ${rate(r.tfjs)} | ${r.speedup == null ? '–' : fmtN(r.speedup, 2) + '×'} | ${peak(r, run)} | ${cold(r)} | ${r.maxRelDiff == null ? '–' : r.maxRelDiff.toExponential(1)} | ${fmtN(r.load[0], 1)}/${fmtN(r.load[1], 1)} | ${run.date.slice(0, 16)} ${run.git.slice(0, 7)} |`);
   const last = runs[runs.length - 1];
   writeFileSync(resultsDir + 'latest.md', [
     '# Engine benchmarks: hvar vs tfjs-backend-webgpu (latest run of each case)', '',
@@ -116,13 +136,21 @@ function writeLatest() {
     'Each cell: median wall time per run (p10–p90) until `onSubmittedWorkDone`, and the rate at the median. Speed-up = tfjs median / hvar median.',
     'Per CPU-s = hvar\'s work per second of this process\'s CPU time (all threads; lavapipe runs in-process), a view less',
     'sensitive to other processes. Load = 1-minute load average before/after the case (2 cores: above ~2 the machine',
-    'was shared). Generated by bench/main.ts; see bench/README.md.', '',
-    '| case | hvar | hvar per CPU-s | tfjs-webgpu 4.22 | speed-up | max rel diff | load | run |', '|---|---|---|---|---|---|---|---|', ...rows, '',
+    'was shared). Of peak = the median rate as a fraction of the FMA peak (GFLOP cases) or storage-buffer copy bandwidth',
+    '(GB cases) measured in the same run, hvar / tfjs. Cold = the first call of each side (compiles, first allocations,',
+    'one readback), hvar / tfjs. Generated by bench/main.ts; see bench/README.md.', '',
+    '| case | hvar | hvar per CPU-s | tfjs-webgpu 4.22 | speed-up | of peak | cold | max rel diff | load | run |', '|---|---|---|---|---|---|---|---|---|---|', ...rows, '',
   ].join('\n'));
 }
 
 const dev = await Device.create({ wait: waitMode });
 const peer = args.includes('--no-tfjs') ? null : await openTfjs(dev);
+// The adapter's FMA peak and copy bandwidth, measured here so that every case reads as a fraction of them.
+let roof: Roofline | null = null;
+if (!args.includes('--no-roofline')) {
+  roof = await measureRoofline(dev, { warmup: 1, repeats: 5, budgetS: 30 });
+  console.log(`roofline: FMA peak ${fmtN(roof.fmaGflops, 1)} GFLOP/s, storage-buffer copy ${fmtN(roof.copyGBps, 1)} GB/s (medians of ${roof.fma.samplesMs.length} runs)`);
+}
 const selected = CASES.filter(picked);
 const rev = sh('git rev-parse HEAD'), dirty = sh('git status --porcelain --untracked-files=no') !== '';
 console.log(`hvar engine bench: ${selected.length} cases, ${JSON.stringify(hopts)}; adapter ${dev.report().description}; tfjs ${peer ? peer.adapter : 'off'}`);
@@ -131,12 +159,14 @@ for (const c of selected) {
   const r = await runCase(dev, peer, c);
   results.push(r);
   const spinNote = r.oursSpin && isStats(r.ours) ? ` | hvar-spin ${rate(r.oursSpin)} (sleep ${fmtN(r.oursSpin.medianMs / r.ours.medianMs, 2)}× faster)` : '';
-  console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`}${spinNote} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
+  const peakNote = r.ofPeak.hvar != null ? ` | ${pct(r.ofPeak.hvar)} of peak (tfjs ${pct(r.ofPeak.tfjs)}) | cold ${fmtN(r.coldMs.hvar, 0)} ms` : '';
+  console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`}${peakNote}${spinNote} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
 }
 const date = new Date().toISOString();
 const record = {
   bench: 'engine', date, git: rev + (dirty ? '-dirty' : ''), node: process.version, cpu: `${cpus()[0]?.model ?? '?'} ×${cpus().length}`,
-  adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: { ...hopts, wait: waitArg }, filters, cases: results,
+  adapter: dev.report(), tfjs: peer ? { version: peer.tf.version_core, adapter: peer.adapter } : null, harness: { ...hopts, wait: waitArg }, filters,
+  roofline: roof && { fmaGflops: roof.fmaGflops, copyGBps: roof.copyGBps, fmaSamplesMs: roof.fma.samplesMs, copySamplesMs: roof.copy.samplesMs }, cases: results,
 };
 mkdirSync(resultsDir, { recursive: true });
 const file = `${resultsDir}engine-${date.slice(0, 19).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;
