@@ -10,7 +10,7 @@ export async function measureRoofline(dev: Device, o: HarnessOpts): Promise<Roof
   const n = 256 * 64, iters = 2048, flops = n * iters * 2 * 32 * 4 * 2;
   const out = empty(dev, [n], 'f32', 'roofline');
   const fma = await measure([{ name: 'fma', run: async () => {
-    launch(dev, { kernel: 'bench/fma_peak', bindings: [out], params: { iters, n, a: 0.999, b: 0.001 }, workgroups: dev.grid(n, 64) });
+    launch(dev, { kernel: 'bench/fma_peak', bindings: [out], params: { iters, n, a: 0.999, b: 0.001 }, workgroups: dev.grid(n, 8) });
     await dev.sync();
   } }], o, { flops });
   // Copy: 64 MiB read and 64 MiB written per run.
