@@ -5,8 +5,9 @@
 //      [--block-repeats 2] [--rows-per-lane 2] [--rows-per-lane-backward 2] [--no-subgroups] [--lanes 8 --rows 16 --rows-backward 8]
 // Writes bench/results/attention-<date-time>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
 // heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
+import { writeFileAtomic } from '../src/io/atomic.ts';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Device, fromArray, backward, scope, type Tensor } from '../src/engine/index.ts';
 import { view } from '../src/engine/tensor.ts';
@@ -201,7 +202,7 @@ const result = {
 const resultsDir = new URL('../bench/results/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });
 const out = new URL(`attention-${result.date.replace(/[:.]/g, "-")}.json`, resultsDir);
-writeFileSync(out, JSON.stringify(result, null, 1));
+writeFileAtomic(out.pathname, JSON.stringify(result, null, 1));
 console.log(`\n| case | median ms (p10–p90) | GFLOP/s | peak MB | what |\n|---|---|---|---|---|`);
 for (const r of rows) console.log(`| ${r.name} | ${r.stats.medianMs.toFixed(0)} (${r.stats.p10Ms.toFixed(0)}–${r.stats.p90Ms.toFixed(0)}) | ${r.stats.gflops!.toFixed(2)} | ${r.peakMB ?? ''} | ${r.what}${r.note ? '; ' + r.note : ''} |`);
 console.log(`\nadapter: ${report.description || report.vendor || report.runtime}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; wrote ${out.pathname}`);

@@ -4,8 +4,9 @@
 // (STAGE_IMPLS): 'cpu' runs every stage in JS, 'gpu' runs blur/sinc/USM/resize/noise on the WebGPU adapter (JPEG
 // stays on the CPU). With several implementations the runs alternate between them (pair by pair, then loader batch
 // by loader batch), so that a machine whose load changes during the run treats them alike.
+import { writeFileAtomic } from '../src/io/atomic.ts';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { ImageCHW } from '../src/io/image.ts';
 import { readImage } from '../src/io/image.ts';
@@ -122,7 +123,7 @@ const result = {
 for (const impl of Object.values(impls)) impl.close?.();
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/data_pairs-${result.date.replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, JSON.stringify(result, null, 1));
+writeFileAtomic(file, JSON.stringify(result, null, 1));
 
 const f2 = (v: number) => v.toFixed(2);
 console.log(`\n### data_pairs (${result.stages} stages, ${CROP} crop -> ${CROP / SCALE} LR, usm ${usm}) — ${result.cpu.model} x${result.cpu.cores}, node ${result.node}, git ${result.git?.slice(0, 10) ?? 'n/a'}\n`);

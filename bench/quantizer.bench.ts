@@ -3,8 +3,9 @@
 // Run: npm run bench:quantizer (builds dist/bench-quantizer.mjs and runs it)
 //      && node .build/quantizer.bench.mjs [--repeats 5] [--warmup 1] [--budget 60] [--batch 4]
 // Writes bench/results/quantizer-<date>.json (adapter report, git rev) and prints a Markdown table.
+import { writeFileAtomic } from '../src/io/atomic.ts';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Device, fromArray, noGrad, type Tensor } from '../src/engine/index.ts';
 import { MultiScaleQuantizer } from '../src/models/quant/quantizer.ts';
@@ -72,7 +73,7 @@ const result = {
 };
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/quantizer-${result.date.replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, JSON.stringify(result, null, 1));
+writeFileAtomic(file, JSON.stringify(result, null, 1));
 
 const a = result.adapter;
 console.log(`\n### quantizer (V=${V}, C=${C}, 32x32 latent, scales ${scales.join(',')}) — ${a.description || a.device || a.vendor} (${a.runtime}), git ${result.git?.slice(0, 10) ?? 'n/a'}\n`);

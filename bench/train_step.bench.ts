@@ -3,8 +3,9 @@
 // device waiting by sleeping and by spinning in the same process (runtime/wait.ts), steps interleaved.
 // Run: npm run bench:train-step [-- --layers 4 --width 256 --heads 4 --tokens 1024 --vocab 512 --steps 6]
 // Writes bench/results/train_step-<date>.json (adapter report, git rev, settings, every step's time).
+import { writeFileAtomic } from '../src/io/atomic.ts';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Device, Module, Rng, backward, fromArray, ops, scope, nn, AdamW, clipGradNorm, type Tensor, type WaitMode } from '../src/index.ts';
 
@@ -82,8 +83,7 @@ const date = new Date().toISOString();
 const dir = new URL('../bench/results/', import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 const file = `${dir}train_step-${date.replace(/[:.]/g, '-')}.json`;
-writeFileSync(file + '.tmp', JSON.stringify({ bench: 'train_step', date, git: rev, node: process.version, cpu: `${cpus()[0]?.model} ×${cpus().length}`, load: [load0, loadavg()[0]],
+writeFileAtomic(file, JSON.stringify({ bench: 'train_step', date, git: rev, node: process.version, cpu: `${cpus()[0]?.model} ×${cpus().length}`, load: [load0, loadavg()[0]],
   adapter: rs[0]!.dev.report(), settings: { layers: LAYERS, width: C, heads: H, tokens: L, vocab: V, steps: STEPS, parameters: rs[0]!.net.numParameters() }, results: summary }, null, 1) + '\n');
-execSync(`mv ${JSON.stringify(file + '.tmp')} ${JSON.stringify(file)}`);
 console.log(`wrote ${file}`);
 for (const r of rs) r.dev.destroy();
