@@ -7,13 +7,15 @@
 
 export type WaitMode = 'sleep' | 'spin';
 
-/** Sleep-waiting needs Atomics.wait on the calling thread and setImmediate: Node (and workers) have both. */
+/** Sleep-waiting needs Atomics.wait on the calling thread and setImmediate: Node and Deno 2 (its Node globals) have
+ * both; a browser's main thread has neither. Deno's wgpu does not spin the way dawn.node does, and sleeping there
+ * measured no slower (docs/LAVAPIPE_FINDINGS.md). */
 function sleepWaitAvailable(): boolean {
   const g = globalThis as any;
   return typeof g.setImmediate === 'function' && typeof g.SharedArrayBuffer === 'function' && !!g.process?.versions?.node;
 }
 
-/** The default for this runtime: sleep in Node; elsewhere (Deno, browsers) the runtime's own await. */
+/** The default for this runtime: sleep in Node and Deno; elsewhere (browsers) the runtime's own await. */
 export function defaultWaitMode(): WaitMode { return sleepWaitAvailable() ? 'sleep' : 'spin'; }
 
 let slot: Int32Array | null = null;
