@@ -31,7 +31,7 @@ function GPUBufferUsageFlags() {
 
 export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
-  /** How reads and syncs wait for the GPU (runtime/wait.ts); default 'sleep' in Node, the runtime's await elsewhere. */
+  /** How reads and syncs wait for the GPU (runtime/wait.ts); default 'sleep' in Node and Deno, the runtime's await in browsers. */
   wait?: WaitMode;
   /** Overrides of the detected adapter profile (runtime/profile.ts), e.g. { attention: { subgroups: false } }. */
   profile?: ProfileOverrides;
@@ -63,7 +63,7 @@ export class Device {
   private destroyed = false;
   /** Flush (submit) after this many dispatches so released buffers return to the pool. */
   flushEvery = 128;
-  /** How reads and syncs wait for the GPU: 'sleep' (Node default, keeps the JS thread idle) or 'spin' (plain await). */
+  /** How reads and syncs wait for the GPU: 'sleep' (Node and Deno default, keeps the JS thread idle) or 'spin' (plain await). */
   readonly waitMode: WaitMode;
   /** Per-adapter kernel choices (runtime/profile.ts), detected once; Device.create({ profile }) overrides fields. */
   readonly profile: AdapterProfile;
