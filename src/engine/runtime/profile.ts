@@ -59,7 +59,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
   const base: AdapterProfile = {
     kind, subgroups8, storageTextures,
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
-    matmulTextureMin: 2 ** 20,
+    matmulTextureMin: 2 ** 26,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
