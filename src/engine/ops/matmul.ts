@@ -29,10 +29,11 @@ type Layout = 'tex' | 'sg' | 'bn' | 'any';
  * operands allow runs. On lavapipe every load inside a loop becomes per-lane scalar loads with bounds checks, so loads
  * per FMA decide: the subgroup kernel loads each A value once per workgroup and shares it by subgroupBroadcast (B along
  * n and along k alike); the texture kernel does the same from storage textures (cheaper loads) with a 32×64 tile per
- * workgroup, after one pack of each operand (transposes included). Measurements and what was tried: docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
+ * workgroup, after one pack of each operand (transposes included). Measurements and what was tried:
+ * docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
  */
 export const VARIANTS = [
-  { name: 'texture-32x64', kernel: 'matmul/matmul_tex', layout: 'tex', wg: [8, 4] },
+  { name: 'texture-32x64', kernel: 'matmul/matmul_tex', layout: 'tex', wg: [8, 1] },
   { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', wg: [8, 1] },
   { name: 'vec4-8x1', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', wg: [8, 1] },
   { name: 'strided-8x1', kernel: 'matmul/matmul_v1_strided', layout: 'any', wg: [8, 1] },
@@ -134,7 +135,7 @@ function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup
     const mh = { ...p, mc: half(p.mc, 8) }, kh = { ...p, kc: half(p.kc, kAlign) };
     if (!next && p.mc > 8 && (!rowsOk(p) || worst(mh) < 0.9 * w || (t > 0 && tx(mh) < t))) next = mh;
     if (!next && p.kc > kAlign && (worst(kh) < 0.9 * w || (t > 0 && tx(kh) < t))) next = kh;
-    if (!next) throw new RangeError(`${op}: cannot split ${A.t} · ${B.t} (M=${g.M}, N=${g.N}, K=${g.K}) into dispatches whose operands fit this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)`);
+    if (!next) throw new RangeError(`${op}: cannot split ${A.t} · ${B.t} (M=${g.M}, N=${g.N}, K=${g.K}) into dispatches whose operands fit this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)${texExcess ? ` and maxTextureDimension2D (${dev.maxTexture2D})` : ''}`);
     p = next;
   }
   return p;
