@@ -1,5 +1,5 @@
 // Tensor: shape, strides, dtype and a reference-counted GPU storage; views share storage; only reads are async.
-import type { Device, Binding } from './runtime/device.ts';
+import type { Device, BufferBinding } from './runtime/device.ts';
 import { BYTES, arrayFor, type DType } from './dtype.ts';
 import { contiguousStrides, numel, fmt, type Shape } from './shape.ts';
 
@@ -60,7 +60,7 @@ export class Tensor {
   }
 
   /** Binds the tensor's elements [offset, offset+extent) — the tensor must be contiguous. */
-  binding(op: string): Binding {
+  binding(op: string): BufferBinding {
     this.assertLive(op);
     if (!this.isContiguous) throw new Error(`${op}: internal error: expected a contiguous tensor, got strides [${this.strides}] for shape ${fmt(this.shape)}`);
     return this.window(op, this.offset, this.offset + Math.max(this.numel, 1)).binding;
@@ -70,7 +70,7 @@ export class Tensor {
    * Binds elements [lo, hi) of the storage: the binding starts at the aligned byte offset at or below lo, and
    * `base` is lo's element index within the binding (kernels add it to their indices).
    */
-  window(op: string, lo: number, hi: number): { binding: Binding; base: number } {
+  window(op: string, lo: number, hi: number): { binding: BufferBinding; base: number } {
     const eb = BYTES[this.dtype], align = this.dev.storageAlign;
     const startByte = Math.floor((lo * eb) / align) * align;
     const endByte = Math.min(this.storage.bytes, Math.ceil((hi * eb) / 4) * 4);

@@ -33,6 +33,9 @@ function refLinear(x: Host, w: Host, b?: Host): Host {
 /** The subgroup variant: skipped where the adapter has no subgroups of at least 8 (Deno). */
 const SG = 'subgroup-8?';
 const SG8 = (await getDevice()).profile.subgroups8;
+/** The texture variant: skipped where the adapter lacks subgroups of at least 8 or read-only storage textures (Deno). */
+const TX = 'texture-32x64?';
+const TEX = (await getDevice()).profile.matmul.includes('texture-32x64');
 type Case = [name: string, a: number[], b: number[], opts?: { transA?: boolean; transB?: boolean; variant?: string }];
 const CASES: Case[] = [
   // odd shapes: the strided general path
@@ -58,11 +61,22 @@ const CASES: Case[] = [
   ['subgroup TN (M % 8 == 4)', [16, 12], [16, 36], { transA: true, variant: SG }], ['subgroup TT', [8, 20], [9, 8], { transA: true, transB: true, variant: SG }],
   ['subgroup batch broadcast', [2, 1, 9, 8], [3, 8, 12], { variant: SG }], ['subgroup NT batch', [2, 9, 8], [2, 5, 8], { transB: true, variant: SG }],
   ['strided kernel on aligned shapes', [16, 32], [32, 32], { variant: 'strided-8x8' }],
+  // the texture path (packed operands, 32×64 tiles): any strides and sizes, edges, transposes, broadcast batches
+  ['texture 1x1x1', [1, 1], [1, 1], { variant: TX }], ['texture 3x65x1', [3, 65], [65, 1], { variant: TX }],
+  ['texture 65x3x257', [65, 3], [3, 257], { variant: TX }], ['texture 257x65x3', [257, 65], [65, 3], { variant: TX }],
+  ['texture 1x257x65', [1, 257], [257, 65], { variant: TX }], ['texture 33x37x70', [33, 37], [37, 70], { variant: TX }],
+  ['texture TN', [37, 33], [37, 70], { transA: true, variant: TX }], ['texture NT', [33, 37], [70, 37], { transB: true, variant: TX }],
+  ['texture TT', [37, 33], [70, 37], { transA: true, transB: true, variant: TX }],
+  ['texture batch [2,3] @ 2-D', [2, 3, 5, 7], [7, 66], { variant: TX }], ['texture 2-D @ batch [3]', [5, 9], [3, 9, 4], { variant: TX }],
+  ['texture batch [3,1] @ [4]', [3, 1, 35, 8], [4, 8, 6], { variant: TX }], ['texture batch [1] @ [2] TN', [1, 3, 4], [2, 3, 5], { transA: true, variant: TX }],
+  ['texture NT batch', [2, 9, 8], [2, 65, 8], { transB: true, variant: TX }],
 ];
 for (const [name, sa, sb, o = {}] of CASES) {
-  testIf(o.variant !== SG || SG8, 'no subgroups of at least 8 on this adapter')(`matmul ${name}: ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
+  const [ok, why] = o.variant === SG ? [SG8, 'no subgroups of at least 8 on this adapter']
+    : o.variant === TX ? [TEX, 'no texture matmul on this adapter (needs subgroups of at least 8 and read-only storage textures)'] : [true, ''];
+  testIf(ok, why)(`matmul ${name}: ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
     const dev = await getDevice();
-    const variant = o.variant === SG ? 'subgroup-8' : o.variant;
+    const variant = o.variant === SG ? 'subgroup-8' : o.variant === TX ? 'texture-32x64' : o.variant;
     await checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { ...o, variant }), ([a, b]) => refMatmul(a!, b!, o.transA, o.transB));
   });
 }
@@ -134,6 +148,31 @@ test('dispatches split along batch, rows and k past maxStorageBufferBindingSize 
     const r2 = rand([5, 3, 7], 19), s2 = rand([5, 7, 2], 20);
     assertClose(await ops.matmul(toGpu(dev, r2), toGpu(dev, s2)).toArray(), refMatmul(r2, s2).data, 'workgroup limit in z');
   } finally { Object.assign(d, saved); }
+});
+
+testIf(TEX, 'no texture matmul on this adapter')('texture path for every product (matmulTextureMin 0): forward and backward, bias, splits past maxTextureDimension2D, fallback', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const dev = await Device.create({ profile: { matmulTextureMin: 0 } });
+  try {
+    assert.is(dev.profile.matmul[0], 'texture-32x64');
+    const mm = (o: { transA?: boolean; transB?: boolean }) => ([a, b]: Tensor[]) => ops.matmul(a!, b!, o);
+    await checkOp(dev, 'TN batch', [rand([2, 37, 33], 21), rand([2, 37, 70], 22)], mm({ transA: true }), ([a, b]) => refMatmul(a!, b!, true));
+    await checkOp(dev, 'NT broadcast', [rand([3, 1, 9, 13], 23), rand([4, 66, 13], 24)], mm({ transB: true }), ([a, b]) => refMatmul(a!, b!, false, true));
+    await checkOp(dev, 'TT', [rand([3, 257], 25), rand([65, 3], 26)], mm({ transA: true, transB: true }), ([a, b]) => refMatmul(a!, b!, true, true));
+    await checkOp(dev, 'linear', [rand([3, 5, 65], 27), rand([70, 65], 28), rand([70], 29)], ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
+    const before = dev.stats.dispatches;
+    (dev as any).maxTexture2D = 64;
+    // K = 150 needs more than 64 texture rows of B: k chunks accumulate into C, the first adding the bias; the 300
+    // folded rows need row chunks; dW (K = 300 rows) and db split k as well.
+    await checkOp(dev, 'linear split k and rows', [rand([3, 100, 150], 30), rand([70, 150], 31), rand([70], 32)],
+      ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
+    // 4 batch items of 40 rows (padded to 64) do not fit 64 texture rows: batch chunks
+    await checkOp(dev, 'batch split', [rand([4, 40, 20], 33), rand([4, 20, 30], 34)], mm({}), ([a, b]) => refMatmul(a!, b!));
+    // N = 300 needs more than 64 texels of width: the buffer kernels take it
+    await checkOp(dev, 'too wide for the texture', [rand([5, 8], 35), rand([8, 300], 36)], mm({}), ([a, b]) => refMatmul(a!, b!));
+    assert.ok(dev.stats.dispatches > before);
+    assert.ok(dev.poolStats().textureBytes > 0, 'scratch textures are accounted');
+  } finally { dev.destroy(); }
 });
 
 test('errors name the op and both shapes', async () => {

@@ -4,13 +4,16 @@ import * as assert from 'uvu/assert';
 import { detectProfile } from '../../src/engine/runtime/profile.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 
-const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', subgroupMinSize: 8, features: ['subgroups', 'shader-f16'] };
+const lavapipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', subgroupMinSize: 8,
+  features: ['subgroups', 'shader-f16'], wgslFeatures: ['readonly_and_readwrite_storage_textures', 'subgroup_id'] };
 
-test('lavapipe with subgroups: a CPU profile with the subgroup kernels first', () => {
+test('lavapipe with subgroups and storage textures: a CPU profile with the texture, then the subgroup kernels first', () => {
   const p = detectProfile(lavapipe);
   assert.is(p.kind, 'cpu');
   assert.ok(p.subgroups8);
-  assert.equal([...p.matmul], ['subgroup-8', 'vec4-8x1', 'strided-8x1']);
+  assert.ok(p.storageTextures);
+  assert.equal([...p.matmul], ['texture-32x64', 'subgroup-8', 'vec4-8x1', 'strided-8x1']);
+  assert.ok(p.matmulTextureMin > 0, 'tiny products skip the texture kernel by default');
   assert.is(p.attention.subgroups, true);
   assert.is(p.attention.lanes, 8);
 });
@@ -21,6 +24,16 @@ test('an adapter that reports nothing (Deno) counts as a CPU adapter without sub
   assert.not.ok(p.subgroups8);
   assert.equal([...p.matmul], ['vec4-8x1', 'strided-8x1']);
   assert.is(p.attention.subgroups, false);
+  // Deno's wgpu has read-only storage textures but no subgroups: still no texture kernel.
+  const deno = detectProfile({ features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] });
+  assert.ok(deno.storageTextures);
+  assert.equal([...deno.matmul], ['vec4-8x1', 'strided-8x1']);
+});
+
+test('subgroups without read-only storage textures: the subgroup kernel first', () => {
+  const p = detectProfile({ ...lavapipe, wgslFeatures: [] });
+  assert.not.ok(p.storageTextures);
+  assert.equal([...p.matmul], ['subgroup-8', 'vec4-8x1', 'strided-8x1']);
 });
 
 test('a GPU: wider workgroups, no subgroup kernels unless asked; subgroups of 4 do not count', () => {
@@ -40,6 +53,7 @@ test('overrides replace single fields; kernels the adapter lacks are refused', (
   assert.ok(Object.isFrozen(p) && Object.isFrozen(p.attention), 'profile is mutable');
   assert.throws(() => detectProfile({ features: [] }, { attention: { subgroups: true } }), /attention\.subgroups needs subgroups/);
   assert.throws(() => detectProfile({ features: [] }, { matmul: ['subgroup-8', 'strided-8x1'] }), /'subgroup-8' needs subgroups/);
+  assert.throws(() => detectProfile({ ...lavapipe, wgslFeatures: [] }, { matmul: ['texture-32x64', 'strided-8x1'] }), /'texture-32x64' needs .*storage textures/);
 });
 
 test('a device carries its profile, and its overrides reach the ops', async () => {

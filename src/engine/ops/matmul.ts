@@ -3,7 +3,7 @@
 import { Tensor, empty, view } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
-import type { Device } from '../runtime/device.ts';
+import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
 import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
 import { sumTo } from './reduce.ts';
@@ -18,17 +18,22 @@ export interface MatmulOpts {
 
 // ---- variant table ---------------------------------------------------------------------------------------------
 /**
- * Operand layouts a kernel reads: 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter with
- * subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
+ * Operand layouts a kernel reads: 'tex' = any strides, both operands packed into storage textures first (an adapter
+ * with subgroups of at least 8 and read-only storage textures; N within the texture width; by default only from
+ * profile.matmulTextureMin multiply-adds); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
+ * with subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
  */
-type Layout = 'sg' | 'bn' | 'any';
+type Layout = 'tex' | 'sg' | 'bn' | 'any';
 /**
  * Kernel variants. The adapter profile (runtime/profile.ts) lists which to try, in order; the first whose layout the
  * operands allow runs. On lavapipe every load inside a loop becomes per-lane scalar loads with bounds checks, so loads
  * per FMA decide: the subgroup kernel loads each A value once per workgroup and shares it by subgroupBroadcast (B along
- * n and along k alike). Measurements and what was tried: docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
+ * n and along k alike); the texture kernel does the same from storage textures (cheaper loads) with a 32×64 tile per
+ * workgroup, after one pack of each operand (transposes included). Measurements and what was tried:
+ * docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
  */
 export const VARIANTS = [
+  { name: 'texture-32x64', kernel: 'matmul/matmul_tex', layout: 'tex', wg: [8, 1] },
   { name: 'subgroup-8', kernel: 'matmul/matmul_v3_subgroup', layout: 'sg', wg: [8, 1] },
   { name: 'vec4-8x1', kernel: 'matmul/matmul_v2_vec4', layout: 'bn', wg: [8, 1] },
   { name: 'strided-8x1', kernel: 'matmul/matmul_v1_strided', layout: 'any', wg: [8, 1] },
@@ -108,7 +113,7 @@ function spans(g: Geometry, A: Mat, B: Mat, p: Plan): [number, number, number] {
  * The largest dispatches that fit: every window within maxStorageBufferBindingSize and the grid within
  * maxComputeWorkgroupsPerDimension. Splits batch items first, then rows (M), then k (chunks accumulate into C).
  */
-function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup: number, kAlign: number): Plan {
+function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup: number, kAlign: number, texExcess?: (p: Plan) => number): Plan {
   const maxEl = Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4), maxWg = dev.maxWorkgroups;
   const batchSteps: { h: number; bc: number }[] = [];
   for (let h = 0; h <= g.dims.length; h++)
@@ -117,17 +122,20 @@ function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup
   const worst = (p: Plan) => Math.max(...spans(g, A, B, p)) / maxEl;
   const rowsOk = (p: Plan) => Math.ceil(p.mc / rowsPerGroup) <= maxWg;
   const half = (x: number, q: number) => Math.ceil(x / 2 / q) * q;
+  // Texture variant: how far the packed operands exceed maxTextureDimension2D (0 when they fit).
+  const tx = (p: Plan) => texExcess?.(p) ?? 0;
   let p: Plan = { ...batchSteps[0]!, mc: g.M, kc: g.K }, step = 0;
-  while (worst(p) > 1 || z(p) > maxWg || !rowsOk(p)) {
-    const w = worst(p);
+  while (worst(p) > 1 || z(p) > maxWg || !rowsOk(p) || tx(p) > 0) {
+    const w = worst(p), t = tx(p);
     let next: Plan | null = null;
-    for (let s = step + 1; s < batchSteps.length && !next && (w > 1 || z(p) > maxWg); s++) {
+    for (let s = step + 1; s < batchSteps.length && !next && (w > 1 || z(p) > maxWg || t > 0); s++) {
       const q = { ...p, ...batchSteps[s]! };
-      if (z(q) < z(p) && (w <= 1 || worst(q) < w)) { next = q; step = s; }
+      if (z(q) < z(p) && (w <= 1 || worst(q) < w) && (t === 0 || tx(q) < t)) { next = q; step = s; }
     }
-    if (!next && p.mc > 8 && (!rowsOk(p) || worst({ ...p, mc: half(p.mc, 8) }) < 0.9 * w)) next = { ...p, mc: half(p.mc, 8) };
-    if (!next && p.kc > kAlign && worst({ ...p, kc: half(p.kc, kAlign) }) < 0.9 * w) next = { ...p, kc: half(p.kc, kAlign) };
-    if (!next) throw new RangeError(`${op}: cannot split ${A.t} · ${B.t} (M=${g.M}, N=${g.N}, K=${g.K}) into dispatches whose operands fit this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)`);
+    const mh = { ...p, mc: half(p.mc, 8) }, kh = { ...p, kc: half(p.kc, kAlign) };
+    if (!next && p.mc > 8 && (!rowsOk(p) || worst(mh) < 0.9 * w || (t > 0 && tx(mh) < t))) next = mh;
+    if (!next && p.kc > kAlign && (worst(kh) < 0.9 * w || (t > 0 && tx(kh) < t))) next = kh;
+    if (!next) throw new RangeError(`${op}: cannot split ${A.t} · ${B.t} (M=${g.M}, N=${g.N}, K=${g.K}) into dispatches whose operands fit this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)${texExcess ? ` and maxTextureDimension2D (${dev.maxTexture2D})` : ''}`);
     p = next;
   }
   return p;
@@ -146,8 +154,11 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const aOk = al(A.t.offset, ...dims.map((d) => d.a)), bOk = al(B.t.offset, ...dims.map((d) => d.b));
   const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
   const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
-  const layouts: Layout[] = [...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
+  const texOk = dev.profile.subgroups8 && dev.profile.storageTextures && K > 0 && Math.ceil(N / TILE_N) * (TILE_N / 4) <= dev.maxTexture2D
+    && (forced !== undefined || numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin);
+  const layouts: Layout[] = [...(texOk ? ['tex' as const] : []), ...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
   const v = pickVariant(op, dev, layouts, forced);
+  if (v.layout === 'tex') return gemmTex(op, g, A, B, out, bias);
   const [wx, wy] = v.wg;
   if (Math.ceil(N / (4 * wx)) > dev.maxWorkgroups) throw new RangeError(`${op}: N=${N} needs more than ${dev.maxWorkgroups} workgroups in x`);
   const pl = plan(op, dev, g, A, B, 8 * wy, v.layout === 'sg' ? 4 : 1);
@@ -179,6 +190,90 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
           workgroups: [Math.ceil(N / (4 * wx)), Math.ceil(mc / (8 * wy)), numel(chunk.map((d) => d.size))],
         });
         if (K === 0) break;
+      }
+    }
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+}
+
+/** Output tile of matmul_tex per workgroup (rows × columns). */
+const TILE_M = 32, TILE_N = 64;
+const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
+
+/**
+ * gemm through the texture kernel: per dispatch chunk, matmul/pack_tex copies A's rows (texels along k) and B's rows
+ * (texels along n) into scratch storage textures, zero-padded to whole tiles, and matmul_tex reads only those. Each
+ * operand is packed once per distinct batch item (broadcast dims are left out, the kernel steps 0 rows along them).
+ * Chunks keep the textures within maxTextureDimension2D as well as the windows within the binding limit.
+ */
+function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Tensor | null): void {
+  const dev = out.dev, T = dev.maxTexture2D, { dims, M, N, K, aRs, cRs } = g;
+  const bw = Math.ceil(N / TILE_N) * (TILE_N / 4);
+  /** The dims a dispatch of plan p covers, the first cut to bc items. */
+  const innerOf = (p: Plan) => dims.slice(p.h).map((d, i) => (i === 0 ? { ...d, size: p.bc } : d));
+  const items = (ds: Dim[], s: (d: Dim) => number) => numel(ds.filter((d) => s(d) !== 0).map((d) => d.size));
+  const over = (x: number) => Math.max(0, x / T - 1);
+  const texExcess = (p: Plan) => {
+    const inner = innerOf(p), kq = Math.ceil(p.kc / 4);
+    return over(kq) + over(items(inner, (d) => d.a) * roundUp(p.mc, TILE_M)) + over(items(inner, (d) => d.b) * 4 * kq);
+  };
+  const pl = plan(op, dev, g, A, B, TILE_M, 4, texExcess);
+  const texA = dev.scratchTexture('matmul.a', Math.ceil(pl.kc / 4), items(innerOf(pl), (d) => d.a) * roundUp(pl.mc, TILE_M));
+  const texB = dev.scratchTexture('matmul.b', bw, items(innerOf(pl), (d) => d.b) * 4 * Math.ceil(pl.kc / 4));
+
+  const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
+  const b1 = bias ? contiguous(bias) : null;
+  const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
+  /** Texture rows per step of each dim for the operand with strides s (row-major over its own dims, 0 where broadcast). */
+  const texStrides = (ds: Dim[], s: (d: Dim) => number, slabRows: number) => {
+    const out: number[] = [];
+    for (let i = ds.length - 1, acc = slabRows; i >= 0; i--) {
+      const d = ds[i]!;
+      out[i] = s(d) === 0 ? 0 : acc;
+      if (s(d) !== 0) acc *= d.size;
+    }
+    return out;
+  };
+  /** Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s) into tex. */
+  const pack = (w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
+    ds: Dim[], s: (d: Dim) => number, rowsP: number, width: number) => {
+    const own = ds.filter((d) => s(d) !== 0), height = numel(own.map((d) => d.size)) * rowsP;
+    dev.run({
+      kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
+      params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
+        bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
+      workgroups: [Math.ceil(width / 8), Math.ceil(height / 8)],
+    });
+  };
+  for (let hi = 0; hi < numel(host.map((d) => d.size)); hi++) {
+    let a0 = A.t.offset, bb0 = B.t.offset, c0 = out.offset;
+    for (let i = host.length - 1, rem = hi; i >= 0; i--) {
+      const d = host[i]!, j = rem % d.size; rem = Math.floor(rem / d.size);
+      a0 += j * d.a; bb0 += j * d.b; c0 += j * d.c;
+    }
+    for (let i0 = 0; i0 < lead.size; i0 += pl.bc) {
+      const chunk = inner.map((d, i) => (i === 0 ? { ...d, size: Math.min(pl.bc, d.size - i0) } : d));
+      for (let k0 = 0; k0 < K; k0 += pl.kc) {
+        const kc = Math.min(pl.kc, K - k0), kq = Math.ceil(kc / 4);
+        const lb = bb0 + i0 * lead.b + k0 * B.rs;
+        const [, eb] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc: M, kc });
+        const wb = B.t.window(op, lb, lb + eb);
+        pack(wb, texB, kc, N, B.rs, B.cs, chunk, (d) => d.b, 4 * kq, bw);
+        for (let m0 = 0; m0 < M; m0 += pl.mc) {
+          const mc = Math.min(pl.mc, M - m0), mp = roundUp(mc, TILE_M);
+          const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
+          const la = a0 + i0 * lead.a + m0 * aRs + k0 * A.cs, lc = c0 + i0 * lead.c + m0 * cRs;
+          const wa = A.t.window(op, la, la + ea), wc = out.window(op, lc, lc + ec);
+          pack(wa, texA, mc, kc, aRs, A.cs, chunk, (d) => d.a, mp, kq);
+          const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
+          dev.run({
+            kernel: 'matmul/matmul_tex', bindings: [texA, texB, (wbias ?? wa).binding, wc.binding],
+            params: { m: mc, n: N, kq, flags: (wbias ? 1 : 0) | (k0 > 0 ? 2 : 0), c_base: wc.base, bias_base: wbias?.base ?? 0,
+              c_rs: cRs, nb: chunk.length, bshape: pad4(chunk.map((d) => d.size)), a_bs: pad4(texStrides(chunk, (d) => d.a, mp)),
+              b_bs: pad4(texStrides(chunk, (d) => d.b, 4 * kq)), c_bs: pad4(chunk.map((d) => d.c)) },
+            workgroups: [Math.ceil(N / TILE_N), mp / TILE_M, numel(chunk.map((d) => d.size))],
+          });
+        }
       }
     }
   }

@@ -6,7 +6,10 @@ import { paramLayout, packParams, type KernelName, type KernelParams } from './p
 import { defaultWaitMode, waitFor, type WaitMode } from './wait.ts';
 import { detectProfile, type AdapterProfile, type ProfileOverrides } from './profile.ts';
 
-export interface Binding { buffer: GPUBuffer; offset: number; size: number }
+/** A storage-buffer range, or a storage-texture view (its access, read or write, is declared by the kernel). */
+export type Binding = BufferBinding | TextureBinding;
+export interface BufferBinding { buffer: GPUBuffer; offset: number; size: number }
+export interface TextureBinding { texture: GPUTexture; view: GPUTextureView }
 export interface KernelCall<K extends KernelName = KernelName> {
   /** Path under kernels/ without `.wgsl`, e.g. 'elementwise/binary'. */
   kernel: K;
@@ -14,7 +17,7 @@ export interface KernelCall<K extends KernelName = KernelName> {
   defines?: Record<string, string | number>;
   /** WGSL override constants (part of the pipeline key). */
   overrides?: Record<string, number>;
-  /** Storage bindings 0..n-1; the Params uniform is bound at n. */
+  /** Storage bindings (buffer ranges or storage textures) 0..n-1; the Params uniform is bound at n. */
   bindings: Binding[];
   /** The kernel's `struct Params` by field name; checked on every call (runtime/params.ts). */
   params: KernelParams[K];
@@ -45,6 +48,12 @@ export class Device {
   readonly storageAlign: number;
   readonly maxWorkgroups: number;
   readonly hasF16: boolean;
+  readonly maxTexture2D: number;
+  /** Scratch storage textures by slot and size (ops/matmul.ts packs operands into them); reused across calls. */
+  private textures = new Map<string, { binding: TextureBinding; bytes: number; epoch: number }>();
+  private textureBytes = 0;
+  /** Above this many bytes of scratch textures, unused sizes are destroyed before a new one is made. */
+  textureBudget = 256 * 2 ** 20;
   private pipelines = new Map<string, GPUComputePipeline>();
   /** Pipelines known to be broken (compile errors arrive asynchronously; later uses throw at once). */
   private invalid = new Map<string, Error>();
@@ -76,8 +85,9 @@ export class Device {
     this.gpu = gpu;
     this.waitMode = waitMode;
     const info: any = (gpu.adapter as any).info ?? {};
+    const wgsl = (gpu.gpu as any).wgslLanguageFeatures as Iterable<string> | undefined;
     this.profile = detectProfile({ vendor: info.vendor, architecture: info.architecture, description: info.description,
-      subgroupMinSize: info.subgroupMinSize, features: gpu.device.features as unknown as Iterable<string> }, profile);
+      subgroupMinSize: info.subgroupMinSize, features: gpu.device.features as unknown as Iterable<string>, wgslFeatures: wgsl ? [...wgsl] : [] }, profile);
     this.dev = gpu.device;
     const L = this.dev.limits;
     this.maxBinding = L.maxStorageBufferBindingSize;
@@ -85,6 +95,7 @@ export class Device {
     this.uniformAlign = L.minUniformBufferOffsetAlignment;
     this.maxWorkgroups = L.maxComputeWorkgroupsPerDimension;
     this.hasF16 = this.dev.features.has('shader-f16');
+    this.maxTexture2D = L.maxTextureDimension2D;
     this.pool = new BufferPool(this.dev, L.maxBufferSize, STORAGE_USAGE);
     this.uniformStage = new ArrayBuffer(this.arenaBytes);
     this.uniformView = new DataView(this.uniformStage);
@@ -115,7 +126,38 @@ export class Device {
   // ---- buffers -------------------------------------------------------------------------------
   alloc(bytes: number, what: string): GPUBuffer { this.assertAlive(); return this.pool.acquire(bytes, what); }
   release(buf: GPUBuffer) { if (!this.destroyed) this.pool.release(buf); }
-  poolStats(): PoolStats { return this.pool.stats(); }
+  /** Buffer pool statistics, plus the bytes held by scratch textures. */
+  poolStats(): PoolStats & { textureBytes: number } { return { ...this.pool.stats(), textureBytes: this.textureBytes }; }
+
+  /**
+   * A scratch rgba32float storage texture of at least width × height texels for `slot` (e.g. 'matmul.a'), cached by
+   * slot and size. Its contents are whatever the last user wrote: callers fill what they read in the same submit.
+   */
+  scratchTexture(slot: string, width: number, height: number): TextureBinding {
+    this.assertAlive();
+    const max = this.maxTexture2D, up = (x: number) => Math.min(max, Math.ceil(x / 64) * 64);
+    if (width < 1 || height < 1 || width > max || height > max)
+      throw new RangeError(`scratch texture ${slot}: ${width} × ${height} texels is outside 1 .. maxTextureDimension2D ${max}`);
+    const w = up(width), h = up(height), key = `${slot} ${w}x${h}`, epoch = this.stats.submits;
+    let t = this.textures.get(key);
+    if (t) { this.textures.delete(key); this.textures.set(key, { ...t, epoch }); return t.binding; }   // most recent last
+    const bytes = w * h * 16;
+    if (this.textureBytes + bytes > this.textureBudget) {
+      // Evict the least recently used sizes not handed out since the last submit; submit first, since encoded work
+      // may still use them (destroy() waits for submitted work).
+      this.flush();
+      for (const [k, old] of this.textures) {
+        if (this.textureBytes + bytes <= this.textureBudget) break;
+        if (old.epoch >= epoch) continue;
+        old.binding.texture.destroy(); this.textureBytes -= old.bytes; this.textures.delete(k);
+      }
+    }
+    const usage = (globalThis as any).GPUTextureUsage?.STORAGE_BINDING ?? 0x08;
+    const texture = this.dev.createTexture({ size: [w, h], format: 'rgba32float', usage, label: key });
+    t = { binding: { texture, view: texture.createView() }, bytes, epoch };
+    this.textures.set(key, t); this.textureBytes += bytes;
+    return t.binding;
+  }
 
   upload(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView) {
     this.assertAlive();
@@ -191,12 +233,13 @@ export class Device {
     for (const [i, w] of [x, y, z].entries())
       if (w > this.maxWorkgroups) throw new RangeError(`kernel '${call.kernel}': ${w} workgroups in dimension ${i} exceed maxComputeWorkgroupsPerDimension ${this.maxWorkgroups}`);
     for (const [i, b] of call.bindings.entries()) {
+      if ('view' in b) continue;
       if (b.size > this.maxBinding) throw new RangeError(`kernel '${call.kernel}': binding ${i} is ${fmtBytes(b.size)}, above maxStorageBufferBindingSize ${fmtBytes(this.maxBinding)}; the op must split it`);
       if (b.offset % this.storageAlign) throw new RangeError(`kernel '${call.kernel}': binding ${i} offset ${b.offset} is not a multiple of ${this.storageAlign}`);
     }
     const pipe = this.pipeline(call.kernel, call.defines, call.overrides);
     this.uniformUsed = u.offset + u.size;
-    const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } }));
+    const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => ({ binding: i, resource: 'view' in b ? b.view : { buffer: b.buffer, offset: b.offset, size: b.size } }));
     entries.push({ binding: call.bindings.length, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
     const group = this.dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
     const pass = this.computePass();
@@ -247,6 +290,8 @@ export class Device {
     try { this.flush(); } catch { /* ignore */ }
     this.destroyed = true;
     this.pool.trim();
+    for (const t of this.textures.values()) t.binding.texture.destroy();
+    this.textures.clear(); this.textureBytes = 0;
     for (const b of this.uniformArena) b.destroy();
     this.dev.destroy();
   }

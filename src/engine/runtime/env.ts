@@ -53,7 +53,7 @@ async function getGpu(runtime: GpuHandle['runtime']): Promise<{ gpu: GPU; keepAl
 const WANTED_LIMITS = [
   'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
   'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage',
-  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupsPerDimension', 'maxTextureDimension2D',
 ] as const;
 const WANTED_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
 

@@ -21,15 +21,19 @@ export interface AttentionTuning {
 }
 
 /** Matmul kernel variants (ops/matmul.ts VARIANTS) by name. */
-export type MatmulVariant = 'subgroup-8' | 'vec4-8x1' | 'strided-8x1' | 'vec4-8x8' | 'strided-8x8';
+export type MatmulVariant = 'texture-32x64' | 'subgroup-8' | 'vec4-8x1' | 'strided-8x1' | 'vec4-8x8' | 'strided-8x8';
 
 export interface AdapterProfile {
   /** 'cpu': a software adapter (llvmpipe/lavapipe, SwiftShader), or one that reports no name (Deno's wgpu); else 'gpu'. */
   kind: 'cpu' | 'gpu';
   /** Subgroup operations with at least 8 invocations per subgroup (what the *_sg kernels and subgroup-8 assume). */
   subgroups8: boolean;
+  /** Read-only storage textures (WGSL language feature readonly_and_readwrite_storage_textures; rgba32float is core). */
+  storageTextures: boolean;
   /** Matmul variants in order of preference; the first whose operand layout fits runs (the last must take any layout). */
   matmul: readonly MatmulVariant[];
+  /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
+  matmulTextureMin: number;
   attention: AttentionTuning;
 }
 
@@ -38,19 +42,24 @@ export type ProfileOverrides = Partial<Omit<AdapterProfile, 'attention'>> & { at
 const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|\bcpu\b/i;
 
 /** Facts of an adapter that the profile depends on. */
-export interface AdapterFacts { vendor?: string; architecture?: string; description?: string; subgroupMinSize?: number; features: Iterable<string> }
+export interface AdapterFacts { vendor?: string; architecture?: string; description?: string; subgroupMinSize?: number; features: Iterable<string>;
+  /** navigator.gpu.wgslLanguageFeatures. */
+  wgslFeatures?: Iterable<string> }
 
 export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {}): AdapterProfile {
   const name = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
   const kind = name === '' || CPU_ADAPTER.test(name) ? 'cpu' : 'gpu';
   const subgroups8 = [...a.features].includes('subgroups') && (a.subgroupMinSize ?? 0) >= 8;
+  const storageTextures = [...(a.wgslFeatures ?? [])].includes('readonly_and_readwrite_storage_textures');
   const cpu = kind === 'cpu';
   // CPU adapters (lavapipe): one 8-lane SIMD group per workgroup; loads per FMA decide, so the subgroup kernels that
-  // load an operand once and broadcast it win. GPU rows are unmeasured guesses (a warp wants more invocations).
-  const matmul: MatmulVariant[] = cpu ? ['subgroup-8', 'vec4-8x1', 'strided-8x1'] : ['vec4-8x8', 'strided-8x8'];
+  // load an operand once and broadcast it win, and texture loads cost about half of storage-buffer loads. GPU rows are
+  // unmeasured guesses (a warp wants more invocations).
+  const matmul: MatmulVariant[] = cpu ? ['texture-32x64', 'subgroup-8', 'vec4-8x1', 'strided-8x1'] : ['vec4-8x8', 'strided-8x8'];
   const base: AdapterProfile = {
-    kind, subgroups8,
-    matmul: subgroups8 || !cpu ? matmul : matmul.filter((v) => v !== 'subgroup-8'),
+    kind, subgroups8, storageTextures,
+    matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
+    matmulTextureMin: 2 ** 26,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
@@ -58,6 +67,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
   };
   const p: AdapterProfile = { ...base, ...overrides, attention: { ...base.attention, ...overrides.attention } };
   if (p.attention.subgroups && !p.subgroups8) throw new Error('adapter profile: attention.subgroups needs subgroups of at least 8 invocations, which this adapter lacks');
+  if (p.matmul.includes('texture-32x64') && !(p.subgroups8 && p.storageTextures))
+    throw new Error("adapter profile: matmul variant 'texture-32x64' needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks");
   if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
   return Object.freeze({ ...p, matmul: Object.freeze([...p.matmul]), attention: Object.freeze(p.attention) });
 }

@@ -1,0 +1,40 @@
+// matmul/pack_tex: T[s·rows_p + r, x] = (X[s, r, 4x], .., X[s, r, 4x+3]) for a strided [slabs, rows, cols] operand, zero past rows and cols.
+// Bindings: 0 src (read, f32), 1 dst (write-only rgba32float storage texture), 2 Params (uniform).
+// Params: rows, cols: the logical matrix of one slab (A: M × K; B: K × N); rs, cs: its row and column strides in
+//   elements (a transpose swaps them); base: window offset; nb slab dims of sizes bshape with element strides bs
+//   (the operand's own batch dims, broadcast ones left out); rows_p: texture rows per slab (rows padded); width,
+//   height: the texels to write (cols padded to 4·width, slabs·rows_p rows).
+// Dispatch: one invocation per texel, workgroup 8 × 8, grid (ceil(width / 8), ceil(height / 8)).
+// Numerics: a copy; padding texels hold exact zeros, so the matmul reads them without masks.
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+struct Params {
+  rows: u32, cols: u32, rs: u32, cs: u32,
+  base: u32, nb: u32, rows_p: u32, width: u32,
+  height: u32, pad0: u32, pad1: u32, pad2: u32,
+  bshape: vec4u, bs: vec4u,
+}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let x = gid.x; let y = gid.y;
+  if (x >= p.width || y >= p.height) { return; }
+  let s = y / p.rows_p; let r = y % p.rows_p;
+  var o = p.base;
+  var rem = s;
+  for (var d = i32(p.nb) - 1; d >= 0; d--) {
+    let n = p.bshape[d];
+    o += (rem % n) * p.bs[d]; rem = rem / n;
+  }
+  let rin = r < p.rows;
+  o += min(r, p.rows - 1u) * p.rs;
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let c = 4u * x + j;
+    let val = src[o + min(c, p.cols - 1u) * p.cs];
+    v[j] = select(0.0, val, rin && c < p.cols);
+  }
+  textureStore(dst, vec2u(x, y), v);
+}
