@@ -12,6 +12,10 @@ export interface PthTensor { dtype: PthDtype; shape: number[]; data: PthData }
 /** A JSON summary of the unpickled object: dicts as objects, tensors and other leaves as short strings or values. */
 export type PthTree = string | number | boolean | null | PthTree[] | { [key: string]: PthTree };
 
+export interface PthTensorInfo { dtype: PthDtype; shape: number[] }
+/** What inspectPth returns: names, dtypes and shapes (checked against their storages), without reading tensor data. */
+export interface PthInfo { tensors: Map<string, PthTensorInfo>; tree: PthTree }
+
 export interface PthOptions {
   /** Dotted path of nested dict keys selecting the state dict, e.g. 'trainer.vae_local'. */
   key?: string;
@@ -283,8 +287,11 @@ function tree(v: PyValue, depth = 0): PthTree {
 
 // ---------------------------------------------------------------- materialising tensors
 
-/** Reads one tensor's elements from its storage record and returns them contiguous in its shape. */
-async function materialise(name: string, t: TensorRef, p: Parsed, src: ByteSource, what: string): Promise<PthTensor> {
+/** Largest tensor materialised, in bytes (a stride-0 view could otherwise claim any size). */
+const MAX_TENSOR_BYTES = 2 ** 32;
+
+/** Checks a tensor against its storage record (present, in bounds, the view inside the storage) without reading data. */
+async function locate(name: string, t: TensorRef, p: Parsed, what: string): Promise<{ begin: number; n: number; last: number }> {
   const item = ITEM[t.dtype], st = t.storage;
   const rec = p.zip.entries.get(`${p.prefix}data/${st.key}`);
   if (!rec) throw new Error(`${what}: tensor '${name}': storage record 'data/${st.key}' is missing from the archive`);
@@ -293,13 +300,21 @@ async function materialise(name: string, t: TensorRef, p: Parsed, src: ByteSourc
   if (stBytes > rec.size)
     throw new Error(`${what}: storage '${st.key}' out of bounds: ${st.numel} ${st.dtype} elements need ${stBytes} bytes, its record has ${rec.size}`);
   const n = numel(t.shape);
+  if (n * item > MAX_TENSOR_BYTES) throw new Error(`${what}: tensor '${name}' of shape [${t.shape.join(', ')}] is larger than ${MAX_TENSOR_BYTES} bytes`);
   let last = t.offset; // highest element index the view touches
   for (let i = 0; i < t.shape.length; i++) if (t.shape[i]! > 0) last += (t.shape[i]! - 1) * t.stride[i]!;
   const stElems = Math.floor(stBytes / item);
   if (n > 0 && last >= stElems)
     throw new Error(`${what}: tensor '${name}' (shape [${t.shape.join(', ')}], stride [${t.stride.join(', ')}], offset ${t.offset}) reaches element ${last}, past its storage '${st.key}' of ${stElems} ${t.dtype} elements`);
+  return { begin: range.begin, n, last };
+}
+
+/** Reads one tensor's elements from its storage record and returns them contiguous in its shape. */
+async function materialise(name: string, t: TensorRef, p: Parsed, src: ByteSource, what: string): Promise<PthTensor> {
+  const item = ITEM[t.dtype];
+  const { begin, n, last } = await locate(name, t, p, what);
   if (n === 0) return { dtype: t.dtype, shape: t.shape.slice(), data: decode(name, t.dtype, new Uint8Array(0), what) };
-  const span = (await src.read(range.begin + t.offset * item, range.begin + (last + 1) * item)).slice(); // owned and aligned
+  const span = (await src.read(begin + t.offset * item, begin + (last + 1) * item)).slice(); // owned and aligned
   if (p.bigEndian && item > 1) for (let i = 0; i < span.length; i += item) span.subarray(i, i + item).reverse();
   // Gather the strided view into contiguous order (row-major over the shape).
   let contiguous = true;
@@ -365,6 +380,17 @@ async function load(src: ByteSource, what: string, opts: PthOptions): Promise<Pt
   return { tensors, tree: tree(p.root) };
 }
 
+async function describeArchive(src: ByteSource, what: string, opts: PthOptions): Promise<PthInfo> {
+  const p = await parseArchive(src, what);
+  const refs = flatten(select(p.root, opts.key, what), what);
+  const tensors = new Map<string, PthTensorInfo>();
+  for (const [name, t] of refs) {
+    await locate(name, t, p, what);
+    tensors.set(name, { dtype: t.dtype, shape: t.shape.slice() });
+  }
+  return { tensors, tree: tree(p.root) };
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------- public API
@@ -375,8 +401,8 @@ export async function parsePth(bytes: Uint8Array, opts: PthOptions = {}, name = 
   return load(bufferSource(bytes), `pth: '${name}'`, opts);
 }
 
-/** Opens a .pth file, reading the zip directory, data.pkl and then only the byte ranges the selected tensors use. */
-export async function openPth(path: string, opts: PthOptions = {}): Promise<PthFile> {
+/** Runs `body` on a Node file byte source (one open handle, reads by range). */
+async function withFile<T>(path: string, body: (src: ByteSource, what: string) => Promise<T>): Promise<T> {
   if (!LITTLE_ENDIAN_HOST) throw new Error('pth: big-endian hosts are not supported');
   const fs = await import('node:fs/promises');
   const what = `pth: '${path}'`;
@@ -403,10 +429,20 @@ export async function openPth(path: string, opts: PthOptions = {}): Promise<PthF
         return out;
       },
     };
-    return await load(src, what, opts);
+    return await body(src, what);
   } finally {
     await fh.close();
   }
+}
+
+/** Opens a .pth file, reading the zip directory, data.pkl and then only the byte ranges the selected tensors use. */
+export async function openPth(path: string, opts: PthOptions = {}): Promise<PthFile> {
+  return withFile(path, (src, what) => load(src, what, opts));
+}
+
+/** Names, dtypes and shapes of the selected tensors and the file's tree, without reading tensor data. */
+export async function inspectPth(path: string, opts: PthOptions = {}): Promise<PthInfo> {
+  return withFile(path, (src, what) => describeArchive(src, what, opts));
 }
 
 /** The tensors of a state dict in a .pth file; `keyPath` selects a nested dict ('trainer.vae_local'). */
