@@ -7,7 +7,9 @@ export interface ByteSource {
 }
 
 /** A byte source over an in-memory buffer (browser-friendly). */
-export function bufferSource(bytes: Uint8Array): ByteSource {
+export function bufferSource(buf: Uint8Array): ByteSource {
+  // A plain Uint8Array view, so that .slice() of a read copies even when `buf` is a Node Buffer.
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   return {
     size: bytes.length,
     read: async (b, e) => {
