@@ -224,6 +224,10 @@ test('crafted pickles: other globals, INST, calls of allowed names with bad argu
     ['dtype_call', pkl(P.proto, P.global('torch', 'float32'), P.str('x'), P.tuple1, P.reduce, P.stop), /cannot call torch\.float32/],
     ['build_dict', pkl(P.proto, P.emptyDict, P.emptyDict, P.build, P.stop), /cannot set state on dict of 0/],
     ['persid', pkl(P.proto, P.str('storage'), 0x51, P.stop), /unknown persistent id "storage"/],
+    ['cycle', pkl(P.proto, 0x5d, 0x71, 0, 0x68, 0, 0x61, P.stop), /the object tree contains a cycle at '0'/], // l = []; l.append(l)
+    // 40 levels of [x, x] sharing one list: 2^40 paths to the bottom
+    ['dag', pkl(P.proto, 0x5d, ...Array.from({ length: 40 }, () => [0x71, 0, 0x30, 0x5d, 0x68, 0, 0x61, 0x68, 0, 0x61]).flat(), P.stop), /more than 1000000 values to walk/],
+    ['deep', pkl(P.proto, new Array(100_000).fill(0x5d), new Array(99_999).fill(0x61), P.stop), /containers nested deeper than 64 levels/],
   ];
   for (const [name, data, re] of refused) {
     const p = crafted(`${name}.pth`, data);

@@ -245,44 +245,72 @@ function select(root: PyValue, key: string | undefined, what: string): PyValue {
   return node;
 }
 
+/** Deepest container nesting accepted (state dicts nest a few levels; a crafted pickle could nest millions). */
+const MAX_DEPTH = 64;
+/** Most values walked when flattening (shared sub-containers are walked once per reference, so a crafted DAG could explode). */
+const MAX_VISITS = 1_000_000;
+
 /** Every tensor below `node`, named by its dotted path (dict keys and list indices). */
 function flatten(node: PyValue, what: string): Map<string, TensorRef> {
   const out = new Map<string, TensorRef>();
-  const walk = (v: PyValue, name: string) => {
+  const path = new Set<object>(); // containers on the current path, to refuse cycles
+  let visits = 0;
+  const walk = (v: PyValue, name: string, depth: number) => {
+    if (++visits > MAX_VISITS) throw new Error(`${what}: data.pkl: more than ${MAX_VISITS} values to walk (shared containers repeated?)`);
     if (v instanceof TensorRef) {
       const n = name || 'tensor';
       if (out.has(n)) throw new Error(`${what}: two tensors flatten to the same name '${n}'`);
       out.set(n, v);
-    } else if (v instanceof PyDict) {
-      for (const [k, x] of v.entries()) walk(x, name ? `${name}.${String(k)}` : String(k));
-    } else if (Array.isArray(v) || v instanceof PyTuple) {
-      (Array.isArray(v) ? v : v.items).forEach((x, i) => walk(x, name ? `${name}.${i}` : String(i)));
+      return;
     }
+    const items: [string, PyValue][] | null = v instanceof PyDict ? v.entries().map(([k, x]) => [String(k), x])
+      : Array.isArray(v) || v instanceof PyTuple ? (Array.isArray(v) ? v : v.items).map((x, i) => [String(i), x]) : null;
+    if (!items) return;
+    if (path.has(v as object)) throw new Error(`${what}: data.pkl: the object tree contains a cycle at '${name || '(root)'}'`);
+    if (depth >= MAX_DEPTH) throw new Error(`${what}: data.pkl: containers nested deeper than ${MAX_DEPTH} levels at '${name.slice(0, 80)}...'`);
+    path.add(v as object);
+    for (const [k, x] of items) walk(x, name ? `${name}.${k}` : k, depth + 1);
+    path.delete(v as object);
   };
-  walk(node, '');
+  walk(node, '', 0);
   return out;
 }
 
-function tree(v: PyValue, depth = 0): PthTree {
-  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array) return `bytes of ${v.length}`;
-  if (v instanceof PyOpaque) return v.describe();
-  if (v instanceof PySet) return `set of ${v.items.length}`;
-  if (v instanceof PyDict) {
-    const tensors = v.values.filter((x) => x instanceof TensorRef) as TensorRef[];
-    if (tensors.length > 0 && tensors.length === v.size) {
-      const params = tensors.reduce((a, t) => a + numel(t.shape), 0);
-      return `state dict: ${tensors.length} tensors, ${params} parameters`;
+/** Most nodes in a tree summary; later ones are summarised as '...'. */
+const MAX_TREE_NODES = 10_000;
+
+function tree(root: PyValue): PthTree {
+  let budget = MAX_TREE_NODES;
+  const path = new Set<object>();
+  const node = (v: PyValue, depth: number): PthTree => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Uint8Array) return `bytes of ${v.length}`;
+    if (v instanceof PyOpaque) return v.describe();
+    if (v instanceof PySet) return `set of ${v.items.length}`;
+    if (path.has(v)) return '<cycle>';
+    if (--budget < 0) return '...';
+    if (v instanceof PyDict) {
+      const tensors = v.values.filter((x) => x instanceof TensorRef) as TensorRef[];
+      if (tensors.length > 0 && tensors.length === v.size) {
+        const params = tensors.reduce((a, t) => a + numel(t.shape), 0);
+        return `state dict: ${tensors.length} tensors, ${params} parameters`;
+      }
+      if (depth >= 8) return `dict of ${v.size}`;
+      const o: { [k: string]: PthTree } = {};
+      path.add(v);
+      for (const [k, x] of v.entries()) o[String(k)] = node(x, depth + 1);
+      path.delete(v);
+      return o;
     }
-    if (depth >= 8) return `dict of ${v.size}`;
-    const o: { [k: string]: PthTree } = {};
-    for (const [k, x] of v.entries()) o[String(k)] = tree(x, depth + 1);
-    return o;
-  }
-  const items = Array.isArray(v) ? v : v.items;
-  if (items.length > 16 || depth >= 8) return `${Array.isArray(v) ? 'list' : 'tuple'} of ${items.length}`;
-  return items.map((x) => tree(x, depth + 1));
+    const items = Array.isArray(v) ? v : v.items;
+    if (items.length > 16 || depth >= 8) return `${Array.isArray(v) ? 'list' : 'tuple'} of ${items.length}`;
+    path.add(v);
+    const out = items.map((x) => node(x, depth + 1));
+    path.delete(v);
+    return out;
+  };
+  return node(root, 0);
 }
 
 // ---------------------------------------------------------------- materialising tensors
