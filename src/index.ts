@@ -1,4 +1,4 @@
-// The hvar library for any runtime with WebGPU (Node, Deno, browsers): the engine, nn layers, optimizers, safetensors.
+// The hvar library for any runtime with WebGPU (Node, Deno, browsers): the engine, nn layers, optimizers, safetensors and .pth reading.
 // Node and Deno also get image file I/O (src/node.ts); model code that fuses its own kernels uses src/internal.ts.
 export * from './engine/index.ts';
 export * as nn from './engine/nn/index.ts';
@@ -9,4 +9,8 @@ export {
   openSafetensors, loadSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors,
   type SafetensorsFile, type StTensor, type StInput, type StDtype, type StData, type StWritable,
 } from './engine/io/safetensors.ts';
+export {
+  openPth, inspectPth, loadPthStateDict, parsePth,
+  type PthFile, type PthInfo, type PthTensor, type PthTensorInfo, type PthDtype, type PthData, type PthTree, type PthOptions,
+} from './engine/io/pth.ts';
 export { StreamRng } from './train/data/rng.ts';

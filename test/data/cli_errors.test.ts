@@ -60,7 +60,7 @@ test('flags: missing, unsafe, non-decimal, unknown and repeated values are one-l
 });
 
 test('--help / -h on every command prints that command\'s usage and exits 0', () => {
-  for (const cmd of ['degrade', 'upscale', 'eval', 'doctor']) for (const h of ['--help', '-h']) {
+  for (const cmd of ['degrade', 'upscale', 'eval', 'doctor', 'convert', 'inspect']) for (const h of ['--help', '-h']) {
     const r = hvar([cmd, h]);
     assert.is(r.code, 0, `${cmd} ${h}: ${r.err}`);
     assert.match(r.out, new RegExp(`^usage: hvar ${cmd}`), `${cmd} ${h}`);
