@@ -141,6 +141,16 @@ function plan(op: string, dev: Device, g: Geometry, A: Mat, B: Mat, rowsPerGroup
   return p;
 }
 
+/** Element offsets of A, B and C at host-iterated batch item `hi` (the batch dims the host loops over, last fastest). */
+function hostOffsets(host: Dim[], hi: number, A: Mat, B: Mat, out: Tensor): [number, number, number] {
+  let a0 = A.t.offset, bb0 = B.t.offset, c0 = out.offset;
+  for (let i = host.length - 1, rem = hi; i >= 0; i--) {
+    const d = host[i]!, j = rem % d.size; rem = Math.floor(rem / d.size);
+    a0 += j * d.a; bb0 += j * d.b; c0 += j * d.c;
+  }
+  return [a0, bb0, c0];
+}
+
 /**
  * out = A·B (+ bias) into a contiguous `out` of shape [...batch, M, N]: folds the batch, picks the kernel, plans the
  * split and encodes one dispatch per chunk (the first k chunk adds the bias, later ones accumulate into C).
@@ -168,11 +178,7 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const b1 = bias ? contiguous(bias) : null;
   for (let hi = 0; hi < numel(host.map((d) => d.size)); hi++) {
     // Offsets of host-iterated batch item hi, then of each chunk of the dispatched batch dims, rows and k.
-    let a0 = A.t.offset, bb0 = B.t.offset, c0 = out.offset;
-    for (let i = host.length - 1, rem = hi; i >= 0; i--) {
-      const d = host[i]!, j = rem % d.size; rem = Math.floor(rem / d.size);
-      a0 += j * d.a; bb0 += j * d.b; c0 += j * d.c;
-    }
+    const [a0, bb0, c0] = hostOffsets(host, hi, A, B, out);
     for (let i0 = 0; i0 < lead.size; i0 += pl.bc) {
       const chunk = inner.map((d, i) => (i === 0 ? { ...d, size: Math.min(pl.bc, d.size - i0) } : d));
       for (let m0 = 0; m0 < M; m0 += pl.mc) for (let k0 = 0; k0 === 0 || k0 < K; k0 += pl.kc) {
@@ -246,11 +252,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
     });
   };
   for (let hi = 0; hi < numel(host.map((d) => d.size)); hi++) {
-    let a0 = A.t.offset, bb0 = B.t.offset, c0 = out.offset;
-    for (let i = host.length - 1, rem = hi; i >= 0; i--) {
-      const d = host[i]!, j = rem % d.size; rem = Math.floor(rem / d.size);
-      a0 += j * d.a; bb0 += j * d.b; c0 += j * d.c;
-    }
+    const [a0, bb0, c0] = hostOffsets(host, hi, A, B, out);
     for (let i0 = 0; i0 < lead.size; i0 += pl.bc) {
       const chunk = inner.map((d, i) => (i === 0 ? { ...d, size: Math.min(pl.bc, d.size - i0) } : d));
       for (let k0 = 0; k0 < K; k0 += pl.kc) {
