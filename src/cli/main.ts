@@ -1,4 +1,4 @@
-// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, convert, inspect).
+// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, convert, inspect, flops).
 import { runFiltered, runsHere } from './quiet_dawn.ts';
 
 /** `gpu`: the command may open a WebGPU device (it then runs behind the Dawn start-up warning filter). */
@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { help: string; gpu?: boolean; load: () => Promis
   eval: { help: '--pred DIR --gt DIR [--json] [--crop N] [--y] [--lpips W.safetensors]: PSNR / SSIM (/ LPIPS) table', gpu: true, load: () => import('./eval.ts') },
   convert: { help: 'IN.pth OUT.safetensors [--key trainer.vae_local]: PyTorch checkpoint (state-dict contents only) to safetensors', load: () => import('./convert.ts') },
   inspect: { help: 'FILE [--json] [--key K]: tensor names, shapes, dtypes, parameter count of a .pth or .safetensors file', load: () => import('./inspect.ts') },
+  flops: { help: '--model NAME [--json]: analytic parameter and FLOP counts per part (paper accounting and full)', load: () => import('./flops.ts') },
   upscale: { help: '--bicubic IN OUT [--scale 4]: upscale an image (bicubic baseline; the H-VAR model comes later)', load: () => import('./upscale_bicubic.ts') },
 };
 
