@@ -1,8 +1,8 @@
-// matmul/matmul_tex: C[z, m, n] = Σ_k A[z, m, k]·B[z, k, n] (+ bias[n]) (+ C when accumulating), A and B read from packed storage textures.
-// Bindings: 0 ta (read-only rgba32float storage texture, A), 1 tb (same, B), 2 bias (read; a dummy when flags bit 0 is
-//   clear), 3 C (read_write, f32), 4 Params (uniform).
-// Params: m, n: product sizes; kq: steps of 4 in k (k padded to 4·kq with zeros); flags: bit 0 bias, bit 1 accumulate
-//   into C; c_base, bias_base: window offsets; c_rs: C's row stride; nb batch dims of sizes bshape with, per dim, the
+// matmul/matmul_tex: C[z, m, n] = Σ_k A[z, m, k]·B[z, k, n] (+ bias[n] or bias[m]) (+ C when accumulating), A and B read from packed storage textures.
+// Bindings: 0 ta (read-only rgba32float storage texture, A), 1 tb (same, B), 2 bias (read; a dummy when flags bits 0
+//   and 2 are clear), 3 C (read_write, f32), 4 Params (uniform).
+// Params: m, n: product sizes; kq: steps of 4 in k (k padded to 4·kq with zeros); flags: bit 0 bias per column n, bit 1
+//   accumulate into C, bit 2 bias per row m (conv2d's per output channel); c_base, bias_base: window offsets; c_rs: C's row stride; nb batch dims of sizes bshape with, per dim, the
 //   texture rows a_bs / b_bs that one step moves in ta / tb (0 where the operand is broadcast) and C's stride c_bs.
 // Layout (written by matmul/pack_tex): ta texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to 32;
 //   tb texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq; padding holds zeros.
@@ -108,13 +108,14 @@ fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4
   return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
 }
 
-// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + C when accumulating.
+// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when accumulating.
 fn put(co: u32, m: u32, n0: u32, v0: vec4f, v1: vec4f) {
   if (m >= p.m) { return; }
   let at = co + m * p.c_rs + n0;
+  let rb = select(0.0, bias[p.bias_base + min(m, p.m - 1u)], (p.flags & 4u) != 0u);
   for (var j = 0u; j < 8u; j++) {
     if (n0 + j < p.n) {
-      let v = select(v1[j % 4u], v0[j % 4u], j < 4u);
+      let v = select(v1[j % 4u], v0[j % 4u], j < 4u) + rb;
       if ((p.flags & 2u) != 0u) { C[at + j] = C[at + j] + v; } else { C[at + j] = v; }
     }
   }

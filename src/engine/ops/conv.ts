@@ -4,6 +4,7 @@ import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
+import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -22,7 +23,8 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
   const x = contiguous(x_BCHW), w = contiguous(w_OCkk);
   const y = empty(x.dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
-  launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
+  if (texOk(x, g)) convTex('conv2d', x, w, b_O, y, g);
+  else launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
   if (x !== x_BCHW) x.dispose();
   if (w !== w_OCkk) w.dispose();
   const inputs = b_O ? [x_BCHW, w_OCkk, b_O] : [x_BCHW, w_OCkk];
@@ -134,6 +136,62 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
     dev.run({ kernel, bindings: [xs.binding, ws, bb, ys.binding], params: p, workgroups: [gx, Math.ceil(on / 8), gz] });
   }
   wp.dispose();
+}
+
+/**
+ * Whether the forward convolution runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
+ * profile.convTextureMin multiply-adds, one image of x and of y each fit a storage binding and the output channels
+ * one texture (larger convolutions keep the direct kernels).
+ */
+function texOk(x: Tensor, g: Geom): boolean {
+  const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
+  return p.subgroups8 && p.storageTextures && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
+    && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
+}
+
+/** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */
+const IM2COL_BYTES = 128 * 2 ** 20;
+
+/**
+ * y[b] = Wm · X̂[b] (+ bias per output channel) with Wm = w viewed as [O, C·KH·KW] (packed by matmul/pack_tex) and
+ * X̂[b] the [C·KH·KW, OH·OW] im2col matrix of image b, written by conv/im2col_tex straight into matmul_tex's B
+ * texture; C = y's [O, OH·OW] planes, so the output is NCHW as it stands. Split over k (chunks accumulate into y),
+ * output pixels and images so that both textures stay within maxTextureDimension2D and the im2col texture within
+ * IM2COL_BYTES.
+ */
+function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): void {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
+  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, hw = g.H * g.W, mp = Math.ceil(g.O / TILE_M) * TILE_M;
+  const kcMax = Math.min(K, Math.floor(T / 4) * 4), rowsMax = 4 * Math.ceil(kcMax / 4);
+  const pcMax = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor((4 * T) / TILE_N) * TILE_N,
+    Math.floor(IM2COL_BYTES / (4 * rowsMax) / TILE_N) * TILE_N));
+  const whole = pcMax >= P;
+  const nb = !whole ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / rowsMax), Math.floor(IM2COL_BYTES / (4 * rowsMax * Math.ceil(P / TILE_N) * TILE_N)),
+    Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const texA = dev.scratchTexture('conv.w', Math.ceil(kcMax / 4), mp);
+  const texB = dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * rowsMax);
+  const b1 = bias ? contiguous(bias) : null;
+  for (let k0 = 0; k0 < K; k0 += kcMax) {
+    const kc = Math.min(kcMax, K - k0), kq = Math.ceil(kc / 4);
+    const wlo = w.offset + k0;
+    const ws = w.window(op, wlo, wlo + (g.O - 1) * K + kc);
+    packTex(dev, ws, texA, g.O, kc, K, 1, mp, kq);
+    for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
+      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
+      const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
+      dev.run({
+        kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, k0, kc, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: 4 * kq, width, height: bn * 4 * kq, pad0: 0, pad1: 0 },
+        workgroups: [Math.ceil(width / 8), Math.ceil((bn * 4 * kq) / 8)],
+      });
+      const ylo = y.offset + b0 * g.O * P + n0, ys = y.window(op, ylo, ylo + (bn - 1) * g.O * P + (g.O - 1) * P + nc);
+      const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
+      runMatmulTex(dev, { texA, texB, m: g.O, n: nc, kq, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: k0 > 0,
+        bshape: [bn], aBs: [0], bBs: [4 * kq], cBs: [g.O * P] });
+    }
+  }
+  if (b1 && b1 !== bias) b1.dispose();
 }
 
 /** dx = the transposed convolution of dy: a direct convolution with the flipped, transposed kernel, dy dilated by S. */

@@ -34,6 +34,9 @@ export interface AdapterProfile {
   matmul: readonly MatmulVariant[];
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
   matmulTextureMin: number;
+  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex) from this many multiply-adds
+   * (B·O·OH·OW·C·KH·KW) on, where 'texture-32x64' is available; Infinity turns it off. */
+  convTextureMin: number;
   attention: AttentionTuning;
 }
 
@@ -60,6 +63,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     kind, subgroups8, storageTextures,
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
     matmulTextureMin: 2 ** 26,
+    convTextureMin: 2 ** 26,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
