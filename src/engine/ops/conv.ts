@@ -151,6 +151,8 @@ function texOk(x: Tensor, g: Geom): boolean {
 
 /** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */
 const IM2COL_BYTES = 128 * 2 ** 20;
+/** Texels per invocation of conv/im2col_tex (its TPI; widths are multiples of 16 texels). */
+const IM2COL_TPI = 8;
 
 /**
  * y[b] = Wm · X̂[b] (+ bias per output channel) with Wm = w viewed as [O, C·KH·KW] (packed by matmul/pack_tex) and
@@ -183,7 +185,7 @@ function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tenso
         kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
         params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, k0, kc, n0, nc,
           base: xs.base, bstride: g.C * hw, rows_p: 4 * kq, width, height: bn * 4 * kq, pad0: 0, pad1: 0 },
-        workgroups: [Math.ceil(width / 8), Math.ceil((bn * 4 * kq) / 8)],
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * 4 * kq) / 8)],
       });
       const ylo = y.offset + b0 * g.O * P + n0, ys = y.window(op, ylo, ylo + (bn - 1) * g.O * P + (g.O - 1) * P + nc);
       const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
