@@ -140,13 +140,13 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
 
 /**
  * Whether the forward convolution runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
- * profile.convTextureMin multiply-adds, one image of x and of y each fit a storage binding and the output channels
- * one texture (larger convolutions keep the direct kernels).
+ * profile.convTextureMin multiply-adds and profile.convTextureMinOut output channels, one image of x and of y each fit
+ * a storage binding and the output channels one texture (larger convolutions keep the direct kernels).
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
-  return p.subgroups8 && p.storageTextures && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
-    && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
+  return p.subgroups8 && p.storageTextures && g.O >= p.convTextureMinOut
+    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
 }
 
 /** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */

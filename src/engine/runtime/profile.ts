@@ -34,9 +34,12 @@ export interface AdapterProfile {
   matmul: readonly MatmulVariant[];
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
   matmulTextureMin: number;
-  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex) from this many multiply-adds
-   * (B·O·OH·OW·C·KH·KW) on, where 'texture-32x64' is available; Infinity turns it off. */
+  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where read-only storage textures
+   * and subgroups of 8 exist, from convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and
+   * convTextureMinOut output channels on: the im2col copy costs the same per output channel count, the product
+   * grows with it, so few output channels keep the direct kernels. */
   convTextureMin: number;
+  convTextureMinOut: number;
   attention: AttentionTuning;
 }
 
@@ -63,7 +66,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     kind, subgroups8, storageTextures,
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
     matmulTextureMin: 2 ** 26,
-    convTextureMin: 2 ** 26,
+    convTextureMin: 2 ** 25,
+    convTextureMinOut: 128,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
