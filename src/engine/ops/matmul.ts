@@ -206,6 +206,8 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
 export const TILE_M = 32, TILE_N = 64;
 const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
 const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
+/** Texels per invocation of matmul/pack_tex (its TPI). */
+const PACK_TPI = 4;
 
 /**
  * Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s, broadcast ones left out)
@@ -218,7 +220,7 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
     kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
     params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
       bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
-    workgroups: [Math.ceil(width / 8), Math.ceil(height / 8)],
+    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(height / 8)],
   });
 }
 
