@@ -146,7 +146,8 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
   return p.subgroups8 && p.storageTextures && g.O >= p.convTextureMinOut
-    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
+    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
+    && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
 }
 
 /** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */
