@@ -76,6 +76,12 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
       [[1, 3, 7, 9], [5, 3, 3, 3], true, 2, [0, 1, 0, 1]], // stride 2, asymmetric padding
       [[2, 3, 5, 6], [7, 3, 1, 1], false, 1, [0, 0, 0, 0]],
       [[1, 2, 6, 6], [2, 2, 5, 5], true, 2, [2, 2, 2, 2]],
+      // W a multiple of 4: the shifted-rows layout (conv/shift_tex, conv/pack_wtex)
+      [[1, 3, 1, 4], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[2, 5, 7, 4], [17, 5, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[1, 17, 3, 8], [3, 17, 3, 3], false, 1, [1, 1, 1, 1]],
+      [[2, 40, 5, 12], [40, 40, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[1, 3, 33, 64], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];
@@ -85,6 +91,9 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
     // maxTextureDimension2D 64: K = 153 in three k chunks (the first adds the bias), 300 pixels in two chunks, one image each
     (dev as any).maxTexture2D = 64;
     await checkOp(dev, 'conv2d tex split', [rand([2, 17, 20, 15], 43), rand([5, 17, 3, 3], 44), rand([5], 45)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { atol: 2e-5, rtol: 1e-4, grad: false });
+    // shifted rows: 52 texture rows per image, so one image per dispatch
+    await checkOp(dev, 'conv2d tex shift split', [rand([2, 17, 6, 8], 46), rand([5, 17, 3, 3], 47), rand([5], 48)],
       ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { atol: 2e-5, rtol: 1e-4, grad: false });
     assert.ok(dev.poolStats().textureBytes > 0, 'the im2col path ran');
   } finally { dev.destroy(); }

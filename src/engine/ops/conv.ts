@@ -164,6 +164,7 @@ const IM2COL_TPI = 8;
  */
 function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): void {
   const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
+  if (convShift(op, x, w, bias, y, g)) return;
   const K = g.C * g.KH * g.KW, P = g.OH * g.OW, hw = g.H * g.W, mp = Math.ceil(g.O / TILE_M) * TILE_M;
   const kcMax = Math.min(K, Math.floor(T / 4) * 4), rowsMax = 4 * Math.ceil(kcMax / 4);
   const pcMax = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor((4 * T) / TILE_N) * TILE_N,
@@ -195,6 +196,40 @@ function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tenso
     }
   }
   if (b1 && b1 !== bias) b1.dispose();
+}
+
+/**
+ * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each channel's
+ * zero-padded rows once per column shift kx (rows (c, kx)), conv/pack_wtex the weight with k = (ky, c, kx) in 3
+ * blocks, and matmul_tex reads block ky from the same rows shifted by ky image rows (kpb/xstep). False (nothing run)
+ * where the shape does not qualify or the textures would exceed maxTextureDimension2D; batch items are chunked.
+ */
+function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): boolean {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
+  if (g.KH !== 3 || g.KW !== 3 || g.S !== 1 || g.pT !== 1 || g.pB !== 1 || g.pL !== 1 || g.pR !== 1 || g.W % 4 !== 0) return false;
+  const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
+  const width = Math.ceil(P / TILE_N) * (TILE_N / 4) + g.W / 2;
+  if (rows > T || 3 * kpb > T || width > T) return false;
+  const nb = Math.max(1, Math.min(g.B, Math.floor(T / rows), Math.floor(IM2COL_BYTES / (16 * width * rows)), Math.floor(maxEl / (g.C * hw)),
+    Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
+  const ws = w.window(op, w.offset, w.offset + w.numel);
+  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, pad0: 0, pad1: 0 },
+    workgroups: [Math.ceil((3 * kpb) / 8), mp / 8] });
+  const b1 = bias ? contiguous(bias) : null;
+  for (let b0 = 0; b0 < g.B; b0 += nb) {
+    const bn = Math.min(nb, g.B - b0);
+    const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
+    dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texB],
+      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width, height: bn * rows },
+      workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * rows) / 8)] });
+    const ylo = y.offset + b0 * g.O * P, ys = y.window(op, ylo, ylo + bn * g.O * P);
+    const wbias = b1 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
+    runMatmulTex(dev, { texA, texB, m: g.O, n: P, kq: 3 * kpb, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: false,
+      bshape: [bn], aBs: [0], bBs: [rows], cBs: [g.O * P], kpb, xstep: g.W / 4 });
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+  return true;
 }
 
 /** dx = the transposed convolution of dy: a direct convolution with the flipped, transposed kernel, dy dilated by S. */

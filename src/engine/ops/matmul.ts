@@ -238,12 +238,14 @@ export interface TexProduct {
   accumulate: boolean;
   /** Batch dims (≤ 4) with texture rows per step in A and B (0 where broadcast) and C's element stride. */
   bshape: number[]; aBs: number[]; bBs: number[]; cBs: number[];
+  /** B read in blocks of kpb steps of k from the same rows, each block xstep texels further right (default: one block). */
+  kpb?: number; xstep?: number;
 }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
     kernel: 'matmul/matmul_tex', bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
-      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, pad0: 0, pad1: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
   });
 }
