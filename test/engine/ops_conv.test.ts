@@ -62,9 +62,9 @@ for (const [xs, ws, bias, S, pad] of CASES) {
 }
 
 const TEX = (await getDevice()).profile;
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (convTextureMin and convTextureMinOut 0): odd shapes, strides, bias, splits past maxTextureDimension2D', async () => {
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0 } });
+  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } });
   try {
     const tex: [number[], number[], boolean, number, Pad][] = [
       [[2, 3, 1, 1], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],

@@ -138,14 +138,18 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
   wp.dispose();
 }
 
+/** The 3×3, stride 1, pad 1 shapes with W a multiple of 4 that convShift takes. */
+const shiftable = (g: Geom) => g.KH === 3 && g.KW === 3 && g.S === 1 && g.pT === 1 && g.pB === 1 && g.pL === 1 && g.pR === 1 && g.W % 4 === 0;
+
 /**
  * Whether the forward convolution runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
- * profile.convTextureMin multiply-adds and profile.convTextureMinOut output channels, one image of x and of y each fit
- * a storage binding and the output channels one texture (larger convolutions keep the direct kernels).
+ * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes convShift takes) or
+ * profile.convTextureMinOut (the rest), one image of x and of y each fit a storage binding and the output channels
+ * one texture (larger convolutions keep the direct kernels).
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
-  return p.subgroups8 && p.storageTextures && g.O >= p.convTextureMinOut
+  return p.subgroups8 && p.storageTextures && g.O >= (shiftable(g) ? p.convShiftMinOut : p.convTextureMinOut)
     && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
     && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
 }
@@ -206,7 +210,7 @@ function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tenso
  */
 function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): boolean {
   const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
-  if (g.KH !== 3 || g.KW !== 3 || g.S !== 1 || g.pT !== 1 || g.pB !== 1 || g.pL !== 1 || g.pR !== 1 || g.W % 4 !== 0) return false;
+  if (!shiftable(g)) return false;
   const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
   const width = Math.ceil(P / TILE_N) * (TILE_N / 4) + g.W / 2;
   if (rows > T || 3 * kpb > T || width > T) return false;
