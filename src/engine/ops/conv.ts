@@ -158,6 +158,8 @@ function texOk(x: Tensor, g: Geom): boolean {
 const IM2COL_BYTES = 128 * 2 ** 20;
 /** Texels per invocation of conv/im2col_tex (its TPI; widths are multiples of 16 texels). */
 const IM2COL_TPI = 8;
+/** Texels per invocation of conv/pack_wtex (its TPI). */
+const PACK_WTEX_TPI = 4;
 
 /**
  * y[b] = Wm · X̂[b] (+ bias per output channel) with Wm = w viewed as [O, C·KH·KW] (packed by matmul/pack_tex) and
@@ -219,7 +221,7 @@ function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Ten
   const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
   const ws = w.window(op, w.offset, w.offset + w.numel);
   dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, pad0: 0, pad1: 0 },
-    workgroups: [Math.ceil((3 * kpb) / 8), mp / 8] });
+    workgroups: [Math.ceil((3 * kpb) / (8 * PACK_WTEX_TPI)), mp / 8] });
   const b1 = bias ? contiguous(bias) : null;
   for (let b0 = 0; b0 < g.B; b0 += nb) {
     const bn = Math.min(nb, g.B - b0);
