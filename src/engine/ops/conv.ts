@@ -1,5 +1,5 @@
 // conv2d over NCHW (any kernel size and stride, zero padding incl. asymmetric), forward and backward, split over
-// channel chunks for tensors above one storage binding.
+// channel chunks for tensors above one storage binding; the forward runs on the texture matmul where the profile says.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
