@@ -208,14 +208,15 @@ function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tenso
  * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each channel's
  * zero-padded rows once per column shift kx (rows (c, kx)), conv/pack_wtex the weight with k = (ky, c, kx) in 3
  * blocks, and matmul_tex reads block ky from the same rows shifted by ky image rows (kpb/xstep). False (nothing run)
- * where the shape does not qualify or the textures would exceed maxTextureDimension2D; batch items are chunked.
+ * where the shape does not qualify, the textures would exceed maxTextureDimension2D or one image's texture
+ * IM2COL_BYTES (the im2col layout splits pixels); batch items are chunked.
  */
 function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): boolean {
   const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
   if (!shiftable(g)) return false;
   const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
   const width = Math.ceil(P / TILE_N) * (TILE_N / 4) + g.W / 2;
-  if (rows > T || 3 * kpb > T || width > T) return false;
+  if (rows > T || 3 * kpb > T || width > T || 16 * width * rows > IM2COL_BYTES) return false;
   const nb = Math.max(1, Math.min(g.B, Math.floor(T / rows), Math.floor(IM2COL_BYTES / (16 * width * rows)), Math.floor(maxEl / (g.C * hw)),
     Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
   const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
