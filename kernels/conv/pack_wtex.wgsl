@@ -1,7 +1,8 @@
-// conv/pack_wtex: T[m, x] = (W'[m, 4x], .., +3), W'[m, ky·4·kpb + 3c + kx] = w[m, c, ky, kx] (zero in each ky block past 3·C and in rows past O): a 3×3 weight as matmul_tex's A operand for conv/shift_tex's B.
-// Bindings: 0 w (read, f32 [O, C, 3, 3]), 1 dst (write-only rgba32float storage texture), 2 Params (uniform).
-// Params: O, C: weight shape; kpb: texels per ky block (3·C padded to 4·kpb); base: window offset; width, height:
-//   texels to write (3·kpb wide, O padded to the tile rows).
+// conv/pack_wtex: T[m, x] = (W'[m, 4x], .., +3), W'[m, ky·4·kpb + 3c + kx] = w[m, c, ky, kx], or w[c, m, 2 − ky, 2 − kx] when flipped (zero in each ky block past 3·C and in rows past O): a 3×3 weight as matmul_tex's A operand for conv/shift_tex's B.
+// Bindings: 0 w (read, f32 [O, C, 3, 3], or [C, O, 3, 3] flipped), 1 dst (write-only rgba32float storage texture), 2 Params (uniform).
+// Params: O, C: output and input channels of the convolution; kpb: texels per ky block (3·C padded to 4·kpb); base:
+//   window offset; width, height: texels to write (3·kpb wide, O padded to the tile rows); flip: 1 for the input
+//   gradient's kernel (the forward weight transposed and rotated by 180°).
 // Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
 //   ceil(height / 8)).
 // Numerics: a copy; padding texels hold exact zeros.
@@ -11,7 +12,7 @@
 
 struct Params {
   O: u32, C: u32, kpb: u32, base: u32,
-  width: u32, height: u32, pad0: u32, pad1: u32,
+  width: u32, height: u32, flip: u32, pad0: u32,
 }
 
 /** Texels per invocation. */
@@ -21,7 +22,7 @@ const TPI = 4u;
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x0 = TPI * gid.x; let m = gid.y;
   if (x0 >= p.width || m >= p.height) { return; }
-  let row = p.base + min(m, p.O - 1u) * p.C * 9u;
+  let mm = min(m, p.O - 1u);
   for (var x = x0; x < min(x0 + TPI, p.width); x++) {
     let ky = x / p.kpb;
     var v = vec4f(0.0);
@@ -29,7 +30,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let rem = 4u * (x % p.kpb) + j;
       let c = min(rem / 3u, p.C - 1u); let kx = rem % 3u;
       let ok = m < p.O && rem < 3u * p.C;
-      v[j] = select(0.0, w[row + (c * 3u + ky) * 3u + kx], ok);
+      let at = select(((mm * p.C + c) * 3u + ky) * 3u + kx, ((c * p.O + mm) * 3u + 2u - ky) * 3u + 2u - kx, p.flip != 0u);
+      v[j] = select(0.0, w[p.base + at], ok);
     }
     textureStore(dst, vec2u(x, m), v);
   }

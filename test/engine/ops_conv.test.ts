@@ -85,8 +85,24 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];
+      // W % 4 = 0 at stride 1, pad 1: dx also runs on the texture path (flipped weight), checked against differences
+      const shift = S === 1 && xs[3]! % 4 === 0 && ws[2] === 3;
       await checkOp(dev, `conv2d tex x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
-        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: false });
+        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: shift ? [0] : false });
+    }
+    // every element of dx on the texture path against the direct kernel's (the default device keeps it for these sizes)
+    {
+      const base = await getDevice(), xh = rand([2, 17, 6, 8], 49), wh = rand([40, 17, 3, 3], 50), gh = rand([2, 40, 6, 8], 51);
+      const dxOn = async (d: typeof dev) => {
+        const x = toGpu(d, xh), w = toGpu(d, wh), gy = toGpu(d, gh);
+        x.requiresGrad = true;
+        const y = ops.conv2d(x, w, null, { padding: 1 });
+        backward(y, gy);
+        const r = await x.grad!.toArray();
+        for (const t of [x, w, gy, y]) t.dispose();
+        return r;
+      };
+      assertClose(await dxOn(dev), Array.from(await dxOn(base)), 'conv2d tex dx vs direct dx', 1e-5, 1e-4);
     }
     // maxTextureDimension2D 64: K = 153 in three k chunks (the first adds the bias), 300 pixels in two chunks, one image each
     (dev as any).maxTexture2D = 64;

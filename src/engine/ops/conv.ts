@@ -211,7 +211,7 @@ function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tenso
  * where the shape does not qualify, the textures would exceed maxTextureDimension2D or one image's texture
  * IM2COL_BYTES (the im2col layout splits pixels); batch items are chunked.
  */
-function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): boolean {
+function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom, flip = false): boolean {
   const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
   if (!shiftable(g)) return false;
   const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
@@ -221,7 +221,7 @@ function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Ten
     Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
   const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
   const ws = w.window(op, w.offset, w.offset + w.numel);
-  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, pad0: 0, pad1: 0 },
+  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, flip: flip ? 1 : 0, pad0: 0 },
     workgroups: [Math.ceil((3 * kpb) / (8 * PACK_WTEX_TPI)), mp / 8] });
   const b1 = bias ? contiguous(bias) : null;
   for (let b0 = 0; b0 < g.B; b0 += nb) {
@@ -239,12 +239,18 @@ function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Ten
   return true;
 }
 
-/** dx = the transposed convolution of dy: a direct convolution with the flipped, transposed kernel, dy dilated by S. */
+/**
+ * dx = the transposed convolution of dy: a convolution with the flipped, transposed kernel, dy dilated by S; on the
+ * texture matmul (shifted rows) where the forward was 3×3 stride 1 pad 1 and the profile allows, else direct.
+ */
 function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   const w = contiguous(w_OCkk);
   const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', 'conv2d.dx');
-  launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
-    padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
+  // For a 3×3 stride-1 pad-1 forward, dx is the same kind of convolution of dy (O and C swapped, kernel flipped).
+  const gt: Geom = { ...g, B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
+  if (!(shiftable(g) && texOk(dy, gt) && convShift('conv2d.dx', dy, w, null, dx, gt, true)))
+    launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
+      padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
   if (w !== w_OCkk) w.dispose();
   return dx;
 }
