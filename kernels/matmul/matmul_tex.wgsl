@@ -1,9 +1,11 @@
-// matmul/matmul_tex: C[z, m, n] = Σ_k A[z, m, k]·B[z, k, n] (+ bias[n]) (+ C when accumulating), A and B read from packed storage textures.
-// Bindings: 0 ta (read-only rgba32float storage texture, A), 1 tb (same, B), 2 bias (read; a dummy when flags bit 0 is
-//   clear), 3 C (read_write, f32), 4 Params (uniform).
-// Params: m, n: product sizes; kq: steps of 4 in k (k padded to 4·kq with zeros); flags: bit 0 bias, bit 1 accumulate
-//   into C; c_base, bias_base: window offsets; c_rs: C's row stride; nb batch dims of sizes bshape with, per dim, the
-//   texture rows a_bs / b_bs that one step moves in ta / tb (0 where the operand is broadcast) and C's stride c_bs.
+// matmul/matmul_tex: C[z, m, n] = Σ_k A[z, m, k]·B[z, k, n] (+ bias[n] or bias[m]) (+ C when accumulating), A and B read from packed storage textures.
+// Bindings: 0 ta (read-only rgba32float storage texture, A), 1 tb (same, B), 2 bias (read; a dummy when flags bits 0
+//   and 2 are clear), 3 C (read_write, f32), 4 Params (uniform).
+// Params: m, n: product sizes; kq: steps of 4 in k (k padded to 4·kq with zeros); flags: bit 0 bias per column n, bit 1
+//   accumulate into C, bit 2 bias per row m (conv2d's per output channel); c_base, bias_base: window offsets; c_rs: C's row stride; nb batch dims of sizes bshape with, per dim, the
+//   texture rows a_bs / b_bs that one step moves in ta / tb (0 where the operand is broadcast) and C's stride c_bs;
+//   kpb, xstep: B's k is read in blocks of kpb steps of 4, each block from the same 4·kpb texture rows shifted right
+//   by xstep more texels than the last (conv2d's row shifts, ops/conv.ts; a plain product passes kpb = kq, xstep 0).
 // Layout (written by matmul/pack_tex): ta texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to 32;
 //   tb texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq; padding holds zeros.
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width) computes rows
@@ -23,6 +25,7 @@ enable subgroups;
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
   c_base: u32, bias_base: u32, c_rs: u32, nb: u32,
+  kpb: u32, xstep: u32, pad0: u32, pad1: u32,
   bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
 }
 
@@ -41,16 +44,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   // lavapipe keeps a private array in registers only when every index is a constant, and it does not unroll loops
   // this large.
   var acc: array<vec4f, 64>;
+  var kb = 0u; var xo = 0u;   // step within B's current block of k, and the block's texel shift
   for (var kq = 0u; kq < p.kq; kq++) {
     // A rows m0 + lane + 8q over k = 4·kq .. +3; then every lane's: rq[i] is row m0 + 8q + i.
     let r0 = bcast8(textureLoad(ta, vec2u(kq, ya))); let r1 = bcast8(textureLoad(ta, vec2u(kq, ya + 8u)));
     let r2 = bcast8(textureLoad(ta, vec2u(kq, ya + 16u))); let r3 = bcast8(textureLoad(ta, vec2u(kq, ya + 24u)));
     // B rows 4·kq + j (j = 0..3) over this lane's columns: bj0 = columns +0..3, bj1 = +4..7.
-    let yb = by + 4u * kq;
-    let b00 = textureLoad(tb, vec2u(xb, yb)); let b01 = textureLoad(tb, vec2u(xb + 1u, yb));
-    let b10 = textureLoad(tb, vec2u(xb, yb + 1u)); let b11 = textureLoad(tb, vec2u(xb + 1u, yb + 1u));
-    let b20 = textureLoad(tb, vec2u(xb, yb + 2u)); let b21 = textureLoad(tb, vec2u(xb + 1u, yb + 2u));
-    let b30 = textureLoad(tb, vec2u(xb, yb + 3u)); let b31 = textureLoad(tb, vec2u(xb + 1u, yb + 3u));
+    let yb = by + 4u * kb; let xs = xb + xo;
+    kb += 1u;
+    if (kb == p.kpb) { kb = 0u; xo += p.xstep; }
+    let b00 = textureLoad(tb, vec2u(xs, yb)); let b01 = textureLoad(tb, vec2u(xs + 1u, yb));
+    let b10 = textureLoad(tb, vec2u(xs, yb + 1u)); let b11 = textureLoad(tb, vec2u(xs + 1u, yb + 1u));
+    let b20 = textureLoad(tb, vec2u(xs, yb + 2u)); let b21 = textureLoad(tb, vec2u(xs + 1u, yb + 2u));
+    let b30 = textureLoad(tb, vec2u(xs, yb + 3u)); let b31 = textureLoad(tb, vec2u(xs + 1u, yb + 3u));
     acc[0] = mac(acc[0], r0[0], b00, b10, b20, b30); acc[1] = mac(acc[1], r0[0], b01, b11, b21, b31);
     acc[2] = mac(acc[2], r0[1], b00, b10, b20, b30); acc[3] = mac(acc[3], r0[1], b01, b11, b21, b31);
     acc[4] = mac(acc[4], r0[2], b00, b10, b20, b30); acc[5] = mac(acc[5], r0[2], b01, b11, b21, b31);
@@ -108,13 +114,14 @@ fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4
   return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
 }
 
-// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + C when accumulating.
+// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when accumulating.
 fn put(co: u32, m: u32, n0: u32, v0: vec4f, v1: vec4f) {
   if (m >= p.m) { return; }
   let at = co + m * p.c_rs + n0;
+  let rb = select(0.0, bias[p.bias_base + min(m, p.m - 1u)], (p.flags & 4u) != 0u);
   for (var j = 0u; j < 8u; j++) {
     if (n0 + j < p.n) {
-      let v = select(v1[j % 4u], v0[j % 4u], j < 4u);
+      let v = select(v1[j % 4u], v0[j % 4u], j < 4u) + rb;
       if ((p.flags & 2u) != 0u) { C[at + j] = C[at + j] + v; } else { C[at + j] = v; }
     }
   }

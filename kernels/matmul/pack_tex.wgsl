@@ -4,7 +4,8 @@
 //   elements (a transpose swaps them); base: window offset; nb slab dims of sizes bshape with element strides bs
 //   (the operand's own batch dims, broadcast ones left out); rows_p: texture rows per slab (rows padded); width,
 //   height: the texels to write (cols padded to 4·width, slabs·rows_p rows).
-// Dispatch: one invocation per texel, workgroup 8 × 8, grid (ceil(width / 8), ceil(height / 8)).
+// Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
+//   ceil(height / 8)). Several texels per invocation: lavapipe's per-invocation cost is a large share of a copy.
 // Numerics: a copy; padding texels hold exact zeros, so the matmul reads them without masks.
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
@@ -17,10 +18,13 @@ struct Params {
   bshape: vec4u, bs: vec4u,
 }
 
+/** Texels per invocation. */
+const TPI = 4u;
+
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let x = gid.x; let y = gid.y;
-  if (x >= p.width || y >= p.height) { return; }
+  let x0 = TPI * gid.x; let y = gid.y;
+  if (x0 >= p.width || y >= p.height) { return; }
   let s = y / p.rows_p; let r = y % p.rows_p;
   var o = p.base;
   var rem = s;
@@ -30,11 +34,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   let rin = r < p.rows;
   o += min(r, p.rows - 1u) * p.rs;
-  var v = vec4f(0.0);
-  for (var j = 0u; j < 4u; j++) {
-    let c = 4u * x + j;
-    let val = src[o + min(c, p.cols - 1u) * p.cs];
-    v[j] = select(0.0, val, rin && c < p.cols);
+  for (var x = x0; x < min(x0 + TPI, p.width); x++) {
+    var v = vec4f(0.0);
+    for (var j = 0u; j < 4u; j++) {
+      let c = 4u * x + j;
+      let val = src[o + min(c, p.cols - 1u) * p.cs];
+      v[j] = select(0.0, val, rin && c < p.cols);
+    }
+    textureStore(dst, vec2u(x, y), v);
   }
-  textureStore(dst, vec2u(x, y), v);
 }

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, backward, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, swapCB, assertClose, type Host } from '../helpers/ref.ts';
 
 type Pad = [number, number, number, number];
@@ -60,6 +60,60 @@ for (const [xs, ws, bias, S, pad] of CASES) {
       ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4 });
   });
 }
+
+const TEX = (await getDevice()).profile;
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } });
+  try {
+    const tex: [number[], number[], boolean, number, Pad][] = [
+      [[2, 3, 1, 1], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[2, 5, 3, 7], [17, 5, 3, 3], false, 1, [1, 1, 1, 1]],
+      [[1, 17, 7, 3], [3, 17, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[2, 3, 65, 7], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[1, 5, 65, 65], [3, 5, 3, 3], false, 1, [1, 1, 1, 1]],
+      [[2, 40, 7, 9], [40, 40, 3, 3], true, 1, [1, 1, 1, 1]], // two 32-row tiles of output channels
+      [[1, 3, 7, 9], [5, 3, 3, 3], true, 2, [0, 1, 0, 1]], // stride 2, asymmetric padding
+      [[2, 3, 5, 6], [7, 3, 1, 1], false, 1, [0, 0, 0, 0]],
+      [[1, 2, 6, 6], [2, 2, 5, 5], true, 2, [2, 2, 2, 2]],
+      // W a multiple of 4: the shifted-rows layout (conv/shift_tex, conv/pack_wtex)
+      [[1, 3, 1, 4], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[2, 5, 7, 4], [17, 5, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[1, 17, 3, 8], [3, 17, 3, 3], false, 1, [1, 1, 1, 1]],
+      [[2, 40, 5, 12], [40, 40, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[1, 3, 33, 64], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+    ];
+    for (const [xs, ws, bias, S, pad] of tex) {
+      const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];
+      // W % 4 = 0 at stride 1, pad 1: dx also runs on the texture path (flipped weight), checked against differences
+      const shift = S === 1 && xs[3]! % 4 === 0 && ws[2] === 3;
+      await checkOp(dev, `conv2d tex x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
+        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: shift ? [0] : false });
+    }
+    // every element of dx on the texture path against the direct kernel's (the default device keeps it for these sizes)
+    {
+      const base = await getDevice(), xh = rand([2, 17, 6, 8], 49), wh = rand([40, 17, 3, 3], 50), gh = rand([2, 40, 6, 8], 51);
+      const dxOn = async (d: typeof dev) => {
+        const x = toGpu(d, xh), w = toGpu(d, wh), gy = toGpu(d, gh);
+        x.requiresGrad = true;
+        const y = ops.conv2d(x, w, null, { padding: 1 });
+        backward(y, gy);
+        const r = await x.grad!.toArray();
+        for (const t of [x, w, gy, y]) t.dispose();
+        return r;
+      };
+      assertClose(await dxOn(dev), Array.from(await dxOn(base)), 'conv2d tex dx vs direct dx', 1e-5, 1e-4);
+    }
+    // maxTextureDimension2D 64: K = 153 in three k chunks (the first adds the bias), 300 pixels in two chunks, one image each
+    (dev as any).maxTexture2D = 64;
+    await checkOp(dev, 'conv2d tex split', [rand([2, 17, 20, 15], 43), rand([5, 17, 3, 3], 44), rand([5], 45)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { atol: 2e-5, rtol: 1e-4, grad: false });
+    // shifted rows: 52 texture rows per image, so one image per dispatch
+    await checkOp(dev, 'conv2d tex shift split', [rand([2, 17, 6, 8], 46), rand([5, 17, 3, 3], 47), rand([5], 48)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { atol: 2e-5, rtol: 1e-4, grad: false });
+    assert.ok(dev.poolStats().textureBytes > 0, 'the im2col path ran');
+  } finally { dev.destroy(); }
+});
 
 test('conv2d: a numeric padding, and a non-contiguous x', async () => {
   const dev = await getDevice();

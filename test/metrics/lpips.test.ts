@@ -30,7 +30,9 @@ const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max
  * Input gradients of a deep ReLU network in f32 against PyTorch's: a pre-activation within f32 rounding of zero falls on
  * the other side of its ReLU under another summation order (make_lpips_golden's VGG input has relu3_3 units at ~7e-7
  * of the layer's maximum), which changes the gradient over that unit's receptive field (~10 % of dx0 here, by up to
- * 3e-3·max|g|). So: relative L2 error at most `rel`, every element within 1e-2·max|g|, and the median within 1e-5·max|g|.
+ * 3e-3·max|g|; which units flip depends on the conv kernels' summation order: relative L2 error under 3e-3 with the direct
+ * kernels, 3.3e-3 with the texture path). So: relative L2 error at most `rel`, every element within 1e-2·max|g|, and
+ * the median within 1e-5·max|g|.
  */
 function assertGradNear(got: ArrayLike<number>, want: Float32Array, what: string, rel: number) {
   const m = maxAbs(want);
@@ -70,7 +72,7 @@ for (const net of ['vgg', 'alex'] as const) {
     for (const [x, k] of [[x0, 'dx0'], [x1, 'dx1']] as const) {
       const g = (await read(`${net}.${k}`)).data, got = await x.grad!.toArray();
       if (net === 'alex') assertClose(got, g, `${net} ${k}`, 1e-4 * maxAbs(g), 1e-3);
-      else assertGradNear(got, g, `${net} ${k}`, 3e-3);
+      else assertGradNear(got, g, `${net} ${k}`, 4e-3);
     }
     for (const t of [x0, x1, d]) t.dispose();
   });

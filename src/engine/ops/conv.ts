@@ -1,9 +1,10 @@
 // conv2d over NCHW (any kernel size and stride, zero padding incl. asymmetric), forward and backward, split over
-// channel chunks for tensors above one storage binding.
+// channel chunks for tensors above one storage binding; the forward runs on the texture matmul where the profile says.
 import { Tensor, empty } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
+import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -22,7 +23,8 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
   const x = contiguous(x_BCHW), w = contiguous(w_OCkk);
   const y = empty(x.dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
-  launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
+  if (texOk(x, g)) convTex('conv2d', x, w, b_O, y, g);
+  else launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
   if (x !== x_BCHW) x.dispose();
   if (w !== w_OCkk) w.dispose();
   const inputs = b_O ? [x_BCHW, w_OCkk, b_O] : [x_BCHW, w_OCkk];
@@ -136,12 +138,119 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
   wp.dispose();
 }
 
-/** dx = the transposed convolution of dy: a direct convolution with the flipped, transposed kernel, dy dilated by S. */
+/** The 3×3, stride 1, pad 1 shapes with W a multiple of 4 that convShift takes. */
+const shiftable = (g: Geom) => g.KH === 3 && g.KW === 3 && g.S === 1 && g.pT === 1 && g.pB === 1 && g.pL === 1 && g.pR === 1 && g.W % 4 === 0;
+
+/**
+ * Whether the forward convolution runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
+ * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes convShift takes) or
+ * profile.convTextureMinOut (the rest), one image of x and of y each fit a storage binding and the output channels
+ * one texture (larger convolutions keep the direct kernels).
+ */
+function texOk(x: Tensor, g: Geom): boolean {
+  const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
+  return p.subgroups8 && p.storageTextures && g.O >= (shiftable(g) ? p.convShiftMinOut : p.convTextureMinOut)
+    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
+    && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
+}
+
+/** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */
+const IM2COL_BYTES = 128 * 2 ** 20;
+/** Texels per invocation of conv/im2col_tex (its TPI; widths are multiples of 16 texels). */
+const IM2COL_TPI = 8;
+/** Texels per invocation of conv/pack_wtex (its TPI). */
+const PACK_WTEX_TPI = 4;
+
+/**
+ * y[b] = Wm · X̂[b] (+ bias per output channel) with Wm = w viewed as [O, C·KH·KW] (packed by matmul/pack_tex) and
+ * X̂[b] the [C·KH·KW, OH·OW] im2col matrix of image b, written by conv/im2col_tex straight into matmul_tex's B
+ * texture; C = y's [O, OH·OW] planes, so the output is NCHW as it stands. Split over k (chunks accumulate into y),
+ * output pixels and images so that both textures stay within maxTextureDimension2D and the im2col texture within
+ * IM2COL_BYTES.
+ */
+function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): void {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
+  if (convShift(op, x, w, bias, y, g)) return;
+  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, hw = g.H * g.W, mp = Math.ceil(g.O / TILE_M) * TILE_M;
+  const kcMax = Math.min(K, Math.floor(T / 4) * 4), rowsMax = 4 * Math.ceil(kcMax / 4);
+  const pcMax = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor((4 * T) / TILE_N) * TILE_N,
+    Math.floor(IM2COL_BYTES / (4 * rowsMax) / TILE_N) * TILE_N));
+  const whole = pcMax >= P;
+  const nb = !whole ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / rowsMax), Math.floor(IM2COL_BYTES / (4 * rowsMax * Math.ceil(P / TILE_N) * TILE_N)),
+    Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const texA = dev.scratchTexture('conv.w', Math.ceil(kcMax / 4), mp);
+  const texB = dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * rowsMax);
+  const b1 = bias ? contiguous(bias) : null;
+  for (let k0 = 0; k0 < K; k0 += kcMax) {
+    const kc = Math.min(kcMax, K - k0), kq = Math.ceil(kc / 4);
+    const wlo = w.offset + k0;
+    const ws = w.window(op, wlo, wlo + (g.O - 1) * K + kc);
+    packTex(dev, ws, texA, g.O, kc, K, 1, mp, kq);
+    for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
+      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
+      const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
+      dev.run({
+        kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, k0, kc, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: 4 * kq, width, height: bn * 4 * kq, pad0: 0, pad1: 0 },
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * 4 * kq) / 8)],
+      });
+      const ylo = y.offset + b0 * g.O * P + n0, ys = y.window(op, ylo, ylo + (bn - 1) * g.O * P + (g.O - 1) * P + nc);
+      const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
+      runMatmulTex(dev, { texA, texB, m: g.O, n: nc, kq, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: k0 > 0,
+        bshape: [bn], aBs: [0], bBs: [4 * kq], cBs: [g.O * P] });
+    }
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+}
+
+/**
+ * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each channel's
+ * zero-padded rows once per column shift kx (rows (c, kx)), conv/pack_wtex the weight with k = (ky, c, kx) in 3
+ * blocks, and matmul_tex reads block ky from the same rows shifted by ky image rows (kpb/xstep). False (nothing run)
+ * where the shape does not qualify, the textures would exceed maxTextureDimension2D or one image's texture
+ * IM2COL_BYTES (the im2col layout splits pixels); batch items are chunked.
+ */
+function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom, flip = false): boolean {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
+  if (!shiftable(g)) return false;
+  const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
+  const width = Math.ceil(P / TILE_N) * (TILE_N / 4) + g.W / 2;
+  if (rows > T || 3 * kpb > T || width > T || 16 * width * rows > IM2COL_BYTES) return false;
+  const nb = Math.max(1, Math.min(g.B, Math.floor(T / rows), Math.floor(IM2COL_BYTES / (16 * width * rows)), Math.floor(maxEl / (g.C * hw)),
+    Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
+  const ws = w.window(op, w.offset, w.offset + w.numel);
+  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, flip: flip ? 1 : 0, pad0: 0 },
+    workgroups: [Math.ceil((3 * kpb) / (8 * PACK_WTEX_TPI)), mp / 8] });
+  const b1 = bias ? contiguous(bias) : null;
+  for (let b0 = 0; b0 < g.B; b0 += nb) {
+    const bn = Math.min(nb, g.B - b0);
+    const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
+    dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texB],
+      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width, height: bn * rows },
+      workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * rows) / 8)] });
+    const ylo = y.offset + b0 * g.O * P, ys = y.window(op, ylo, ylo + bn * g.O * P);
+    const wbias = b1 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
+    runMatmulTex(dev, { texA, texB, m: g.O, n: P, kq: 3 * kpb, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: false,
+      bshape: [bn], aBs: [0], bBs: [rows], cBs: [g.O * P], kpb, xstep: g.W / 4 });
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+  return true;
+}
+
+/**
+ * dx = the transposed convolution of dy: a convolution with the flipped, transposed kernel, dy dilated by S; on the
+ * texture matmul (shifted rows) where the forward was 3×3 stride 1 pad 1 and the profile allows, else direct.
+ */
 function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   const w = contiguous(w_OCkk);
   const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', 'conv2d.dx');
-  launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
-    padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
+  // For a 3×3 stride-1 pad-1 forward, dx is the same kind of convolution of dy (O and C swapped, kernel flipped).
+  const gt: Geom = { ...g, B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
+  if (!(shiftable(g) && texOk(dy, gt) && convShift('conv2d.dx', dy, w, null, dx, gt, true)))
+    launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
+      padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
   if (w !== w_OCkk) w.dispose();
   return dx;
 }

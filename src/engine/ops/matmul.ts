@@ -71,7 +71,7 @@ function mat(op: string, t: Tensor, trans: boolean, name: string): Mat {
 }
 
 /** One batch dim of a launch with each operand's stride (0 = broadcast). */
-interface Dim { size: number; a: number; b: number; c: number }
+export interface Dim { size: number; a: number; b: number; c: number }
 /** A launch after folding: batch dims (≤ 4, coalesced), the sizes, and A's and C's row strides. */
 interface Geometry { dims: Dim[]; M: number; N: number; K: number; aRs: number; cRs: number }
 /** How one dispatch covers the work: dims [0, h) iterated on the host, bc items of dim h, mc rows, kc steps of k. */
@@ -203,8 +203,52 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
 }
 
 /** Output tile of matmul_tex per workgroup (rows × columns). */
-const TILE_M = 32, TILE_N = 64;
+export const TILE_M = 32, TILE_N = 64;
 const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
+const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
+/** Texels per invocation of matmul/pack_tex (its TPI). */
+const PACK_TPI = 4;
+
+/**
+ * Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s, broadcast ones left out)
+ * into tex with matmul/pack_tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding.
+ */
+export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
+  rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
+  const own = ds.filter((d) => s(d) !== 0), height = numel(own.map((d) => d.size)) * rowsP;
+  dev.run({
+    kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
+    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
+      bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
+    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(height / 8)],
+  });
+}
+
+/** One matmul/matmul_tex dispatch on packed operands (layouts in the kernel's header). */
+export interface TexProduct {
+  texA: TextureBinding; texB: TextureBinding;
+  /** Product sizes; kq steps of 4 in k; mp: A's texture rows per batch item (m padded to TILE_M). */
+  m: number; n: number; kq: number; mp: number;
+  c: { binding: Binding; base: number }; cRs: number;
+  /** The bias window, added per column n or, with biasPerRow, per row m. */
+  bias: { binding: Binding; base: number } | null; biasPerRow?: boolean;
+  /** Bound in the bias slot when there is none: any buffer other than C's (one buffer may not be read and written). */
+  dummy: Binding;
+  /** Add into C (later k chunks). */
+  accumulate: boolean;
+  /** Batch dims (≤ 4) with texture rows per step in A and B (0 where broadcast) and C's element stride. */
+  bshape: number[]; aBs: number[]; bBs: number[]; cBs: number[];
+  /** B read in blocks of kpb steps of k from the same rows, each block xstep texels further right (default: one block). */
+  kpb?: number; xstep?: number;
+}
+export function runMatmulTex(dev: Device, t: TexProduct): void {
+  dev.run({
+    kernel: 'matmul/matmul_tex', bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, pad0: 0, pad1: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+    workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
+  });
+}
 
 /**
  * gemm through the texture kernel: per dispatch chunk, matmul/pack_tex copies A's rows (texels along k) and B's rows
@@ -229,7 +273,6 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
 
   const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
   const b1 = bias ? contiguous(bias) : null;
-  const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
   /** Texture rows per step of each dim for the operand with strides s (row-major over its own dims, 0 where broadcast). */
   const texStrides = (ds: Dim[], s: (d: Dim) => number, slabRows: number) => {
     const out: number[] = [];
@@ -240,17 +283,6 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
     }
     return out;
   };
-  /** Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s) into tex. */
-  const pack = (w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
-    ds: Dim[], s: (d: Dim) => number, rowsP: number, width: number) => {
-    const own = ds.filter((d) => s(d) !== 0), height = numel(own.map((d) => d.size)) * rowsP;
-    dev.run({
-      kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
-      params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
-        bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
-      workgroups: [Math.ceil(width / 8), Math.ceil(height / 8)],
-    });
-  };
   for (let hi = 0; hi < numel(host.map((d) => d.size)); hi++) {
     const [a0, bb0, c0] = hostOffsets(host, hi, A, B, out);
     for (let i0 = 0; i0 < lead.size; i0 += pl.bc) {
@@ -260,21 +292,16 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
         const lb = bb0 + i0 * lead.b + k0 * B.rs;
         const [, eb] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc: M, kc });
         const wb = B.t.window(op, lb, lb + eb);
-        pack(wb, texB, kc, N, B.rs, B.cs, chunk, (d) => d.b, 4 * kq, bw);
+        packTex(dev, wb, texB, kc, N, B.rs, B.cs, 4 * kq, bw, chunk, (d) => d.b);
         for (let m0 = 0; m0 < M; m0 += pl.mc) {
           const mc = Math.min(pl.mc, M - m0), mp = roundUp(mc, TILE_M);
           const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
           const la = a0 + i0 * lead.a + m0 * aRs + k0 * A.cs, lc = c0 + i0 * lead.c + m0 * cRs;
           const wa = A.t.window(op, la, la + ea), wc = out.window(op, lc, lc + ec);
-          pack(wa, texA, mc, kc, aRs, A.cs, chunk, (d) => d.a, mp, kq);
+          packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a);
           const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
-          dev.run({
-            kernel: 'matmul/matmul_tex', bindings: [texA, texB, (wbias ?? wa).binding, wc.binding],
-            params: { m: mc, n: N, kq, flags: (wbias ? 1 : 0) | (k0 > 0 ? 2 : 0), c_base: wc.base, bias_base: wbias?.base ?? 0,
-              c_rs: cRs, nb: chunk.length, bshape: pad4(chunk.map((d) => d.size)), a_bs: pad4(texStrides(chunk, (d) => d.a, mp)),
-              b_bs: pad4(texStrides(chunk, (d) => d.b, 4 * kq)), c_bs: pad4(chunk.map((d) => d.c)) },
-            workgroups: [Math.ceil(N / TILE_N), mp / TILE_M, numel(chunk.map((d) => d.size))],
-          });
+          runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0,
+            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, 4 * kq), cBs: chunk.map((d) => d.c) });
         }
       }
     }

@@ -34,6 +34,14 @@ export interface AdapterProfile {
   matmul: readonly MatmulVariant[];
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
   matmulTextureMin: number;
+  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where read-only storage textures
+   * and subgroups of 8 exist, from convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and, in
+   * output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
+   * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
+   * with them, so few output channels keep the direct kernels. */
+  convTextureMin: number;
+  convTextureMinOut: number;
+  convShiftMinOut: number;
   attention: AttentionTuning;
 }
 
@@ -60,6 +68,9 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     kind, subgroups8, storageTextures,
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
     matmulTextureMin: 2 ** 26,
+    convTextureMin: 2 ** 25,
+    convTextureMinOut: 128,
+    convShiftMinOut: 64,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
