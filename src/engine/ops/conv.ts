@@ -247,7 +247,7 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   const w = contiguous(w_OCkk);
   const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', 'conv2d.dx');
   // For a 3×3 stride-1 pad-1 forward, dx is the same kind of convolution of dy (O and C swapped, kernel flipped).
-  const gt: Geom = { ...g, B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
+  const gt: Geom = { ...g, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
   if (!(shiftable(g) && texOk(dy, gt) && convShift('conv2d.dx', dy, w, null, dx, gt, true)))
     launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
       padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
