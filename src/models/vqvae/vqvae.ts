@@ -75,6 +75,16 @@ export class VQVAE extends Module {
     return v;
   }
 
+  /**
+   * The module with uninitialised parameters (nothing drawn, nothing uploaded): for counting and naming, or to fill
+   * with loadStateDict. Dawn allocates the buffers; backends that commit memory lazily keep this cheap.
+   */
+  static uninitialized(dev: Device, cfg: VQVAEConfigInput): VQVAE {
+    const v = new VQVAE(dev, vqvaeConfig(cfg), new ParamMaker(dev, null));
+    v.source = 'uninitialized';
+    return v;
+  }
+
   get plan(): Plan { return this.quantize.plan; }
   /** Tokens per image over all scales. */
   get tokens(): number { return this.quantize.tokens; }
@@ -111,7 +121,7 @@ export class VQVAE extends Module {
     const ema = src[EMA];
     if (ema && (ema.shape.length !== 2 || ema.shape[0] !== mine.shape[0] || ema.shape[1] !== mine.shape[1])) {
       if (ema.shape.length !== 2 || ema.shape[1] !== mine.shape[1])
-        throw new Error(`loadStateDict${o.source ? ` from ${o.source}` : ''}: '${EMA}' has shape [${ema.shape}], the model expects [*, ${mine.shape[1]}] (vocab size)`);
+        throw new Error(`loadStateDict${o.source ? ` from ${o.source}` : ''}: '${EMA}' has shape [${ema.shape.join(', ')}], the model expects [*, ${mine.shape[1]}] (vocab size)`);
       delete src[EMA];
     }
     if (!src[EMA]) { // loading must not fail on the statistics buffer: strict-check everything else here
