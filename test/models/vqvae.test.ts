@@ -166,6 +166,30 @@ test('a gradient reaches every parameter (training forward: encoder, quantizer, 
   vae.dispose();
 });
 
+test('inference paths leave nothing behind: tokenize, decodeTokens, teacherInput, fHatPerScale, encode, decodeLatent', async () => {
+  const dev = await getDevice();
+  const { hit } = await golden();
+  const vae = await loadVQVAE(dev, SMALL, { cfg: { segments: hit } });
+  const x = await image(dev);
+  const live = () => dev.poolStats().liveBytes;
+  const run = async () => {
+    const tok = vae.tokenize(x, { teacherInput: true, usage: true });
+    const imgs = vae.decodeTokens(tok.idx_BL);
+    const ti = vae.teacherInput(tok.idx_BL);
+    const fhs = vae.fHatPerScale(tok.idx_BL);
+    const f = noGrad(dev, () => vae.encode(x));
+    const rec = noGrad(dev, () => vae.decodeLatent(f));
+    await rec.toArray();
+    for (const t of [tok.idx_BL, ...tok.perScale, ...tok.fHats, tok.varInput!, tok.usage!, ...imgs, ti, ...fhs, f, rec]) t.dispose();
+  };
+  await run(); // compiles pipelines, fills the uniform arena
+  const before = live();
+  await run();
+  await dev.sync();
+  assert.is(live() - before, 0, 'bytes still live after disposing every returned tensor');
+  vae.dispose();
+});
+
 test('config checks: dropout, znorm, GroupNorm divisibility rejected with the field named', () => {
   assert.throws(() => vqvaeConfig({ dropout: 0.1 }), /dropout = 0\.1; only 0/);
   assert.throws(() => vqvaeConfig({ usingZnorm: true }), /usingZnorm = true; only false/);
