@@ -1,7 +1,7 @@
 // Training checkpoints: model parameters and buffers, AdamW moments and step counts, and the loop's own state (step,
 // data position, seed, log) in one safetensors file, written atomically; loading checks every name and shape.
 import { fromArray, type Module, type Tensor } from '../engine/index.ts';
-import { openSafetensors, writeSafetensors, type StInput } from '../engine/io/safetensors.ts';
+import { openSafetensors, writeSafetensors, type StInput } from '../index.ts';
 import type { AdamW } from './optim/adamw.ts';
 
 /** Metadata key holding the checkpoint's JSON (format, optimizer step counts, the loop state). */
