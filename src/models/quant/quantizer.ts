@@ -1,5 +1,5 @@
 // MultiScaleQuantizer: VAR's multi-scale residual quantizer (models/quant.py) and its HIT generalisation: tokenize, decode,
-// teacher-forcing input, usage counts, and the training forward (straight-through output + VQ losses with gradients).
+// teacher-forcing input, usage counts, the sampling step, and the training forward (straight-through output + VQ losses with gradients).
 import { Tensor, empty, noGrad, Module, parameter, ops, type Device, type PreparedCodebook } from '../../engine/index.ts';
 import { planOf, varSegments, type Plan, type Segment } from './schedule.ts';
 
