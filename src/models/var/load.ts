@@ -75,7 +75,8 @@ export function inferVARConfig(shapes: Shapes, lvl?: ArrayLike<number>, override
   if (patchNums.length !== K || patchNums.reduce((a, p) => a + p * p, 0) !== L || patchNums[0]! ** 2 !== firstL)
     throw new Error(`VAR checkpoint: patch_nums [${patchNums}] do not fit lvl_embed (${K} levels), pos_1LC (${L} tokens) and pos_start (${firstL} start tokens)`);
   const rest = { normEps: 1e-6, condDropRate: 0.1, dropPathRate: (0.1 * depth) / 24 };
-  for (const k of Object.keys(rest) as (keyof typeof rest)[]) if (overrides[k] === undefined) inferred.push(`${k} ${rest[k]} assumed (not stored; the released models' value)`);
+  const why = { normEps: '1e-6', condDropRate: '0.1', dropPathRate: `0.1·${depth}/24 = ${rest.dropPathRate.toFixed(4)}` };
+  for (const k of Object.keys(rest) as (keyof typeof rest)[]) if (overrides[k] === undefined) inferred.push(`${k} ${why[k]} assumed (not stored; the released models' setting)`);
   const config: VARConfig = { depth, embedDim: C, numHeads, mlpRatio, sharedAln, attnL2Norm, numClasses, patchNums, vocab, cvae, ...rest, ...overrides };
   checkConfig(config);
   return { config, inferred };
