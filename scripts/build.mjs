@@ -34,7 +34,7 @@ for (const name of ['attention', 'quantizer', 'train_step'])
     await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name.replace('_', '-')}.mjs`, platform: 'node', packages: 'external' });
 
 // Type declarations for consumers: tsc emits them from the sources; relative `.ts` specifiers become `.js`, which every
-// module resolution maps to the `.d.ts` beside it.
+// module resolution maps to the `.d.ts` beside it (side-effect imports `import './x.ts'` included).
 if (!process.argv.includes('--no-types')) {
   const out = join(root, 'dist/types');
   rmSync(out, { recursive: true, force: true });
@@ -42,7 +42,7 @@ if (!process.argv.includes('--no-types')) {
   if (tsc.status !== 0) { console.error('build: tsc failed to emit the type declarations'); process.exit(1); }
   const walk = (d) => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
   for (const f of walk(out).filter((f) => f.endsWith('.d.ts'))) {
-    const text = readFileSync(f, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
+    const text = readFileSync(f, 'utf8').replace(/(from\s+|import\(|import\s+)(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
     writeFileSync(f + '.tmp', f.endsWith('index.d.ts') && f === join(out, 'index.d.ts') ? '/// <reference types="@webgpu/types" />\n' + text : text);
     renameSync(f + '.tmp', f);
   }
