@@ -1,5 +1,6 @@
 // Builds dist/: the library (index.mjs any runtime, node.mjs Node/Deno with image files, browser.mjs, internal.mjs, with
-// .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs) and the benchmarks (dist/bench*.mjs).
+// .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs), the benchmarks (dist/bench*.mjs) and the demo page's
+// bundle (examples/web/dist/).
 // Usage: node scripts/build.mjs [--quiet] [--no-types]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -17,12 +18,18 @@ await build({
   splitting: true, chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' }, platform: 'neutral', mainFields: ['module', 'main'],
   external: ['webgpu', 'node:*', 'pngjs', 'jpeg-js'],
 });
-// Browsers: the same library without the Node loader of Dawn (`webgpu`), which a browser bundler could not resolve.
-const noDawn = { name: 'no-dawn', setup(b) {
-  b.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'no-dawn' }));
-  b.onLoad({ filter: /.*/, namespace: 'no-dawn' }, () => ({ contents: 'export const create = () => { throw new Error("webgpu (Dawn for Node) is not available in a browser: use navigator.gpu"); }; export const globals = {};' }));
+// Browsers: the same library without the Node loader of Dawn (`webgpu`) and without `node:*` modules (file paths for
+// safetensors and .pth), which a browser bundler could not resolve: each becomes a stub that fails with a clear message
+// when used (the file readers import node:fs lazily, so the rest of the library loads; in a browser pass the bytes).
+const browserStubs = { name: 'browser-stubs', setup(b) {
+  b.onResolve({ filter: /^(webgpu|node:.*)$/ }, (a) => ({ path: a.path, namespace: 'browser-stub' }));
+  b.onLoad({ filter: /.*/, namespace: 'browser-stub' }, (a) => ({ contents: a.path === 'webgpu'
+    ? 'export const create = () => { throw new Error("webgpu (Dawn for Node) is not available in a browser: use navigator.gpu"); }; export const globals = {};'
+    : `throw new Error(${JSON.stringify(`hvar: ${a.path} is not available in a browser; read files in Node or Deno, or pass the bytes (e.g. parseSafetensors(new Uint8Array(await (await fetch(url)).arrayBuffer())))`)});` }));
 } };
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', external: ['node:*'], plugins: [noDawn] });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', plugins: [browserStubs] });
+// The demo page (examples/web/dist/main.js), bundled against dist/browser.mjs as a user's page would be.
+await (await import('../examples/web/build.mjs')).buildWeb({ quiet });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))
