@@ -140,6 +140,30 @@ test('sequence layout: prefix, start token and scale tokens = a host computation
   m.dispose();
 });
 
+test('lrLatent: the LR resized bilinearly (host reference) to the output side, then encoder + quant_conv; no gradient, nothing left', async () => {
+  const dev = await getDevice();
+  const vae = tinyVAE(dev);
+  const lr = lrImage(dev, 2, 6), lrH = Float32Array.from(await lr.toArray());
+  const got = lrLatent(vae, lr);
+  assert.equal(got.shape, [2, 8, 8, 8]);
+  assert.not.ok(got.node, 'no graph');
+  const enc = async (mode: 'bilinear' | 'bicubic') => noGrad(dev, () => vae.encode(fromArray(dev, resampleCpu(lrH, 2, 3, 8, 8, 16, 16, mode), [2, 3, 16, 16]))).toArray();
+  const g = await got.toArray();
+  assertClose(g, await enc('bilinear'), 'bilinear up, encoded', 1e-5, 1e-4);
+  assert.ok(maxAbsDiff(g, await enc('bicubic')) > 1e-3, 'not bicubic');
+  // an LR already at the output side is encoded as it is; a ×4 LR (4×4) works too
+  const full = lrImage(dev, 1, 7, 16);
+  same(await lrLatent(vae, full).toArray(), await noGrad(dev, () => vae.encode(full)).toArray(), 'no resize at the output side');
+  assert.equal(lrLatent(vae, lrImage(dev, 1, 8, 4)).shape, [1, 8, 8, 8]);
+  const live = () => dev.poolStats().liveBytes;
+  await dev.sync();
+  const before = live();
+  lrLatent(vae, lr).dispose();
+  await dev.sync();
+  assert.is(live() - before, 0, 'temporaries freed');
+  vae.dispose();
+});
+
 // ---- mask -----------------------------------------------------------------------------------------------------------
 test('mask: scale k ignores the inputs of later scales; the LR prefix reaches every scale', async () => {
   const dev = await getDevice();
@@ -169,13 +193,14 @@ test('mask: scale k ignores the inputs of later scales; the LR prefix reaches ev
 // ---- sampling -------------------------------------------------------------------------------------------------------
 async function collect(it: AsyncGenerator<HVARSegmentImage>): Promise<HVARSegmentImage[]> { const out: HVARSegmentImage[] = []; for await (const r of it) out.push(r); return out; }
 
-test('KV-cache sampling logits = teacher-forced logits of the sampled ids (with CFG 2.5 and without)', async () => {
+test('KV-cache sampling logits = teacher-forced logits of the sampled ids (with CFG and without; shared AdaLN, plain attention)', async () => {
   const dev = await getDevice();
-  const m = tinyModel(dev, 4), vae = tinyVAE(dev);
-  m.eval();
-  const B = 2, V = 64, L = m.sizes.L, K = m.sizes.K;
+  const vae = tinyVAE(dev);
+  const B = 2, V = 64, L = hvarSizes(tinyCfg()).L, K = SCALES.length;
   const lr = lrImage(dev, B, 5);
-  for (const cfg of [0, 2.5]) {
+  for (const [o, cfg] of [[{}, 0], [{}, 2.5], [{ sharedAln: true }, 1], [{ attnL2Norm: false }, 1.5]] as [Partial<HVARConfig>, number][]) {
+    const m = tinyModel(dev, 4, o);
+    m.eval();
     const res = await collect(sampleHVAR(m, vae, lr, { cfg, topK: 20, topP: 0.9, seed: 11, keepLogits: true }));
     const last = res[res.length - 1]!;
     assert.is(last.logits!.length, K);
@@ -186,13 +211,14 @@ test('KV-cache sampling logits = teacher-forced logits of the sampled ids (with 
     for (let si = 0; si < K; si++) {
       const t = (cfg * si) / (K - 1), c0 = colOf(si), c1 = c0 + SCALES[si]! ** 2;
       const cc = cols(c, B, L, V, c0, c1), uu = cols(u, B, L, V, c0, c1);
-      closeLogits(last.logits![si]!, cfg > 0 ? cc.map((v, i) => (1 + t) * v - t * uu[i]!) : cc, `cfg ${cfg}: step ${si}`);
+      closeLogits(last.logits![si]!, cfg > 0 ? cc.map((v, i) => (1 + t) * v - t * uu[i]!) : cc, `${JSON.stringify(o)} cfg ${cfg}: step ${si}`);
     }
     if (cfg > 0) assert.ok(maxAbsDiff(c, u) > 1e-3, 'the null row changes the logits');
     res.forEach((r) => r.image_B3HW.dispose());
     for (const t of [idx, x, lat, lc!, lu!]) t.dispose();
+    m.dispose();
   }
-  m.dispose(); vae.dispose();
+  vae.dispose();
 });
 
 test('the iterator yields ×1, ×2, ×4 in order, each as its segment ends (before later scales are sampled); images = decodeTokens', async () => {
