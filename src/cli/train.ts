@@ -1,8 +1,10 @@
-// `hvar train tokenizer ...`: the training commands (tokenizer now; the H-VAR transformer joins here).
+// `hvar train tokenizer|hvar ...`: the training commands (the HIT tokenizer, the H-VAR transformer).
 import { numberFlag, intFlag, parseCommand, runCommand, stringFlag, checkInputDir, checkInputFile, UsageError } from './args.ts';
 import { TOKENIZER_PRESETS } from '../train/tokenizer_presets.ts';
+import { HVAR_PRESETS } from '../train/hvar_presets.ts';
 
-export const USAGE = `usage: hvar train tokenizer --out DIR [--data DIR[,DIR...]] [--config NAME | --init FILE [--key K]] [options]
+export const USAGE = `usage: hvar train hvar --vae FILE --out DIR ... (see 'hvar train hvar --help')
+       hvar train tokenizer --out DIR [--data DIR[,DIR...]] [--config NAME | --init FILE [--key K]] [options]
        hvar train tokenizer --out DIR --resume [--steps N]
   Trains the VQVAE tokenizer with HIT prefixes (¼, ½, 1 of the crop): ℓ2 (+ w·LPIPS with --lpips) over the three prefix
   decodes, the VQ loss, quantization dropout; AdamW (0.9, 0.95), warmup + cosine, gradient clipping. Writes DIR/checkpoint.safetensors
@@ -25,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
   return runCommand(async () => {
     const [what, ...rest] = argv;
     if (!what || what === '--help' || what === '-h') { console.log(USAGE); return what ? 0 : 2; }
-    if (what !== 'tokenizer') throw new UsageError('train', `unknown model '${what}' (one of: tokenizer)`);
+    if (what === 'hvar') return trainHvarMain(rest);
+    if (what !== 'tokenizer') throw new UsageError('train', `unknown model '${what}' (one of: tokenizer, hvar)`);
     const cmd = 'train tokenizer';
     const f = { type: 'string' } as const;
     const a = parseCommand(cmd, rest, {
@@ -76,4 +79,64 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     } finally { dev.destroy(); }
   });
+}
+
+export const HVAR_USAGE = `usage: hvar train hvar --vae FILE --out DIR [--data DIR[,DIR...]] [--config NAME] [options]
+       hvar train hvar --out DIR --resume [--steps N]
+  Trains the H-VAR transformer on HR/LR pairs (Real-ESRGAN degradation of fixed crops), whose HIT tokens the frozen
+  tokenizer computes once into DIR/tokens: CE over all scale tokens (1/L) + DPO (−log σ(β·(log p(z_HR) − log p(z_LR)))).
+  Writes DIR/checkpoint.safetensors (weights, optimizer, data position; atomic), DIR/hvar.safetensors, DIR/log.jsonl, DIR/loss.png.
+  --vae FILE          the tokenizer (.safetensors from 'hvar train tokenizer', or a VAR .pth with --vae-key)
+  --config NAME       ${Object.keys(HVAR_PRESETS).join(', ')} (default small)
+  --crop N            HR crop = output size (default 256); --scale N LR factor (default 4); --crops-per-image N (default 8)
+  --batch N (default 2)  --steps N (default 2000)  --lr X (default 3e-4)  --warmup N (default 100)  --min-lr X (default lr/10)
+  --wd X (default 0.05)  --clip X (default 1)  --cond-drop P  null-condition probability for CFG (default 0.1)
+  --dpo W             DPO weight, 0 switches it off (default 1)   --beta X  DPO β (default 0.2)
+  --seed S (default 0)  --every N  checkpoint interval (default 25)  --resume  continue DIR's run exactly`;
+
+async function trainHvarMain(rest: string[]): Promise<number> {
+  const cmd = 'train hvar';
+  const f = { type: 'string' } as const;
+  const a = parseCommand(cmd, rest, {
+    out: f, data: f, vae: f, 'vae-key': f, config: f, crop: f, scale: f, 'crops-per-image': f, batch: f, steps: f, lr: f, warmup: f, 'min-lr': f,
+    wd: f, clip: f, 'cond-drop': f, dpo: f, beta: f, seed: f, every: f, 'val-fraction': f, resume: { type: 'boolean' },
+  }, { names: [] });
+  if (!a) { console.log(HVAR_USAGE); return 0; }
+  const v = a.values;
+  const out = stringFlag(cmd, '--out', v.out);
+  if (!out) throw new UsageError(cmd, '--out DIR is required');
+  const resume = !!v.resume;
+  if (resume) {
+    const extra = Object.keys(v).filter((k) => v[k] !== undefined && !['out', 'resume', 'steps'].includes(k));
+    if (extra.length) throw new UsageError(cmd, `--resume takes the run's configuration from its checkpoint; drop --${extra[0]}`);
+  }
+  const steps = intFlag(cmd, '--steps', v.steps, 2000, 1);
+  let cfg: import('../train/hvar.ts').HVARRunConfig | null = null;
+  if (!resume) {
+    const vae = stringFlag(cmd, '--vae', v.vae);
+    if (!vae) throw new UsageError(cmd, '--vae FILE (the tokenizer) is required');
+    checkInputFile(cmd, '--vae', vae);
+    const data = (stringFlag(cmd, '--data', v.data) ?? 'data/train-2k').split(',');
+    for (const d of data) checkInputDir(cmd, '--data', d);
+    const name = stringFlag(cmd, '--config', v.config) ?? 'small';
+    const preset = HVAR_PRESETS[name];
+    if (!preset) throw new UsageError(cmd, `--config: unknown '${name}' (one of ${Object.keys(HVAR_PRESETS).join(', ')})`);
+    const lr = numberFlag(cmd, '--lr', v.lr, 3e-4, 0);
+    cfg = {
+      data, vae, vaeKey: stringFlag(cmd, '--vae-key', v['vae-key']) ?? null, model: preset,
+      crop: intFlag(cmd, '--crop', v.crop, 256, 16), scale: intFlag(cmd, '--scale', v.scale, 4, 1, 16), cropsPerImage: intFlag(cmd, '--crops-per-image', v['crops-per-image'], 8, 1),
+      batch: intFlag(cmd, '--batch', v.batch, 2, 1, 256), steps, lr, warmup: intFlag(cmd, '--warmup', v.warmup, 100, 0),
+      minLr: numberFlag(cmd, '--min-lr', v['min-lr'], lr / 10, 0), weightDecay: numberFlag(cmd, '--wd', v.wd, 0.05, 0), clip: numberFlag(cmd, '--clip', v.clip, 1, 0),
+      dpo: numberFlag(cmd, '--dpo', v.dpo, 1, 0), beta: numberFlag(cmd, '--beta', v.beta, 0.2, 0), condDrop: numberFlag(cmd, '--cond-drop', v['cond-drop'], 0.1, 0, 1),
+      seed: intFlag(cmd, '--seed', v.seed, 0, 0), valFraction: numberFlag(cmd, '--val-fraction', v['val-fraction'], 0.1, 0, 0.9), every: intFlag(cmd, '--every', v.every, 25, 1),
+    };
+  }
+  const { Device } = await import('../engine/index.ts');
+  const { trainHVAR } = await import('../train/hvar.ts');
+  const dev = await Device.create();
+  try {
+    const r = await trainHVAR(dev, out, cfg, { resume, steps: resume && v.steps ? steps : undefined });
+    r.model.dispose(); r.vae.dispose();
+    return 0;
+  } finally { dev.destroy(); }
 }
