@@ -62,9 +62,12 @@ for (const [xs, ws, bias, S, pad] of CASES) {
 }
 
 const TEX = (await getDevice()).profile;
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D', async () => {
+/** Every texture path of conv2d on from the first multiply-add: forward, dx (stride 1) and dw. */
+const ALL_TEX = { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0, convWeightGradTextureMin: 0, convWeightGradMinOut: 0 };
+
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D; dx and dw as products too', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } });
+  const dev = await Device.create({ profile: ALL_TEX });
   try {
     const tex: [number[], number[], boolean, number, Pad][] = [
       [[2, 3, 1, 1], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
@@ -85,10 +88,11 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];
-      // stride 1 with padding below the kernel size: dx also runs on the texture path (flipped weight), checked against differences
+      // dw on the texture matmul (shifted rows for 3×3 stride 1 pad 1 with W % 4 = 0, else im2col) for every case, and
+      // for stride 1 with padding below the kernel size dx too (flipped weight): checked against differences
       const dxTex = S === 1 && pad.every((v, i) => v < ws[i < 2 ? 2 : 3]!);
       await checkOp(dev, `conv2d tex x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
-        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: dxTex ? [0] : false });
+        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: dxTex ? [0, 1] : [1] });
     }
     // every element of dx on the texture path against the direct kernel's (the default device keeps it for these sizes)
     {
@@ -104,6 +108,21 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
       };
       assertClose(await dxOn(dev), Array.from(await dxOn(base)), 'conv2d tex dx vs direct dx', 1e-5, 1e-4);
     }
+    // dw on the texture path against the direct kernel's, every element (a 4-image batch accumulates over images)
+    {
+      const base = await getDevice(), xh = rand([4, 17, 6, 8], 52), wh = rand([40, 17, 3, 3], 53);
+      const dwOn = async (d: typeof dev, S: number, pad: Pad) => {
+        const x = toGpu(d, xh), w = toGpu(d, wh);
+        w.requiresGrad = true;
+        const y = ops.conv2d(x, w, null, { stride: S, padding: pad }), gy = toGpu(d, rand([...y.shape], 55));
+        backward(y, gy);
+        const r = await w.grad!.toArray();
+        for (const t of [x, w, gy, y]) t.dispose();
+        return r;
+      };
+      for (const [S, pad] of [[1, [1, 1, 1, 1]], [2, [0, 1, 0, 1]]] as [number, Pad][])
+        assertClose(await dwOn(dev, S, pad), Array.from(await dwOn(base, S, pad)), `conv2d tex dw vs direct dw (stride ${S})`, 1e-4, 1e-4);
+    }
     // maxTextureDimension2D 64: K = 153 in three k chunks (the first adds the bias), 300 pixels in two chunks, one image each
     (dev as any).maxTexture2D = 64;
     await checkOp(dev, 'conv2d tex split', [rand([2, 17, 20, 15], 43), rand([5, 17, 3, 3], 44), rand([5], 45)],
@@ -117,20 +136,25 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
 
 testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d texture path split over input-channel windows, output-channel windows, row chunks and k chunks (binding 256 KiB, textures 128 texels)', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } });
+  const dev = await Device.create({ profile: ALL_TEX });
   try {
     (dev as any).maxTexture2D = 128;
-    // Forward and dx (dw, db run on the direct kernels, checked chunked above). x [2, 30, 48, 64]: 21 of its 3,072-element
-    // planes per 256 KiB window; shifted rows: 92 texture rows, 6 output rows per chunk; y windows of 22 output channels
+    // Forward, dx and dw (db runs on the direct kernel, checked chunked above). x [2, 30, 48, 64]: 21 of its 3,072-element
+    // planes per 256 KiB window; shifted rows: 92 texture rows, 6 output rows per chunk; y windows of 22 output channels;
+    // dw's shifted rows: 96 rows per block, pixel chunks of 2 output rows
     await chunkedAgrees(dev, 'conv2d tex chunked shift', 262144, [rand([2, 30, 48, 64], 70), rand([40, 30, 3, 3], 71, -0.2, 0.2), rand([40], 72)],
-      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grads: [0] });
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grads: [0, 1] });
     // im2col (W % 4 != 0): 276 k rows in chunks of 128, pixel chunks, channel and output windows
     await chunkedAgrees(dev, 'conv2d tex chunked im2col', 262144, [rand([2, 30, 48, 63], 73), rand([40, 30, 3, 3], 74, -0.2, 0.2), rand([40], 75)],
       ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grads: [0] });
     await chunkedAgrees(dev, 'conv2d tex chunked down2x', 262144, [rand([2, 30, 48, 64], 76), rand([33, 30, 3, 3], 77, -0.2, 0.2)],
       ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]), { grads: [0] });
+    // dw over im2col (276 patch rows are above 128: dw of the two cases above runs on the direct kernel): 12 channels, 108
+    // rows; 5 planes per 64 KiB window
+    await chunkedAgrees(dev, 'conv2d tex chunked down2x dw', 65536, [rand([2, 12, 48, 64], 81), rand([33, 12, 3, 3], 82, -0.2, 0.2)],
+      ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]), { grads: [1] });
     await chunkedAgrees(dev, 'conv2d tex chunked 1x1', 262144, [rand([2, 30, 48, 64], 78), rand([40, 30, 1, 1], 79), rand([40], 80)],
-      ([x, w, b]) => ops.conv2d(x!, w!, b!), ([x, w, b]) => refConv(x!, w!, b!, 1, [0, 0, 0, 0]), { grads: [0] });
+      ([x, w, b]) => ops.conv2d(x!, w!, b!), ([x, w, b]) => refConv(x!, w!, b!, 1, [0, 0, 0, 0]), { grads: [0, 1] });
   } finally { dev.destroy(); }
 });
 

@@ -5,7 +5,7 @@ import { Tensor, empty } from '../tensor.ts';
 import { record, needsGrad, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
-import { type Geom, type WeightTex, bindingElems, convTex, packWeightTex, shiftKernel, weightTexShape } from './conv_tex.ts';
+import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -272,10 +272,20 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   return dx;
 }
 
-/** dw[o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy·S + ky − pT, ox·S + kx − pL], chunked over images and channels when needed. */
+/**
+ * dw[o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy·S + ky − pT, ox·S + kx − pL]: on the texture matmul (one product over
+ * pixels, ops/conv_tex.ts) from profile.convWeightGradTextureMin multiply-adds and convWeightGradMinOut output channels,
+ * else the direct kernel, chunked over images and channels when needed.
+ */
 function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
-  const op = 'conv2d.dw', dev = dy.dev;
+  const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
+  if (p.subgroups8 && p.storageTextures && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
+    && weightGradLayout(dev, g)) {
+    const dw = convWeightGradTex(op, dy, x, g);
+    if (x !== x_BCHW) x.dispose();
+    return dw;
+  }
   const dw = empty(dev, [g.O, g.C, g.KH, g.KW], 'f32', op);
   const hw = g.H * g.W, ohw = g.OH * g.OW, kk = g.KH * g.KW;
   const whole = x.numel <= bindingElems(x.dev) && dy.numel <= bindingElems(x.dev);

@@ -2,9 +2,10 @@
 // input's patches as its B texture (conv/shift_tex for 3×3 stride-1 pad-1 with W % 4 = 0, conv/im2col_tex otherwise),
 // split over images, output rows or pixels, k, input-channel windows and output-channel windows so that every
 // texture fits maxTextureDimension2D and every tensor window one storage binding.
-import type { Tensor } from '../tensor.ts';
+import { type Tensor, empty } from '../tensor.ts';
 import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
-import { TILE_M, TILE_N, runMatmulTex } from './matmul.ts';
+import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
+import { contiguous, permute, reshape, slice } from './movement.ts';
 
 /** Geometry of one convolution: input B×C×H×W, kernel O×C×KH×KW, stride S, padding, output B×O×OH×OW. */
 export interface Geom { B: number; C: number; H: number; W: number; O: number; KH: number; KW: number; S: number; pT: number; pB: number; pL: number; pR: number; OH: number; OW: number }
@@ -163,4 +164,73 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
       products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0 });
     }
   }
+}
+
+/**
+ * How dW lays out A (its rows (ky, c, kx) in KH blocks of rpb): the shifted rows of conv/shift_tex for 3×3 stride 1
+ * pad 1 with W % 4 = 0 (rpb = 3·C padded to whole 32-row tiles, so that no tile straddles two shifts; the texture
+ * holds one block), else im2col (rpb = KW·C padded to 4; the texture holds all KH blocks); null where A's texture
+ * would exceed maxTextureDimension2D.
+ */
+export function weightGradLayout(dev: Device, g: Geom): { shift: boolean; rpb: number; K: number; mp: number; aRows: number } | null {
+  const T = dev.maxTexture2D;
+  const shift = shiftKernel(g) && g.W % 4 === 0 && g.W <= T / 2 && Math.ceil((3 * g.C) / TILE_M) * TILE_M <= T;
+  const rpb = shift ? Math.ceil((3 * g.C) / TILE_M) * TILE_M : 4 * Math.ceil((g.KW * g.C) / 4), K = g.KH * rpb, mp = Math.ceil(K / TILE_M) * TILE_M;
+  const aRows = shift ? rpb : mp;
+  return aRows <= T ? { shift, rpb, K, mp, aRows } : null;
+}
+
+/**
+ * dw[o, c, ky, kx] = Σ_{b, pixels} dy[b, o, p] · X̂[b, (ky, c, kx), p] as one product on the texture matmul with k =
+ * pixels: A = X̂ (rows (ky, c, kx) in blocks, texels along pixels), B = dyᵀ (matmul/pack_tex: rows = pixels, texels
+ * along output channels), C = dwᵀ [KH · rows per block, O], accumulated over images and pixel chunks, then unblocked
+ * to [O, C, KH, KW]. A is conv/shift_tex's texture (each block ky reads the same 3·C rows shifted by ky image rows, a
+ * third of im2col's texels) or conv/im2col_tex's (weightGradLayout). x and dy contiguous.
+ */
+export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): Tensor {
+  const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, lay = weightGradLayout(dev, g);
+  if (!lay) throw new RangeError(`${op}: the patch matrix of w [${g.O}, ${g.C}, ${g.KH}, ${g.KW}] needs more rows than maxTextureDimension2D ${T}`);
+  const { shift, rpb, K, mp, aRows } = lay;
+  // Pixels per chunk: B's rows (T), A's texels (4·T, less the shifted rows' two extra image rows) and A's bytes within
+  // IM2COL_BYTES; whole output rows for the shifted rows.
+  const texels = Math.min(T - (shift ? g.W / 2 : 0), Math.floor(IM2COL_BYTES / (16 * aRows)));
+  let pc = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor(T / TILE_N) * TILE_N, Math.floor((4 * texels) / TILE_N) * TILE_N));
+  if (shift) {
+    const chunks = Math.ceil(g.OH / Math.max(1, Math.floor(pc / g.W)));
+    pc = Math.ceil(g.OH / chunks) * g.W;
+  }
+  const hw = g.H * g.W, cStep = inStep(op, dev, x, g.C, hw), oStep = outStep(op, dev, dy, g.O, P, pc);
+  const dwT = empty(dev, [K, g.O], 'f32', op);
+  const widthOf = (nc: number) => Math.ceil(nc / TILE_N) * (TILE_N / 4) + (shift ? g.W / 2 : 0);
+  const texA = dev.scratchTexture('conv.dw.x', widthOf(Math.min(pc, P)), aRows);
+  const texB = dev.scratchTexture('conv.dw.dy', Math.ceil(Math.min(oStep, g.O) / TILE_N) * (TILE_N / 4), Math.ceil(Math.min(pc, P) / 4) * 4);
+  let first = true;
+  for (let b = 0; b < g.B; b++) for (let n0 = 0; n0 < P; n0 += pc) {
+    const nc = Math.min(pc, P - n0), width = widthOf(nc), kq = Math.ceil(nc / 4);
+    for (let c0 = 0; c0 < g.C; c0 += cStep) {
+      const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
+      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texA],
+        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: rpb, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, pad0: 0 },
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), rpb / 8] });
+      else dev.run({
+        kernel: 'conv/im2col_tex', bindings: [xs.binding, texA],
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: mp, c_lo: c0, c_hi: c0 + cn, pad0: 0, pad1: 0, pad2: 0 },
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), mp / 8],
+      });
+    }
+    for (let o0 = 0; o0 < g.O; o0 += oStep) {
+      const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
+      packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
+      const cs = dwT.window(op, dwT.offset + o0, dwT.offset + (K - 1) * g.O + o0 + on);
+      runMatmulTex(dev, { texA, texB, m: K, n: on, kq, mp, c: cs, cRs: g.O, bias: null, dummy: gs.binding, accumulate: !first,
+        bshape: [1], aBs: [0], bBs: [0], cBs: [0], ...(shift ? { aRpb: rpb, aXstep: g.W / 4 } : {}) });
+    }
+    first = false;
+  }
+  // dwᵀ [KH, rpb, O] -> the first KW·C rows of each block, [KH, C, KW, O] -> [O, C, KH, KW].
+  const blocks = reshape(dwT, [g.KH, rpb, g.O]), used = slice(blocks, 1, 0, g.KW * g.C), split = reshape(used, [g.KH, g.C, g.KW, g.O]);
+  const perm = permute(split, [3, 1, 0, 2]), dw = contiguous(perm);
+  for (const t of [dwT, blocks, used, split, perm]) if (t !== dw) t.dispose();
+  return dw;
 }
