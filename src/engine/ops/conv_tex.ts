@@ -96,8 +96,8 @@ export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null
 
 /**
  * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each
- * channel's zero-padded rows once per column shift kx (rows (c, kx)), and matmul_tex reads block ky of A from the same
- * rows shifted by ky image rows (kpb/xstep). Split over chunks of output rows (the texture's width and bytes), input
+ * channel's zero-padded rows once per column shift kx (rows (c, kx)), and matmul_tex reads k block ky (A's texels
+ * ky·kpb ..) from those same rows of B shifted by ky image rows (kpb/xstep). Split over chunks of output rows (the texture's width and bytes), input
  * channels (x windows) and output channels (y windows); whole images per dispatch where everything fits. False
  * (nothing run) where the texture rows would exceed maxTextureDimension2D.
  */
