@@ -1,8 +1,10 @@
 // conv2d and upsampleNearest2x on the real adapter: forward vs f64 CPU references on odd shapes, strides and paddings,
-// backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered), error messages.
+// backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered; the texture path's
+// windows and chunks), prepared weights (prepareConv, nn.Conv2d.prepare) against repacked ones bit for bit, error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, noGrad, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, Rng, type Tensor } from '../../src/engine/index.ts';
+import * as nn from '../../src/engine/nn/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, swapCB, assertClose, type Host } from '../helpers/ref.ts';
@@ -223,6 +225,16 @@ test('prepareConv: the path follows the weight and the profile; x may require gr
   assert.is(firstDiff(yp!, yu!), -1, 'y with and without the prepared weight');
   assert.is(firstDiff(dxp!, dxu!), -1, 'dx with and without the prepared weight');
   for (const t of [p1, p2, small, big]) t.dispose();
+});
+
+test('nn.Conv2d.prepare(): forward with the prepared weight matches the plain forward', async () => {
+  const dev = await getDevice();
+  const layer = new nn.Conv2d(dev, new Rng(3), 5, 7, 3, { stride: 2, padding: [0, 1, 0, 1] });
+  const prep = layer.prepare(), x = toGpu(dev, rand([2, 5, 9, 8], 90));
+  const a = noGrad(dev, () => layer.forward(x, prep)), u = noGrad(dev, () => layer.forward(x));
+  assert.is(firstDiff(await a.toArray(), await u.toArray()), -1);
+  assert.throws(() => layer.forward(x, prep), /a prepared weight is for inference, but w \[7, 5, 3, 3\] requires grad here/);
+  for (const t of [prep, x, a, u, layer.weight, layer.bias!]) t.dispose();
 });
 
 test('prepareConv / conv2d: a prepared weight for other arguments, a disposed one, or one whose weight needs a gradient is refused by name', async () => {
