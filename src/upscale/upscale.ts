@@ -70,6 +70,7 @@ function checkImage(img: ImageCHW, maxPixels: number, what: string): void {
 }
 
 const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 /**
  * Tiles `image`, runs every tile through `runner` segment by segment and yields each segment's whole image as soon as all tiles
@@ -88,6 +89,8 @@ export async function* tiledStream(image: ImageCHW, runner: TileRunner, o: TileO
   const perTile = runner.liveBytes(1);
   const batch = o.batch ?? Math.max(1, Math.min(MAX_BATCH, Math.floor(budget / Math.max(1, perTile))));
   if (!intIn(batch, 1, 1024)) throw new Error(`${what}: batch must be an integer from 1 to 1024, got ${o.batch}`);
+  if (batch > 1 && runner.liveBytes(Math.min(batch, g.count)) > budget)
+    throw new Error(`${what}: a batch of ${Math.min(batch, g.count)} tiles needs ${mib(runner.liveBytes(Math.min(batch, g.count)))} MiB of KV cache, over the budget of ${mib(budget)} MiB (lower batch or raise cacheBudget)`);
   const groups: number[][] = [];
   for (let k = 0; k < g.count; k += batch) groups.push(Array.from({ length: Math.min(batch, g.count - k) }, (_, i) => k + i));
   const keep = groups.length === 1 || groups.reduce((s, gr) => s + runner.liveBytes(gr.length), 0) <= budget;

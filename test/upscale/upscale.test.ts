@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromArray, noGrad, ops } from '../../src/engine/index.ts';
 import { sampleHVAR } from '../../src/models/hvar/index.ts';
-import { upscale, upscaleStream, bundleFromHost, tileSeed, reflectIndex, type HVARBundle, type UpscaleOptions } from '../../src/upscale/index.ts';
+import { upscale, upscaleStream, bundleFromHost, modelRunner, tileSeed, reflectIndex, type HVARBundle, type UpscaleOptions } from '../../src/upscale/index.ts';
 import type { ImageCHW } from '../../src/io/image.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { tinyParts, CARD, LR_SIDE, picture } from './fixture.ts';
@@ -83,8 +83,10 @@ test('a larger non-square input (13×21, 8 tiles): exact sizes; regions of one t
   assert.ok(maxDiff(crop(r.x1!, 0, 0, T, T).data, other.x1.data) > 1e-3, 'the overlap with tiles 1 and 4 should blend in other samples');
   // groups released after each segment and replayed, and other batch sizes: the same images
   let replays = 0;
-  const replayed = await upscale(dev, bundle, img, { seed, batch: 3, cacheBudget: 0, onProgress: (p) => { if (p.replay) replays++; } });
-  assert.ok(replays > 0, 'cacheBudget 0 with 3 groups replays');
+  // a budget for one group of 3 but not for all three groups
+  const cacheBudget = 1.5 * modelRunner(bundle, { cfg: 0, topK: 0, topP: 0 }).liveBytes(3);
+  const replayed = await upscale(dev, bundle, img, { seed, batch: 3, cacheBudget, onProgress: (p) => { if (p.replay) replays++; } });
+  assert.ok(replays > 0, 'groups over the cache budget are replayed');
   const single = await upscale(dev, bundle, img, { seed, batch: 1 });
   for (const k of ['x1', 'x2', 'x4'] as const) {
     assert.ok(maxDiff(replayed[k].data, r[k]!.data) === 0, `${k}: replayed groups differ by ${maxDiff(replayed[k].data, r[k]!.data)}`);
@@ -117,6 +119,7 @@ test('argument errors name the option and the limit', async () => {
   await rejects({ tile: 1 }, /tile must be an integer from 2 to 64 LR pixels \(the model's LR side is 8\)/);
   await rejects({ overlap: 5 }, /overlap must be an integer from 0 to 4/);
   await rejects({ seed: -1 }, /seed must be an integer >= 0/);
+  await rejects({ batch: 4, cacheBudget: 1000 }, /a batch of 4 tiles needs 0\.[0-9] MiB of KV cache, over the budget of 0\.0 MiB \(lower batch or raise cacheBudget\)/, picture(20, 20));
   await rejects({}, /expected an RGB image .* got c 1/, { data: new Float32Array(64), c: 1, h: 8, w: 8 });
 });
 
