@@ -1,10 +1,14 @@
-// The demo page: opens a WebGPU device with hvar, reports the adapter, and shows ×1, ×2, ×4 of a picked or dropped image as each stage arrives.
-import { Device, fromArray, ops } from 'hvar';
+// The demo page: opens a WebGPU device with hvar, loads the H-VAR model bundle from its origin when there is one (else says it shows
+// the bicubic baseline), reports the adapter, and shows ×1, ×2, ×4 of a picked or dropped image as each stage arrives.
+import { Device, fromArray, ops, parseBundle, type HVARBundle } from 'hvar';
 import { fromRgba8, toRgba8, type RgbImage } from './image.ts';
 import { upscale } from './upscale.ts';
 
 /** Inputs with a longer side are reduced to it first (area averaging), so that ×4 stays within a canvas and GPU memory. */
 const MAX_SIDE = 512;
+
+/** Where the page looks for the model, relative to itself (serve.mjs maps /models/ to the package's models folder). */
+const MODEL_URL = 'models/hvar-small.safetensors';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = (text: string, state: string) => { $('status').textContent = text; document.body.dataset.state = state; };
@@ -36,20 +40,35 @@ function show(scale: number, img: RgbImage, note: string, ms: number) {
   [canvas.width, canvas.height] = [img.width, img.height];
   canvas.getContext('2d')!.putImageData(new ImageData(toRgba8(img), img.width, img.height), 0, 0);
   const cap = document.createElement('figcaption');
-  cap.textContent = `×${scale} ${note} — ${img.width}×${img.height}` + (scale > 1 ? `, ${ms.toFixed(0)} ms` : '');
+  cap.textContent = `×${scale} ${note} — ${img.width}×${img.height}` + (scale > 1 || note === 'H-VAR' ? `, ${ms.toFixed(0)} ms` : '');
   fig.append(cap, canvas);
   $('outputs').append(fig);
 }
 
-async function run(dev: Device, file: Blob) {
+/** The bundle at MODEL_URL, or null (with the reason shown on the page) when there is none or it cannot be used. */
+async function loadModel(dev: Device): Promise<HVARBundle | null> {
+  const note = (text: string, state: string) => { $('model').textContent = text; $('model').dataset.model = state; };
+  let res: Response;
+  try { res = await fetch(MODEL_URL); } catch (e) { note(`no model (${(e as Error).message}): showing the bicubic baseline`, 'none'); return null; }
+  if (!res.ok) { note(`no model at ${MODEL_URL} (HTTP ${res.status}): showing the bicubic baseline, not H-VAR`, 'none'); return null; }
+  try {
+    const b = parseBundle(dev, new Uint8Array(await res.arrayBuffer()), MODEL_URL);
+    note(`model: ${b.card.name} (${MODEL_URL}; LR tiles of ${b.lrSide} px${b.card.licence ? `; licence ${b.card.licence}` : ''})`, 'hvar');
+    return b;
+  } catch (e) { note(`model ${MODEL_URL} could not be loaded (${(e as Error).message}): showing the bicubic baseline`, 'error'); return null; }
+}
+
+async function run(dev: Device, file: Blob, model: HVARBundle | null) {
   $('outputs').replaceChildren();
   status('decoding…', 'busy');
   const input = await decode(file);
   const img = await fit(dev, input);
   const note = img === input ? 'input' : `input, reduced from ${input.width}×${input.height}`;
   let t0 = performance.now();
-  for await (const stage of upscale(dev, img)) {
-    show(stage.scale, stage.image, stage.scale === 1 ? note : 'bicubic', performance.now() - t0);
+  const onProgress = (p: { step: number; steps: number; factor: number; tile: number; tiles: number; eta: number | null }) =>
+    status(`sampling scale ${p.step}/${p.steps} (×${p.factor})${p.tiles > 1 ? `, tile ${p.tile}/${p.tiles}` : ''}${p.eta === null ? '' : `, about ${Math.ceil(p.eta)} s left`}`, 'busy');
+  for await (const stage of upscale(dev, img, model, onProgress)) {
+    show(stage.scale, stage.image, model ? 'H-VAR' : stage.scale === 1 ? note : 'bicubic', performance.now() - t0);
     status(`×${stage.scale} done`, 'busy');
     t0 = performance.now();
   }
@@ -61,11 +80,13 @@ async function main() {
   try { dev = await Device.create(); }
   catch (e) { status(`no WebGPU device: ${(e as Error).message}`, 'error'); return; }
   $('adapter').textContent = JSON.stringify({ ...dev.report(), limits: undefined }, null, 1);
+  status('loading the model…', 'loading');
+  const model = await loadModel(dev);
   status('pick or drop an image', 'ready');
   let busy = Promise.resolve();
   const go = (file: Blob | undefined) => {
     if (!file) return;
-    busy = busy.then(() => run(dev, file)).catch((e) => status(`failed: ${(e as Error).message}`, 'error'));
+    busy = busy.then(() => run(dev, file, model)).catch((e) => status(`failed: ${(e as Error).message}`, 'error'));
   };
   const input = $<HTMLInputElement>('file');
   input.addEventListener('change', () => go(input.files?.[0]));

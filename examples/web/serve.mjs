@@ -1,5 +1,7 @@
-// A static file server for the demo page (and, later, its weights) on 127.0.0.1: files under one folder, same origin.
-// Usage: node examples/web/serve.mjs [--port N] [--root DIR]   (port 0, the default, takes a free one; root: this folder)
+// A static file server for the demo page and its weights on 127.0.0.1: files under one folder, with /models/ served from the package's
+// models folder (where models/hvar-small.safetensors ships), same origin.
+// Usage: node examples/web/serve.mjs [--port N] [--root DIR] [--models DIR]   (port 0, the default, takes a free one; root: this
+// folder; models: the repository's models/)
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
@@ -11,14 +13,19 @@ const TYPES = {
   '.jpeg': 'image/jpeg', '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.bin': 'application/octet-stream',
 };
 
-/** Serves the files under `root` on 127.0.0.1:`port` (0: a free port). Resolves to the page's URL and a close function. */
-export async function serve({ root = fileURLToPath(new URL('.', import.meta.url)), port = 0 } = {}) {
-  const base = resolve(root);
+/**
+ * Serves the files under `root` on 127.0.0.1:`port` (0: a free port), and /models/* from `models`. Resolves to the page's URL and a
+ * close function.
+ */
+export async function serve({ root = fileURLToPath(new URL('.', import.meta.url)), port = 0, models = fileURLToPath(new URL('../../models', import.meta.url)) } = {}) {
+  const pageBase = resolve(root), modelBase = resolve(models);
   const server = createServer((req, res) => {
     let path;
     try { path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname); }
     catch { res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request path\n'); return; }
-    const file = resolve(base, '.' + (path.endsWith('/') ? path + 'index.html' : path));
+    const inModels = path.startsWith('/models/');
+    const base = inModels ? modelBase : pageBase;
+    const file = resolve(base, '.' + (inModels ? path.slice('/models'.length) : path.endsWith('/') ? path + 'index.html' : path));
     let size = -1;
     if (file === base || file.startsWith(base + sep)) try { const st = statSync(file); if (st.isFile()) size = st.size; } catch {}
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
@@ -35,10 +42,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const opt = (name) => { const i = args.indexOf(name); return i < 0 ? undefined : args[i + 1]; };
   for (let i = 0; i < args.length; i += 2)
-    if (!['--port', '--root'].includes(args[i]) || args[i + 1] === undefined) { console.error(`serve: unknown flag or missing value: ${args[i]} (--port N, --root DIR)`); process.exit(2); }
+    if (!['--port', '--root', '--models'].includes(args[i]) || args[i + 1] === undefined) { console.error(`serve: unknown flag or missing value: ${args[i]} (--port N, --root DIR, --models DIR)`); process.exit(2); }
   const port = Number(opt('--port') ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error(`serve: --port must be an integer from 0 to 65535, got ${opt('--port')}`); process.exit(2); }
-  const root = opt('--root');
-  const { url } = await serve({ port, ...(root ? { root } : {}) });
+  const root = opt('--root'), models = opt('--models');
+  const { url } = await serve({ port, ...(root ? { root } : {}), ...(models ? { models } : {}) });
   console.log(`serving ${root ?? join('examples', 'web')} on ${url} (Ctrl-C stops)`);
 }

@@ -20,9 +20,9 @@ export interface Parsed {
 /**
  * Parses `argv` strictly against `flags` (plus --help/-h). Returns null when help was asked for (the caller prints
  * its usage and exits 0). Unknown flags, missing or ambiguous values, flags given twice and a wrong number of
- * positionals throw UsageError naming the flag.
+ * positionals throw UsageError naming the flag. `rest`: any number of positionals from `min` on.
  */
-export function parseCommand(cmd: string, argv: string[], flags: FlagSpec, positionals: { names: string[]; min?: number }): Parsed | null {
+export function parseCommand(cmd: string, argv: string[], flags: FlagSpec, positionals: { names: string[]; min?: number; rest?: boolean }): Parsed | null {
   let r;
   try {
     r = parseArgs({ args: argv, options: { ...flags, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
@@ -43,7 +43,7 @@ export function parseCommand(cmd: string, argv: string[], flags: FlagSpec, posit
     if (seen.has(t.name)) throw new UsageError(cmd, `--${t.name} is given more than once`);
     seen.add(t.name);
   }
-  const min = positionals.min ?? positionals.names.length, max = positionals.names.length;
+  const min = positionals.min ?? positionals.names.length, max = positionals.rest ? Infinity : positionals.names.length;
   const n = r.positionals.length;
   if (n < min) throw new UsageError(cmd, `missing ${positionals.names.slice(n).join(' and ')}`);
   if (n > max) throw new UsageError(cmd, `unexpected argument '${r.positionals[max]}'`);

@@ -1,17 +1,21 @@
-// `hvar inspect FILE [--json] [--key K]`: tensor names, shapes, dtypes and parameter count of a .pth or .safetensors file.
+// `hvar inspect FILE [--json] [--key K]`: tensor names, shapes, dtypes and parameter count of a .pth or .safetensors file; a model
+// bundle's card.
 import { extname } from 'node:path';
 import { inspectPth, type PthTree } from '../engine/io/pth.ts';
 import { openSafetensors } from '../engine/io/safetensors.ts';
 import { numel } from '../engine/shape.ts';
 import { checkInputFile, parseCommand, runCommand, stringFlag, UsageError } from './args.ts';
 import { inferVQVAEConfig, vqvaeConfig, vqvaeParamCount, type VQVAEConfig } from '../models/vqvae/config.ts';
+import { BUNDLE_CARD_KEY, bundleMetadata, checkPair, type ModelCard } from '../upscale/bundle.ts';
 
 const VQVAE_CONFIG_KEY = 'hvar.vqvae.config';
 
 export const USAGE = `usage: hvar inspect FILE [--json] [--key KEY]
   FILE         .safetensors (by extension), or any other name: a torch.save zip checkpoint (.pth, .pt, .ckpt)
   --json       one JSON object: {file, format, count, parameters, tensors: [{name, dtype, shape}], tree (.pth) | metadata,
-               vqvae (a VAR VQVAE state dict: {config, notes, parameters} or {error})}
+               vqvae (a VAR VQVAE state dict: {config, notes, parameters} or {error}),
+               bundle (an H-VAR model bundle: {card, lrSide, schedule, parameters, transformer} or {error})}
+               An H-VAR model bundle (from 'hvar bundle') is shown with its model card
   --key KEY    .pth only: list the tensors under this dotted key path (e.g. trainer.vae_local)`;
 
 interface Row { name: string; dtype: string; shape: number[] }
@@ -26,6 +30,28 @@ function vqvaeInfo(file: string, rows: Row[], metadata?: Record<string, string>)
     const { cfg, notes } = stored ? { cfg: vqvaeConfig(JSON.parse(stored)), notes: [`config from the metadata (${VQVAE_CONFIG_KEY})`] } : inferVQVAEConfig(shapes, {}, file);
     return { config: cfg, notes, parameters: vqvaeParamCount(cfg) };
   } catch (e) { return { error: (e as Error).message }; }
+}
+
+type BundleInfo = { card: ModelCard; lrSide: number; schedule: number[]; parameters: { vqvae: number; hvar: number }; transformer: { depth: number; embedDim: number; vocab: number } } | { error: string };
+
+/** For an H-VAR model bundle (a model card in the metadata): the card, the LR tile side and the parameters of each part. */
+function bundleInfo(file: string, rows: Row[], metadata?: Record<string, string>): BundleInfo | undefined {
+  if (!metadata?.[BUNDLE_CARD_KEY]) return undefined;
+  try {
+    const { vaeCfg, hvarCfg, card } = bundleMetadata(metadata, file);
+    const count = (p: string) => rows.filter((r) => r.name.startsWith(p) && !/zero_k_bias$|ema_vocab_hit_SV$/.test(r.name)).reduce((s, r) => s + numel(r.shape), 0);
+    return { card, lrSide: checkPair(vaeCfg, hvarCfg, file).lrSide, schedule: hvarCfg.segments.map((s) => s.side),
+      parameters: { vqvae: count('vqvae.'), hvar: count('hvar.') }, transformer: { depth: hvarCfg.depth, embedDim: hvarCfg.embedDim, vocab: hvarCfg.vocab } };
+  } catch (e) { return { error: (e as Error).message }; }
+}
+
+function bundleLines(b: BundleInfo): string[] {
+  if ('error' in b) return [`model bundle: ${b.error}`];
+  const n = (x: number) => x.toLocaleString('en-US');
+  const { name, ...rest } = b.card;
+  return [`model bundle: '${name}'; LR tile ${b.lrSide} px -> x1, x2, x4; latent sides ${b.schedule.join('/')}; tokenizer ${n(b.parameters.vqvae)} parameters, ` +
+    `transformer ${n(b.parameters.hvar)} (depth ${b.transformer.depth}, width ${b.transformer.embedDim}, vocab ${b.transformer.vocab})`,
+  'model card:', ...Object.entries(rest).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)];
 }
 
 function vqvaeLines(v: VqvaeInfo): string[] {
@@ -70,14 +96,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     const parameters = rows.reduce((s, r) => s + numel(r.shape), 0);
     const format = isSt ? 'safetensors' : 'pth';
-    const vqvae = vqvaeInfo(file, rows, metadata);
+    const vqvae = vqvaeInfo(file, rows, metadata), bundle = bundleInfo(file, rows, metadata);
     if (a.values.json) {
-      console.log(JSON.stringify({ file, format, ...(key ? { key } : {}), count: rows.length, parameters, tensors: rows, ...(isSt ? { metadata: metadata ?? {} } : { tree }), ...(vqvae ? { vqvae } : {}) }));
+      console.log(JSON.stringify({ file, format, ...(key ? { key } : {}), count: rows.length, parameters, tensors: rows, ...(isSt ? { metadata: metadata ?? {} } : { tree }), ...(vqvae ? { vqvae } : {}), ...(bundle ? { bundle } : {}) }));
       return 0;
     }
     const lines = [`${file}: ${format}, ${rows.length} tensors, ${parameters} parameters${key ? ` under '${key}'` : ''}`];
     if (tree !== undefined) { lines.push('tree:'); treeLines(tree, '  ', lines); }
-    if (metadata && Object.keys(metadata).length) lines.push('metadata: ' + JSON.stringify(metadata));
+    if (bundle) lines.push(...bundleLines(bundle));
+    else if (metadata && Object.keys(metadata).length) lines.push('metadata: ' + JSON.stringify(metadata));
     if (vqvae) lines.push(...vqvaeLines(vqvae));
     const w = Math.max(4, ...rows.map((r) => r.name.length)), dw = Math.max(5, ...rows.map((r) => r.dtype.length));
     if (rows.length) lines.push('tensors:');

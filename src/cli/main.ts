@@ -1,4 +1,4 @@
-// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, convert, inspect, flops, tokenize, sample-var, train, eval-tokenizer).
+// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, bundle, convert, inspect, flops, tokenize, sample-var, train, eval-tokenizer).
 import { runFiltered, runsHere } from './quiet_dawn.ts';
 
 /** `gpu`: the command may open a WebGPU device (it then runs behind the Dawn start-up warning filter). */
@@ -13,7 +13,8 @@ const COMMANDS: Record<string, { help: string; gpu?: boolean; load: () => Promis
   train: { help: 'tokenizer|hvar --out DIR ... [--resume]: train the HIT tokenizer or the H-VAR transformer (checkpoints, resume)', gpu: true, load: () => import('./train.ts') },
   tokenize: { help: '--vae FILE IMG --out DIR [--schedule hit512]: VQVAE tokens of an image and the image decoded per segment', gpu: true, load: () => import('./tokenize.ts') },
   'sample-var': { help: '--vae FILE --var FILE --class N OUT [--cfg --top-k --top-p --seed]: one class-conditional VAR image', gpu: true, load: () => import('./sample_var.ts') },
-  upscale: { help: '--bicubic IN OUT [--scale 4]: upscale an image (bicubic baseline; the H-VAR model comes later)', load: () => import('./upscale_bicubic.ts') },
+  upscale: { help: '<images or folders...> [--out DIR] [--model FILE] [--seed S]: H-VAR x1, x2, x4 (and a sheet) of each image; --bicubic IN OUT: the baseline', gpu: true, load: () => import('./upscale.ts') },
+  bundle: { help: '--vae FILE --hvar FILE --card CARD.json OUT.safetensors: one H-VAR model bundle (tokenizer + transformer + model card)', gpu: true, load: () => import('./bundle.ts') },
 };
 
 async function run(argv: string[]): Promise<number> {

@@ -75,6 +75,19 @@ function f16Value(v: number): number {
   return (lo / ulp) % 2 === 0 ? lo : hi;
 }
 
+test('parseSafetensors of a Node Buffer (readFileSync) gives each tensor its own data, not a view of the whole buffer', () => {
+  const bytes = serializeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }, b: { dtype: 'I32', shape: [3], data: new Int32Array([7, 8, 9]) } });
+  const p = join(mkdtempSync(join(tmpdir(), 'hvar-st-buf-')), 'x.safetensors');
+  writeFileSync(p, bytes);
+  const buf = readFileSync(p);
+  for (const src of [buf, buf.subarray(0)]) {
+    const { tensors } = parseSafetensors(src);
+    assert.equal(Array.from(tensors.get('a')!.data), [1, 2]);
+    assert.equal(Array.from(tensors.get('b')!.data), [7, 8, 9]);
+  }
+  rmSync(p);
+});
+
 test('f16 / bf16 conversion: IEEE edge cases', () => {
   assert.is(f32ToF16Bits(1), 0x3c00);
   assert.is(f32ToF16Bits(-2), 0xc000);

@@ -1,16 +1,21 @@
 // The demo page (examples/web) in headless Chromium on WebGPU: served on 127.0.0.1 by examples/web/serve.mjs, fed a PNG
 // through its file input; ×1, ×2, ×4 must appear in order with the right sizes, and their pixels must match the CPU
-// bicubic reference (resampleCpu), while the page's WebGPU queue is seen doing the work; on SwiftShader and on lavapipe.
+// bicubic reference (resampleCpu), while the page's WebGPU queue is seen doing the work; on SwiftShader and on lavapipe. Without a
+// model the page says it shows the bicubic baseline; with a (tiny) bundle served at models/hvar-small.safetensors it runs H-VAR.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testIf } from '../helpers/gpu.ts';
 import { resampleCpu } from '../../src/engine/cpu/resample.ts';
 import { decodeImage, encodePng, readImageSync, type ImageCHW } from '../../src/io/image.ts';
 import { pathToFileURL } from 'node:url';
+import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { saveBundle, loadBundle } from '../../src/upscale/bundle_file.ts';
+import { upscale as hvarUpscale } from '../../src/upscale/index.ts';
+import { tinyParts, CARD } from '../upscale/fixture.ts';
 
 const root = process.cwd();
 const TIMEOUT_MS = 180_000;
@@ -44,6 +49,7 @@ const INIT = `(() => {
 type Browser = import('playwright-core').Browser;
 const browsers: Browser[] = [];
 let server: { url: string; close(): Promise<void> } | null = null;
+let serveFn: ((o: { root: string; models?: string }) => Promise<{ url: string; close(): Promise<void> }>) | null = null;
 
 /** Builds and serves the page once; '' or why nothing can run. */
 async function serveOnce(): Promise<string> {
@@ -53,7 +59,9 @@ async function serveOnce(): Promise<string> {
   if (b.status !== 0) throw new Error(`node examples/web/build.mjs failed:\n${b.stdout}${b.stderr}`);
   // Loaded from its file, not bundled into this test: it is the program a user runs, and checks whether it is the main module.
   const { serve } = await import(pathToFileURL(join(root, 'examples/web/serve.mjs')).href);
-  server = await serve({ root: join(root, 'examples/web') });
+  serveFn = serve;
+  // an empty models folder: the page finds no model and falls back to the bicubic baseline
+  server = await serve({ root: join(root, 'examples/web'), models: mkdtempSync(join(tmpdir(), 'hvar-web-nomodel-')) });
   return '';
 }
 
@@ -100,12 +108,12 @@ function subsample(img: ImageCHW, h: number, w: number): ImageCHW {
 }
 
 interface Fig { scale: number; caption: string; w: number; h: number; rgba: Uint8Array }
-async function runPage(browser: Browser, pngPath: string, readPixels: number[]) {
+async function runPage(browser: Browser, pngPath: string, readPixels: number[], url = server!.url) {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.addInitScript(INIT);
-  await page.goto(server!.url);
+  await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: TIMEOUT_MS });
   const state0 = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')!.textContent }));
   assert.is(state0.state, 'ready', `page did not open a WebGPU device: ${state0.status} ${errors.join('; ')}`);
@@ -118,6 +126,7 @@ async function runPage(browser: Browser, pngPath: string, readPixels: number[]) 
     const b64 = (u: Uint8ClampedArray) => { let t = ''; for (let i = 0; i < u.length; i += 0x8000) t += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(t); };
     return {
     state: document.body.dataset.state, status: document.getElementById('status')!.textContent,
+    model: document.getElementById('model')!.dataset.model, modelNote: document.getElementById('model')!.textContent,
     work: (globalThis as any).__gpuWork, order: (globalThis as any).__order as number[],
     figs: Array.from(document.querySelectorAll('figure')).map((f) => {
       const c = f.querySelector('canvas')!;
@@ -149,6 +158,8 @@ testIf(!why, why)(`${cfg.name}: the page reports its adapter, shows ×1, ×2, ×
   if (cfg.name === 'SwiftShader') assert.is(r.adapter.architecture, 'swiftshader', JSON.stringify(r.adapter));
   else assert.not.ok(r.adapter.features.includes('core-features-and-limits'), JSON.stringify(r.adapter));
   assert.equal(r.order, [1, 2, 4], `figures appeared in the order ${r.order}`);
+  assert.is(r.model, 'none', r.modelNote!);
+  assert.match(r.modelNote!, /no model at models\/hvar-small\.safetensors \(HTTP 404\): showing the bicubic baseline, not H-VAR/);
   assert.equal(r.figs.map((f) => [f.scale, f.w, f.h]), [[1, w, h], [2, 2 * w, 2 * h], [4, 4 * w, 4 * h]]);
   for (const f of r.figs) assert.match(f.caption, `×${f.scale} ${f.scale === 1 ? 'input' : 'bicubic'} — ${f.w}×${f.h}`);
   assert.is(maxDiff(r.figs[0]!.rgba, x, w, h), 0, '×1 is not the input as it is');
@@ -180,6 +191,40 @@ testIf(!sessions[0]!.why, sessions[0]!.why)('an image over 512 px is reduced on 
   assert.ok(maxDiff(r.figs[0]!.rgba, x1, w1, h1) <= 1, `×1: max byte difference ${maxDiff(r.figs[0]!.rgba, x1, w1, h1)} from the CPU area reduction`);
 });
 
+testIf(!sessions[0]!.why, sessions[0]!.why)('with a bundle at models/hvar-small.safetensors the page runs H-VAR: its note, ×1, ×2, ×4 in order, and the library\'s pixels (greedy)', async () => {
+  const models = join(work, 'models');
+  mkdirSync(models);
+  const dev = await getDevice();
+  const parts = tinyParts(dev);
+  // top-k 1 (the card's sampling defaults): the tokens are the argmax, so the browser's adapter and Dawn's agree on them
+  const bundlePath = join(models, 'hvar-small.safetensors');
+  await saveBundle(bundlePath, parts.vae, parts.model, { ...CARD, name: 'tiny-greedy', sampling: { topK: 1 } });
+  parts.vae.dispose(); parts.model.dispose();
+  const srv = await serveFn!({ root: join(root, 'examples/web'), models });
+  try {
+    const [h, w] = [11, 13];
+    const photo = readImageSync(join(root, 'data/train-2k/lomiri_bridge.jpg'));
+    const png = encodePng(subsample(photo, h, w));
+    const path = join(work, 'small.png');
+    writeFileSync(path, png);
+    const r = await runPage(sessions[0]!.browser!, path, [1, 2, 4], srv.url);
+    assert.is(r.model, 'hvar', r.modelNote!);
+    assert.match(r.modelNote!, /^model: tiny-greedy \(models\/hvar-small\.safetensors; LR tiles of 8 px; licence MIT\)/);
+    assert.equal(r.order, [1, 2, 4]);
+    assert.equal(r.figs.map((f) => [f.scale, f.w, f.h]), [[1, w, h], [2, 2 * w, 2 * h], [4, 4 * w, 4 * h]]);
+    for (const f of r.figs) assert.match(f.caption, `×${f.scale} H-VAR — ${f.w}×${f.h}`);
+    const bundle = await loadBundle(dev, bundlePath);
+    const want = await hvarUpscale(dev, bundle, decodeImage(png, path));
+    bundle.dispose();
+    for (const f of r.figs) {
+      const ref = want[`x${f.scale}` as 'x1' | 'x2' | 'x4'];
+      // another adapter's f32 rounding moves a few pixels by a level or two
+      const d = maxDiff(f.rgba, ref.data, f.w, f.h);
+      assert.ok(d <= 3, `×${f.scale}: max byte difference ${d} from the library in Node`);
+    }
+  } finally { await srv.close(); }
+});
+
 testIf(server !== null, served)('serve.mjs: the page and its bundle with their types; nothing outside its folder; bad paths refused', async () => {
   const get = async (path: string) => { const r = await fetch(server!.url + path); return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() }; };
   const page = await get('');
@@ -190,13 +235,15 @@ testIf(server !== null, served)('serve.mjs: the page and its bundle with their t
   assert.is(js.status, 200);
   assert.match(js.type, 'text/javascript');
   // fetch() normalises '..' away, so the escapes are percent-encoded as a hostile client would send them.
-  for (const path of ['%2e%2e/%2e%2e/package.json', '..%2f..%2fpackage.json', 'missing.png']) assert.is((await get(path)).status, 404, path);
+  for (const path of ['%2e%2e/%2e%2e/package.json', '..%2f..%2fpackage.json', 'missing.png', 'models/%2e%2e/package.json', 'models/hvar-small.safetensors'])
+    assert.is((await get(path)).status, 404, path);
   assert.is((await get('%E0%A4%A')).status, 400);
 });
 
 test.after(async () => {
   for (const b of browsers) await b.close();
   await server?.close();
+  await closeDevice();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 test.run();

@@ -94,7 +94,8 @@ function parseHeader(json: Uint8Array, fileSize: number, what: string): StHeader
 /** Copies `bytes` into a fresh, aligned buffer unless `owned` (already a fresh buffer at offset 0). */
 function aligned(bytes: Uint8Array, owned: boolean): ArrayBuffer {
   if (owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
-  return bytes.slice().buffer as ArrayBuffer;
+  // Not bytes.slice(): on a Node Buffer that is a view of the same memory (its .buffer is the whole file or pool).
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }
 
 /** Decodes raw little-endian bytes of one tensor. */
