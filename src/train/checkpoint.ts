@@ -1,5 +1,6 @@
 // Training checkpoints: model parameters and buffers, AdamW moments and step counts, and the loop's own state (step,
 // data position, seed, log) in one safetensors file, written atomically; loading checks every name and shape.
+import { existsSync } from 'node:fs';
 import { fromArray, type Module, type Tensor } from '../engine/index.ts';
 import { openSafetensors, writeSafetensors, type StInput } from '../index.ts';
 import type { AdamW } from './optim/adamw.ts';
@@ -99,4 +100,21 @@ export async function loadCheckpoint(path: string, model: Module, opt: AdamW | n
     }
   }
   return meta.loop;
+}
+
+/**
+ * A run's configuration: with `resume`, the one stored in `checkpoint` (its total steps replaced by `steps` when given);
+ * otherwise `cfgIn`, refusing to overwrite an existing run. `loop` is the stored state when resuming.
+ */
+export async function runConfig<C extends { steps: number }>(checkpoint: string, cfgIn: C | null, o: { resume: boolean; steps?: number }, who: string): Promise<{ cfg: C; loop: LoopState | null }> {
+  if (o.resume) {
+    if (!existsSync(checkpoint)) throw new Error(`--resume: no checkpoint at ${checkpoint}`);
+    const loop = await readLoopState(checkpoint);
+    const cfg = { ...(loop.config as unknown as C) };
+    if (o.steps) cfg.steps = o.steps;
+    return { cfg, loop };
+  }
+  if (!cfgIn) throw new Error(`${who}: a configuration is needed for a new run`);
+  if (existsSync(checkpoint)) throw new Error(`${checkpoint} exists: pass --resume to continue that run, or choose another --out`);
+  return { cfg: cfgIn, loop: null };
 }

@@ -1,7 +1,7 @@
 // H-VAR training (MODEL_SPEC §5): teacher-forced CE over all scale tokens (1/L) + the DPO regulariser
 // −log σ(β·(log p(z_HR) − log p(z_LR))) from cached HIT tokens, AdamW (0.9, 0.95), warmup + cosine, clipping,
 // per-scale loss and accuracy, atomic checkpoints and bit-exact resume.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, Tensor, backward, fromArray, noGrad, ops, scopeAsync, type Device } from '../engine/index.ts';
 import { hitSegments, levelsOf } from '../models/quant/schedule.ts';
@@ -12,7 +12,7 @@ import { clipGradNorm } from './optim/clip.ts';
 import { warmupCosine } from './optim/schedule.ts';
 import { scanDataset, describeScan } from './data/dataset.ts';
 import { StreamRng } from './data/rng.ts';
-import { saveCheckpoint, loadCheckpoint, readLoopState, type LoopState } from './checkpoint.ts';
+import { saveCheckpoint, loadCheckpoint, runConfig, type LoopState } from './checkpoint.ts';
 import { Progress, RunLog, writeLossPng, formatDuration, type LogRow } from './progress.ts';
 import { prepareTokenCache, readTokenSample, type TokenSample } from './hvar_data.ts';
 
@@ -78,17 +78,9 @@ export async function trainHVAR(dev: Device, dir: string, cfgIn: HVARRunConfig |
   const say = o.log ?? ((l: string) => console.log(l));
   const P = hvarRunPaths(dir);
   mkdirSync(dir, { recursive: true });
-  let loop: LoopState | null = null, cfg: HVARRunConfig;
-  if (o.resume) {
-    if (!existsSync(P.checkpoint)) throw new Error(`--resume: no checkpoint at ${P.checkpoint}`);
-    loop = await readLoopState(P.checkpoint);
-    cfg = { ...(loop.config as unknown as HVARRunConfig) };
-    if (o.steps) cfg.steps = o.steps;
-  } else {
-    if (!cfgIn) throw new Error('trainHVAR: a configuration is needed for a new run');
-    if (existsSync(P.checkpoint)) throw new Error(`${P.checkpoint} exists: pass --resume to continue that run, or choose another --out`);
-    cfg = cfgIn;
-  }
+  const start = await runConfig<HVARRunConfig>(P.checkpoint, cfgIn, o, 'trainHVAR');
+  const cfg = start.cfg;
+  let loop: LoopState | null = start.loop;
   const rootRng = StreamRng.fromSeed(cfg.seed);
 
   // The frozen tokenizer, planned for the crop (HIT segments at ¼, ½ and 1 of it).

@@ -1,6 +1,6 @@
 // Tokenizer training (MODEL_SPEC §5): HIT RQ-VAE fine-tuning or training from scratch, with ℓ2 (+ LPIPS) over the
 // three prefix decodes, quantization dropout, AdamW, atomic checkpoints and bit-exact resume.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Device, Rng, Tensor, backward, fromArray, noGrad, ops, scopeAsync } from '../engine/index.ts';
 import { MultiScaleQuantizer } from '../models/quant/quantizer.ts';
@@ -14,7 +14,7 @@ import { warmupCosine } from './optim/schedule.ts';
 import { DataLoader } from './data/loader.ts';
 import { scanDataset, describeScan } from './data/dataset.ts';
 import { StreamRng } from './data/rng.ts';
-import { saveCheckpoint, loadCheckpoint, readLoopState, type LoopState } from './checkpoint.ts';
+import { saveCheckpoint, loadCheckpoint, runConfig, type LoopState } from './checkpoint.ts';
 import { Progress, RunLog, writeLossPng, formatDuration, type LogRow } from './progress.ts';
 
 export const TOKENIZER_KIND = 'tokenizer';
@@ -133,17 +133,9 @@ export async function trainTokenizer(dev: Device, dir: string, cfgIn: TokenizerR
   const say = o.log ?? ((l: string) => console.log(l));
   const P = runPaths(dir);
   mkdirSync(P.samples, { recursive: true });
-  let loop: LoopState | null = null, cfg: TokenizerRunConfig;
-  if (o.resume) {
-    if (!existsSync(P.checkpoint)) throw new Error(`--resume: no checkpoint at ${P.checkpoint}`);
-    loop = await readLoopState(P.checkpoint);
-    cfg = { ...(loop.config as unknown as TokenizerRunConfig) };
-    if (o.steps) cfg.steps = o.steps;
-  } else {
-    if (!cfgIn) throw new Error('trainTokenizer: a configuration is needed for a new run');
-    if (existsSync(P.checkpoint)) throw new Error(`${P.checkpoint} exists: pass --resume to continue that run, or choose another --out`);
-    cfg = cfgIn;
-  }
+  const start = await runConfig<TokenizerRunConfig>(P.checkpoint, cfgIn, o, 'trainTokenizer');
+  const cfg = start.cfg;
+  let loop: LoopState | null = start.loop;
 
   // Model: fresh (seeded), or initial weights; a resumed run overwrites them from the checkpoint below.
   const rootRng = StreamRng.fromSeed(cfg.seed);
