@@ -89,7 +89,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   const plan = attentionPlan(dev, { B, H, Lq, Lk, D }, opts.tuning);
   const lv = levelSlots(dev, lq, lk);
   const shape0 = { B, H, Lq, Lk, D, scale, masked: lv.masked, tuning: opts.tuning };
-  if (plan.forward === 'texture') forwardTex(op, shape0, keyRows(qs), keyRows(ks), keyRows(vs), lv, rows(out), rows(lse));
+  if (plan.forward === 'texture') forwardTex(op, shape0, rowsOf(qs), rowsOf(ks), rowsOf(vs), lv, rows(out), rows(lse));
   else {
     const kT = transposeRows(ks);
     launch(op, 'attention/forward', { ...shape0, nRows: Lq }, [rows(qs), rows(kT), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
@@ -106,7 +106,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
     const delta = empty(dev, [B, H, Lq], 'f32', 'attention.delta');
     const lv2 = levelSlots(dev, lq, lk);
     const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked, tuning: opts.tuning };
-    const d4 = D / 4, bop = 'attention.backward', T = keyRows;
+    const d4 = D / 4, bop = 'attention.backward', T = rowsOf;
     if (plan.dq === 'texture')
       runTex(bop, 'attention/backward_dq_tex', shape, Lq, Lk, [[T(qs), Lq], [T(gs), Lq], [T(out), Lq], [T(ks), Lk]], [[T(ks), Lk], [T(vs), Lk]],
         [rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)], (c, nbh) => ({ ...c, gx: nbh * d4, ox: 2 * nbh * d4, kx: 3 * nbh * d4, vy: nbh * D, sides: 2, pad0: 0 }));
@@ -152,7 +152,7 @@ export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: 
   const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
   const lv = levelSlots(q.dev, lq, lk);
   const shape = { B, H, Lq, Lk, D, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked, tuning: opts.tuning };
-  if (attentionPlan(q.dev, shape, opts.tuning).forward === 'texture') forwardTex(op, shape, keyRows(qs), transposedKeys(ks), keyRows(vs), lv, rows(out), rows(lse));
+  if (attentionPlan(q.dev, shape, opts.tuning).forward === 'texture') forwardTex(op, shape, rowsOf(qs), transposedKeys(ks), rowsOf(vs), lv, rows(out), rows(lse));
   else launch(op, 'attention/forward', { ...shape, nRows: Lq }, [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
   lv.dispose();
   for (const [t, o] of [[qs, q], [ks, kT], [vs, v], [lse, null]] as [Tensor, Tensor | null][]) if (t !== o) t.dispose();
@@ -344,8 +344,8 @@ function launchRows(op: string, kernel: 'attention/head_norm' | 'attention/head_
  * tensor's offset (rows: queries or keys; d: the head dim). `slot` gives its window (batched).
  */
 interface TexOperand { slot: Slot; st: [number, number, number, number] }
-/** A [B, H, L, D] tensor's rows (readable: vec4-aligned). */
-function keyRows(t: Tensor): TexOperand {
+/** A [B, H, L, D] tensor's rows (q, k, v, o or dO). */
+function rowsOf(t: Tensor): TexOperand {
   const sl = rows(t);
   return { slot: sl, st: [sl.bhl[0], sl.bhl[1], sl.bhl[2], 1] };
 }
