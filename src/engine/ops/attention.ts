@@ -1,5 +1,6 @@
-// Fused attention (flash-style online softmax, never an L×L matrix), forward and backward side by side; block-causal masks
-// from per-token level ids; VAR's per-head L2 normalisation with a learnable, clamped temperature.
+// Fused attention (flash-style online softmax, never an L×L matrix), forward and backward side by side, on texture-fed
+// kernels (operands packed into storage textures) or buffer kernels as attentionPlan picks; block-causal masks from
+// per-token level ids; VAR's per-head L2 normalisation with a learnable, clamped temperature.
 import { Tensor, empty, fromArray, view } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { fmt, contiguousStrides } from '../shape.ts';
