@@ -1,6 +1,6 @@
 // Engine benchmark cases at VAR-d16 / VQVAE sizes: each builds its inputs once for hvar and for tfjs-webgpu and returns
 // a function that enqueues one run; counts give FLOPs and bytes for GFLOP/s and GB/s. Ops not yet in the registry skip.
-import { ops, noGrad, fromArray, type Device, type Tensor } from '../src/engine/index.ts';
+import { ops, noGrad, backward, fromArray, type Device, type Tensor } from '../src/engine/index.ts';
 import { VARIANTS } from '../src/engine/ops/matmul.ts';
 
 /** One side of a case: `run` enqueues one run (no waiting); `read` computes once and reads the result back (NCHW/row-major). */
@@ -84,16 +84,68 @@ const variantCases: Case[] = VARIANTS.map((v): Case => ({
   ours: (dev) => oursSide(dev, [gpu(dev, [2240, 1024], 1), gpu(dev, [1024, 4096], 2)], (a, b) => ops.matmul(a, b, { variant: v.name })),
 }));
 
-// ---- conv3x3 at VQVAE stages (NCHW for hvar, NHWC — tfjs's native layout — for tfjs) -------------------------------
-const CONV: [number, number][] = [[160, 128], [640, 32]];
-const convCases: Case[] = CONV.map(([C, S]): Case => ({
-  name: `conv3x3 ${C}→${C} @${S}²`, group: 'conv', what: `conv2d 3×3, pad 1, bias: x [1, ${C}, ${S}, ${S}] (tfjs: NHWC, fused.conv2d)`,
-  flops: 2 * S * S * C * C * 9, bytes: 4 * (2 * C * S * S + 9 * C * C + C),
-  ours: (dev) => !has('conv2d') ? 'ops.conv2d is not in the registry yet'
-    : oursSide(dev, [gpu(dev, [1, C, S, S], 1), gpu(dev, [C, C, 3, 3], 2), gpu(dev, [C], 3)], (x, w, b) => (ops as any).conv2d(x, w, b, { stride: 1, padding: 1 })),
-  tfjs: (tf) => tfjsSide(tf, [permuted(tf, [1, C, S, S], 1, [0, 2, 3, 1]), permuted(tf, [C, C, 3, 3], 2, [2, 3, 1, 0]), tfT(tf, [C], 3)],
-    (x, filter, bias) => tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias }), (y) => tf.transpose(y, [0, 3, 1, 2])),
-}));
+// ---- conv at the VQVAE's shapes (vae_ch160v4096z32 on a 512² image; NCHW for hvar, NHWC — tfjs's native layout — for
+// tfjs). Each shape twice: the weight repacked per call, and prepared once (ops.prepareConv; hvar only) ---------------
+interface ConvShape { C: number; O: number; S: number; k: number; stride: number; pad: [number, number, number, number]; role: string }
+const P1: [number, number, number, number] = [1, 1, 1, 1], P0: [number, number, number, number] = [0, 0, 0, 0];
+const CONV: ConvShape[] = [
+  { C: 160, O: 160, S: 128, k: 3, stride: 1, pad: P1, role: 'a ResnetBlock conv at 128² (a 256² image\'s level 1)' },
+  { C: 640, O: 640, S: 32, k: 3, stride: 1, pad: P1, role: 'level 4 (decoder up.4, mid)' },
+  { C: 3, O: 160, S: 512, k: 3, stride: 1, pad: P1, role: 'encoder.conv_in' },
+  { C: 160, O: 160, S: 512, k: 3, stride: 1, pad: P1, role: 'level 0 ResnetBlock conv (encoder down.0, decoder up.0)' },
+  { C: 160, O: 160, S: 256, k: 3, stride: 1, pad: P1, role: 'level 1 ResnetBlock conv' },
+  { C: 320, O: 320, S: 128, k: 3, stride: 1, pad: P1, role: 'level 2 ResnetBlock conv' },
+  { C: 160, O: 160, S: 512, k: 3, stride: 2, pad: [0, 1, 0, 1], role: 'encoder down.0 Downsample (pad right/bottom, stride 2)' },
+  { C: 320, O: 160, S: 256, k: 1, stride: 1, pad: P0, role: 'decoder up.1 block.0 nin_shortcut' },
+  { C: 160, O: 3, S: 512, k: 3, stride: 1, pad: P1, role: 'decoder.conv_out' },
+];
+const convName = (c: ConvShape) => `conv${c.k}x${c.k}${c.stride > 1 ? ` s${c.stride}` : ''} ${c.C}→${c.O} @${c.S}²`;
+const outSide = (c: ConvShape) => Math.floor((c.S + c.pad[0] + c.pad[1] - c.k) / c.stride) + 1;
+const convFlops = (c: ConvShape) => 2 * outSide(c) ** 2 * c.O * c.C * c.k * c.k;
+const convCases: Case[] = CONV.flatMap((c): Case[] => {
+  const opts = { stride: c.stride, padding: c.pad }, n = outSide(c);
+  const base = {
+    group: 'conv', flops: convFlops(c), bytes: 4 * (c.C * c.S * c.S + c.O * n * n + c.O * c.C * c.k * c.k + c.O),
+    what: `${c.role}: conv2d ${c.k}×${c.k}, stride ${c.stride}, padding ${JSON.stringify(c.pad)}, bias; x [1, ${c.C}, ${c.S}, ${c.S}]`,
+  };
+  const inputs = (dev: Device) => [gpu(dev, [1, c.C, c.S, c.S], 1), gpu(dev, [c.O, c.C, c.k, c.k], 2), gpu(dev, [c.O], 3)];
+  return [
+    {
+      ...base, name: convName(c), what: `${base.what} (tfjs: NHWC, fused.conv2d)`,
+      ours: (dev) => oursSide(dev, inputs(dev), (x, w, b) => ops.conv2d(x, w, b, opts)),
+      tfjs: (tf) => tfjsSide(tf, [permuted(tf, [1, c.C, c.S, c.S], 1, [0, 2, 3, 1]), permuted(tf, [c.O, c.C, c.k, c.k], 2, [2, 3, 1, 0]), tfT(tf, [c.O], 3)],
+        (x, filter, bias) => tf.fused.conv2d({ x, filter, strides: c.stride, bias,
+          pad: c.pad.every((p) => p === 0) ? 'valid' : c.pad.every((p) => p === 1) && c.stride === 1 ? 'same' : [[0, 0], [c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]], [0, 0]] }),
+        (y) => tf.transpose(y, [0, 3, 1, 2])),
+    },
+    {
+      ...base, name: `${convName(c)} prepared`, what: `${base.what}; the weight laid out once by ops.prepareConv`,
+      ours: (dev) => {
+        const [x, w, b] = inputs(dev), prepared = ops.prepareConv(w!, b!, opts);
+        const side = oursSide(dev, [x!, w!, b!], (x, w, b) => ops.conv2d(x, w, b, { ...opts, prepared }));
+        return { ...side, dispose: () => { side.dispose(); prepared.dispose(); } };
+      },
+    },
+  ];
+});
+// conv2d forward + weight gradient (x needs none) at the VQVAE training's widths: the dw share is this minus the forward
+for (const [C, S] of [[32, 256], [64, 256], [64, 128]] as const) {
+  const c: ConvShape = { C, O: C, S, k: 3, stride: 1, pad: P1, role: '' };
+  convCases.push({
+    name: `conv3x3 fwd+dW ${C}→${C} @${S}²`, group: 'conv', flops: 2 * convFlops(c),
+    what: `conv2d 3×3 pad 1 forward, then backward to the weight only (autograd): x [1, ${C}, ${S}, ${S}]`,
+    ours: (dev) => {
+      const x = gpu(dev, [1, C, S, S], 1), w = gpu(dev, [C, C, 3, 3], 2), dy = gpu(dev, [1, C, S, S], 3);
+      w.requiresGrad = true;
+      const step = () => { const y = ops.conv2d(x, w, null, { padding: 1 }); backward(y, dy); y.dispose(); const g = w.grad!; w.grad = null; return g; };
+      return {
+        run: () => step().dispose(),
+        read: async () => { const g = step(), v = await g.toArray(); g.dispose(); return v as Float32Array; },
+        dispose: () => [x, w, dy].forEach((t) => t.dispose()),
+      };
+    },
+  });
+}
 
 // ---- row ops: softmax (odd row length) and layer norm at VAR width ------------------------------------------------
 const rowCases: Case[] = [

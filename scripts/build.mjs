@@ -1,5 +1,6 @@
 // Builds dist/: the library (index.mjs any runtime, node.mjs Node/Deno with image files, browser.mjs, internal.mjs, with
-// .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs) and the benchmarks (dist/bench*.mjs).
+// .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs), the benchmarks (dist/bench*.mjs) and the demo page's
+// bundle (examples/web/dist/).
 // Usage: node scripts/build.mjs [--quiet] [--no-types]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -17,12 +18,18 @@ await build({
   splitting: true, chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' }, platform: 'neutral', mainFields: ['module', 'main'],
   external: ['webgpu', 'node:*', 'pngjs', 'jpeg-js'],
 });
-// Browsers: the same library without the Node loader of Dawn (`webgpu`), which a browser bundler could not resolve.
-const noDawn = { name: 'no-dawn', setup(b) {
-  b.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'no-dawn' }));
-  b.onLoad({ filter: /.*/, namespace: 'no-dawn' }, () => ({ contents: 'export const create = () => { throw new Error("webgpu (Dawn for Node) is not available in a browser: use navigator.gpu"); }; export const globals = {};' }));
+// Browsers: the same library without the Node loader of Dawn (`webgpu`) and without `node:*` modules (file paths for
+// safetensors and .pth), which a browser bundler could not resolve: each becomes a stub that fails with a clear message
+// when used (the file readers import node:fs lazily, so the rest of the library loads; in a browser pass the bytes).
+const browserStubs = { name: 'browser-stubs', setup(b) {
+  b.onResolve({ filter: /^(webgpu|node:.*)$/ }, (a) => ({ path: a.path, namespace: 'browser-stub' }));
+  b.onLoad({ filter: /.*/, namespace: 'browser-stub' }, (a) => ({ contents: a.path === 'webgpu'
+    ? 'export const create = () => { throw new Error("webgpu (Dawn for Node) is not available in a browser: use navigator.gpu"); }; export const globals = {};'
+    : `throw new Error(${JSON.stringify(`hvar: ${a.path} is not available in a browser; read files in Node or Deno, or pass the bytes (e.g. parseSafetensors(new Uint8Array(await (await fetch(url)).arrayBuffer())))`)});` }));
 } };
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', external: ['node:*'], plugins: [noDawn] });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', plugins: [browserStubs] });
+// The demo page (examples/web/dist/main.js), bundled against dist/browser.mjs as a user's page would be.
+await (await import('../examples/web/build.mjs')).buildWeb({ quiet });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))
@@ -34,7 +41,7 @@ for (const name of ['attention', 'quantizer', 'train_step'])
     await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name.replace('_', '-')}.mjs`, platform: 'node', packages: 'external' });
 
 // Type declarations for consumers: tsc emits them from the sources; relative `.ts` specifiers become `.js`, which every
-// module resolution maps to the `.d.ts` beside it.
+// module resolution maps to the `.d.ts` beside it (side-effect imports `import './x.ts'` included).
 if (!process.argv.includes('--no-types')) {
   const out = join(root, 'dist/types');
   rmSync(out, { recursive: true, force: true });
@@ -42,7 +49,7 @@ if (!process.argv.includes('--no-types')) {
   if (tsc.status !== 0) { console.error('build: tsc failed to emit the type declarations'); process.exit(1); }
   const walk = (d) => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
   for (const f of walk(out).filter((f) => f.endsWith('.d.ts'))) {
-    const text = readFileSync(f, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
+    const text = readFileSync(f, 'utf8').replace(/(from\s+|import\(|import\s+)(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
     writeFileSync(f + '.tmp', f.endsWith('index.d.ts') && f === join(out, 'index.d.ts') ? '/// <reference types="@webgpu/types" />\n' + text : text);
     renameSync(f + '.tmp', f);
   }

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# Idempotent fresh-machine set-up: npm dependencies, then a WebGPU adapter (Mesa lavapipe) if none is found.
+# Idempotent fresh-machine set-up: npm dependencies, then a WebGPU adapter (Mesa lavapipe) if none is found; with
+# --with-browser (npm test) also Debian's chromium for the demo page's headless test (test/package/web.test.ts).
 set -euo pipefail
+with_browser=0
+for a in "$@"; do
+  case "$a" in
+    --with-browser) with_browser=1 ;;
+    *) echo "[setup] unknown flag: $a (--with-browser)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
@@ -39,4 +47,17 @@ else
     Fedora:        dnf install mesa-vulkan-drivers vulkan-loader
   or a GPU vendor's Vulkan driver. Then run 'npx hvar doctor'.
 MSG
+fi
+
+# 3. A browser for the demo page's test: Debian's chromium, driven by playwright-core (which downloads nothing).
+if [ "$with_browser" = 1 ]; then
+  if [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null; then
+    echo "[setup] chromium present"
+  elif [ -f /etc/debian_version ] && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    echo "[setup] installed chromium $(dpkg-query -W -f='${Version}' chromium)"
+  else
+    echo "[setup] chromium not found and this is not Debian with root: the headless page test will be skipped (install chromium, or set HVAR_CHROMIUM to a Chromium binary)" >&2
+  fi
 fi

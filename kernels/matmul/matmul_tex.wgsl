@@ -5,7 +5,11 @@
 //   accumulate into C, bit 2 bias per row m (conv2d's per output channel); c_base, bias_base: window offsets; c_rs: C's row stride; nb batch dims of sizes bshape with, per dim, the
 //   texture rows a_bs / b_bs that one step moves in ta / tb (0 where the operand is broadcast) and C's stride c_bs;
 //   kpb, xstep: B's k is read in blocks of kpb steps of 4, each block from the same 4·kpb texture rows shifted right
-//   by xstep more texels than the last (conv2d's row shifts, ops/conv.ts; a plain product passes kpb = kq, xstep 0).
+//   by xstep more texels than the last (conv2d's row shifts, ops/conv.ts; a plain product passes kpb = kq, xstep 0);
+//   a_y0, a_x0: A's first texture row and texel column (conv2d reads an output-channel range and a k range of a
+//   prepared weight texture; a plain product passes 0, 0); a_rpb, a_xstep: A's rows come in blocks of a_rpb (a
+//   multiple of 32), block j read from texture rows a_y0 .. a_y0 + a_rpb − 1 shifted right by j·a_xstep texels
+//   (conv2d's weight gradient over shifted rows; a plain product passes a_rpb = 2^32 − 1, a_xstep 0).
 // Layout (written by matmul/pack_tex): ta texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to 32;
 //   tb texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq; padding holds zeros.
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width) computes rows
@@ -25,20 +29,23 @@ enable subgroups;
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
   c_base: u32, bias_base: u32, c_rs: u32, nb: u32,
-  kpb: u32, xstep: u32, pad0: u32, pad1: u32,
+  kpb: u32, xstep: u32, a_y0: u32, a_x0: u32,
+  a_rpb: u32, a_xstep: u32, pad0: u32, pad1: u32,
   bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
 }
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
   // Batch item z: its first texture rows in ta and tb, and its offset in C.
-  var ay = 0u; var by = 0u; var co = p.c_base; var rem = wid.z;
+  var ay = p.a_y0; var by = 0u; var co = p.c_base; var rem = wid.z;
   for (var d = i32(p.nb) - 1; d >= 0; d--) {
     let s = p.bshape[d]; let i = rem % s; rem = rem / s;
     ay += i * p.a_bs[d]; by += i * p.b_bs[d]; co += i * p.c_bs[d];
   }
   let m0 = wid.y * 32u;
-  let ya = ay + m0 + lane;
+  let blk = m0 / p.a_rpb;
+  let ya = ay + (m0 - blk * p.a_rpb) + lane;
+  let ax = p.a_x0 + blk * p.a_xstep;
   let xb = wid.x * 16u + 2u * lane;
   // acc[2r + h]: row m0 + r over columns 64·X + 8·lane + 4h .. +3. Written out with literal indices (no loops):
   // lavapipe keeps a private array in registers only when every index is a constant, and it does not unroll loops
@@ -47,8 +54,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   var kb = 0u; var xo = 0u;   // step within B's current block of k, and the block's texel shift
   for (var kq = 0u; kq < p.kq; kq++) {
     // A rows m0 + lane + 8q over k = 4·kq .. +3; then every lane's: rq[i] is row m0 + 8q + i.
-    let r0 = bcast8(textureLoad(ta, vec2u(kq, ya))); let r1 = bcast8(textureLoad(ta, vec2u(kq, ya + 8u)));
-    let r2 = bcast8(textureLoad(ta, vec2u(kq, ya + 16u))); let r3 = bcast8(textureLoad(ta, vec2u(kq, ya + 24u)));
+    let ka = ax + kq;
+    let r0 = bcast8(textureLoad(ta, vec2u(ka, ya))); let r1 = bcast8(textureLoad(ta, vec2u(ka, ya + 8u)));
+    let r2 = bcast8(textureLoad(ta, vec2u(ka, ya + 16u))); let r3 = bcast8(textureLoad(ta, vec2u(ka, ya + 24u)));
     // B rows 4·kq + j (j = 0..3) over this lane's columns: bj0 = columns +0..3, bj1 = +4..7.
     let yb = by + 4u * kb; let xs = xb + xo;
     kb += 1u;

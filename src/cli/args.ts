@@ -61,6 +61,15 @@ export function intFlag(cmd: string, flag: string, v: string | boolean | undefin
   return n;
 }
 
+/** A finite decimal number (plain or exponent notation) within [min, max]. */
+export function numberFlag(cmd: string, flag: string, v: string | boolean | undefined, dflt: number, min: number, max = Infinity): number {
+  if (v === undefined) return dflt;
+  const s = String(v), n = Number(s);
+  if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(s) || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(cmd, `${flag} expects a number from ${min} to ${max}, got '${s}'`);
+  return n;
+}
+
 /** One of a fixed set of decimal integers. */
 export function choiceIntFlag(cmd: string, flag: string, v: string | boolean | undefined, dflt: number, allowed: readonly number[]): number {
   if (v === undefined) return dflt;

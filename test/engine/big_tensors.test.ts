@@ -1,10 +1,11 @@
-// Tensors above maxStorageBufferBindingSize (128 MiB on lavapipe): conv2d (forward, dx, dw), groupNorm (forward and
-// backward), nearest ×2 upsampling and an elementwise op on a [1, 130, 512, 512] f32 activation (136 MB), checked
-// at sampled positions (incl. the last channel chunk) against f64 CPU references.
+// Tensors above maxStorageBufferBindingSize (128 MiB on lavapipe): conv2d (direct kernels: forward, dx, dw; texture
+// path: 3×3 stride 1 and 2, 1×1, prepared weights), groupNorm (forward and backward), nearest ×2 upsampling, add,
+// clamp and silu on a [1, 130, 512, 512] f32 activation (136 MB) and a [1, 144, 512, 512] conv output (151 MB),
+// checked at sampled positions (incl. both sides of every window boundary) against f64 CPU references.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, backward, noGrad, fromArray, type Tensor } from '../../src/engine/index.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { assertClose } from '../helpers/ref.ts';
 
 const B = 1, C = 130, H = 512, W = 512, HW = H * W;
@@ -158,6 +159,80 @@ test('silu forward and backward, nearest x2 upsampling into a big output', async
   }
   assertClose(got, want, 'upsample dx', 1e-6, 1e-6);
   for (const t of [rows, small, u, s, u2]) t.dispose();
+});
+
+/** conv2d of the host tensor xh ([C, H, W] planes from channel c0) at output channel o, pixel p: the f64 reference. */
+function convAt(xh: Float32Array, c0: number, C: number, w: Float32Array, b: Float32Array | null, KH: number, KW: number, S: number, pT: number, pL: number,
+  OW: number, o: number, p: number): number {
+  const oy = Math.floor(p / OW), ox = p % OW;
+  let s = b ? b[o]! : 0;
+  for (let c = 0; c < C; c++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+    const iy = oy * S + ky - pT, ix = ox * S + kx - pL;
+    if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += xh[(c0 + c) * HW + iy * W + ix]! * w[((o * C + c) * KH + ky) * KW + kx]!;
+  }
+  return s;
+}
+/** Checks output channels `chans` of y [1, O, OH, OW] at sampled pixels against convAt. */
+async function checkConv(what: string, y: Tensor, c0: number, C: number, w: Float32Array, b: Float32Array | null, KH: number, S: number, pT: number, pL: number, chans: number[]) {
+  const [, , OH, OW] = y.shape as number[];
+  const px = [0, OW! - 1, (OH! - 1) * OW!, OH! * OW! - 1, ...Array.from({ length: 28 }, (_, k) => (k * 2654435761) % (OH! * OW!))];
+  const got: number[] = [], want: number[] = [];
+  for (const o of chans) {
+    const yo = await plane(y, o);
+    for (const p of px) { got.push(yo[p]!); want.push(convAt(xHost, c0, C, w, b, KH, KH, S, pT, pL, OW!, o, p)); }
+  }
+  assertClose(got, want, what, 1e-4, 1e-4);
+}
+
+const TEX = (await getDevice()).profile;
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d on the texture path: x above the binding (input-channel windows), y above it (output-channel windows); 3×3 stride 1 and 2, 1×1; prepared weights', async () => {
+  const dev = await getDevice();
+  // 3×3 stride 1 pad 1, 130 -> 8 with a weight prepared for the texture path: shifted rows in 5 row chunks, x in 2 windows
+  {
+    const w = fill(8 * C * 9, 20, -0.1, 0.1), b = fill(8, 21), wt = fromArray(dev, w, [8, C, 3, 3]), bt = fromArray(dev, b, [8]);
+    const prep = ops.prepareConv(wt, bt, { padding: 1, path: 'texture' });
+    const y = noGrad(dev, () => ops.conv2d(x, wt, bt, { padding: 1, prepared: prep }));
+    await checkConv('conv2d 3x3 130 -> 8 (texture, prepared)', y, 0, C, w, b, 3, 1, 1, 1, [0, 7]);
+    // the downsample: stride 2, pad right/bottom, im2col in 3 pixel chunks
+    const prep2 = ops.prepareConv(wt, bt, { stride: 2, padding: [0, 1, 0, 1], path: 'texture' });
+    const y2 = noGrad(dev, () => ops.conv2d(x, wt, bt, { stride: 2, padding: [0, 1, 0, 1], prepared: prep2 }));
+    assert.equal([...y2.shape], [1, 8, 256, 256]);
+    await checkConv('conv2d 3x3 stride 2 130 -> 8 (texture, prepared)', y2, 0, C, w, b, 3, 2, 0, 0, [0, 7]);
+    for (const t of [wt, bt, y, y2, prep, prep2]) t.dispose();
+  }
+  // 3×3 stride 1 pad 1, 8 -> 144 (the default profile's shifted rows): y is 151 MB, in windows of 128 and 16 channels
+  {
+    const O = 144, w = fill(O * 8 * 9, 22, -0.3, 0.3), b = fill(O, 23), wt = fromArray(dev, w, [O, 8, 3, 3]), bt = fromArray(dev, b, [O]);
+    const x8 = ops.slice(x, 1, 0, 8);
+    const y = noGrad(dev, () => ops.conv2d(x8, wt, bt, { padding: 1 }));
+    assert.ok(y.numel * 4 > dev.maxBinding);
+    await checkConv('conv2d 3x3 8 -> 144 (texture)', y, 0, 8, w, b, 3, 1, 1, 1, [0, 95, 96, 127, 128, 143]);
+    for (const t of [wt, bt, x8, y]) t.dispose();
+  }
+  // 1×1, 130 -> 130 (the default profile's im2col): x and y both above the binding
+  {
+    const w = fill(C * C, 24, -0.2, 0.2), b = fill(C, 25), wt = fromArray(dev, w, [C, C, 1, 1]), bt = fromArray(dev, b, [C]);
+    const y = noGrad(dev, () => ops.conv2d(x, wt, bt));
+    await checkConv('conv2d 1x1 130 -> 130 (texture)', y, 0, C, w, b, 1, 1, 0, 0, [0, 95, 96, 127, 128, 129]);
+    for (const t of [wt, bt, y]) t.dispose();
+  }
+});
+
+test('add and clamp on tensors above the binding', async () => {
+  const dev = await getDevice();
+  const u = ops.mulScalar(x, -0.75), a = noGrad(dev, () => ops.add(x, u)), c = ops.clamp(x, -0.5, 0.25);
+  const got: number[] = [], want: number[] = [], gc: number[] = [], wc: number[] = [];
+  for (const ch of CHANNELS) {
+    const ac = await plane(a, ch), cc = await plane(c, ch);
+    for (const p of SAMPLES) {
+      const v = xHost[ch * HW + p]!;
+      got.push(ac[p]!); want.push(v + Math.fround(v * -0.75));
+      gc.push(cc[p]!); wc.push(Math.min(0.25, Math.max(-0.5, v)));
+    }
+  }
+  assertClose(got, want, 'add', 1e-7, 1e-6);
+  assertClose(gc, wc, 'clamp', 0, 0);
+  for (const t of [u, a, c]) t.dispose();
 });
 
 test.after(async () => {

@@ -1,8 +1,10 @@
 // conv2d and upsampleNearest2x on the real adapter: forward vs f64 CPU references on odd shapes, strides and paddings,
-// backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered), error messages.
+// backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered; the texture path's
+// windows and chunks), prepared weights (prepareConv, nn.Conv2d.prepare) against repacked ones bit for bit, error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, Rng, type Tensor } from '../../src/engine/index.ts';
+import * as nn from '../../src/engine/nn/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, swapCB, assertClose, type Host } from '../helpers/ref.ts';
@@ -62,9 +64,12 @@ for (const [xs, ws, bias, S, pad] of CASES) {
 }
 
 const TEX = (await getDevice()).profile;
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D', async () => {
+/** Every texture path of conv2d on from the first multiply-add: forward, dx (stride 1) and dw. */
+const ALL_TEX = { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0, convWeightGradTextureMin: 0, convWeightGradMinOut: 0 };
+
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D; dx and dw as products too', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } });
+  const dev = await Device.create({ profile: ALL_TEX });
   try {
     const tex: [number[], number[], boolean, number, Pad][] = [
       [[2, 3, 1, 1], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
@@ -85,10 +90,11 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];
-      // W % 4 = 0 at stride 1, pad 1: dx also runs on the texture path (flipped weight), checked against differences
-      const shift = S === 1 && xs[3]! % 4 === 0 && ws[2] === 3;
+      // dw on the texture matmul (shifted rows for 3×3 stride 1 pad 1 with W % 4 = 0, else im2col) for every case, and
+      // for stride 1 with padding below the kernel size dx too (flipped weight): checked against differences
+      const dxTex = S === 1 && pad.every((v, i) => v < ws[i < 2 ? 2 : 3]!);
       await checkOp(dev, `conv2d tex x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
-        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: shift ? [0] : false });
+        ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: dxTex ? [0, 1] : [1] });
     }
     // every element of dx on the texture path against the direct kernel's (the default device keeps it for these sizes)
     {
@@ -104,6 +110,21 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
       };
       assertClose(await dxOn(dev), Array.from(await dxOn(base)), 'conv2d tex dx vs direct dx', 1e-5, 1e-4);
     }
+    // dw on the texture path against the direct kernel's, every element (a 4-image batch accumulates over images)
+    {
+      const base = await getDevice(), xh = rand([4, 17, 6, 8], 52), wh = rand([40, 17, 3, 3], 53);
+      const dwOn = async (d: typeof dev, S: number, pad: Pad) => {
+        const x = toGpu(d, xh), w = toGpu(d, wh);
+        w.requiresGrad = true;
+        const y = ops.conv2d(x, w, null, { stride: S, padding: pad }), gy = toGpu(d, rand([...y.shape], 55));
+        backward(y, gy);
+        const r = await w.grad!.toArray();
+        for (const t of [x, w, gy, y]) t.dispose();
+        return r;
+      };
+      for (const [S, pad] of [[1, [1, 1, 1, 1]], [2, [0, 1, 0, 1]]] as [number, Pad][])
+        assertClose(await dwOn(dev, S, pad), Array.from(await dwOn(base, S, pad)), `conv2d tex dw vs direct dw (stride ${S})`, 1e-4, 1e-4);
+    }
     // maxTextureDimension2D 64: K = 153 in three k chunks (the first adds the bias), 300 pixels in two chunks, one image each
     (dev as any).maxTexture2D = 64;
     await checkOp(dev, 'conv2d tex split', [rand([2, 17, 20, 15], 43), rand([5, 17, 3, 3], 44), rand([5], 45)],
@@ -113,6 +134,129 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
       ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { atol: 2e-5, rtol: 1e-4, grad: false });
     assert.ok(dev.poolStats().textureBytes > 0, 'the im2col path ran');
   } finally { dev.destroy(); }
+});
+
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d texture path split over input-channel windows, output-channel windows, row chunks and k chunks (binding 256 KiB, textures 128 texels)', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const dev = await Device.create({ profile: ALL_TEX });
+  try {
+    (dev as any).maxTexture2D = 128;
+    // Forward, dx and dw (db runs on the direct kernel, checked chunked above). x [2, 30, 48, 64]: 21 of its 3,072-element
+    // planes per 256 KiB window; shifted rows: 92 texture rows, 6 output rows per chunk; y windows of 22 output channels;
+    // dw's shifted rows: 96 rows per block, pixel chunks of 2 output rows
+    await chunkedAgrees(dev, 'conv2d tex chunked shift', 262144, [rand([2, 30, 48, 64], 70), rand([40, 30, 3, 3], 71, -0.2, 0.2), rand([40], 72)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grads: [0, 1] });
+    // im2col (W % 4 != 0): 276 k rows in chunks of 128, pixel chunks, channel and output windows
+    await chunkedAgrees(dev, 'conv2d tex chunked im2col', 262144, [rand([2, 30, 48, 63], 73), rand([40, 30, 3, 3], 74, -0.2, 0.2), rand([40], 75)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grads: [0] });
+    await chunkedAgrees(dev, 'conv2d tex chunked down2x', 262144, [rand([2, 30, 48, 64], 76), rand([33, 30, 3, 3], 77, -0.2, 0.2)],
+      ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]), { grads: [0] });
+    // dw over im2col (276 patch rows are above 128: dw of the two cases above runs on the direct kernel): 12 channels, 108
+    // rows; 5 planes per 64 KiB window
+    await chunkedAgrees(dev, 'conv2d tex chunked down2x dw', 65536, [rand([2, 12, 48, 64], 81), rand([33, 12, 3, 3], 82, -0.2, 0.2)],
+      ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]), { grads: [1] });
+    await chunkedAgrees(dev, 'conv2d tex chunked 1x1', 262144, [rand([2, 30, 48, 64], 78), rand([40, 30, 1, 1], 79), rand([40], 80)],
+      ([x, w, b]) => ops.conv2d(x!, w!, b!), ([x, w, b]) => refConv(x!, w!, b!, 1, [0, 0, 0, 0]), { grads: [0, 1] });
+  } finally { dev.destroy(); }
+});
+
+/** The first index where two arrays differ bit for bit, or -1. */
+const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+};
+
+test('prepareConv: prepared and unprepared forwards agree bit for bit on each forced path, one prepared weight reused across calls and input sizes', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const base = await getDevice();
+  const tex = base.profile.storageTextures && base.profile.subgroups8;
+  const devs: [string, Awaited<ReturnType<typeof Device.create>>][] = [['direct', await Device.create({ profile: { convTextureMin: Infinity } })]];
+  if (tex) devs.push(['texture', await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } })]);
+  else console.log('  (no texture matmul on this adapter: the direct path only)');
+  // [w shape, stride, padding, input shapes]: 3×3 stride 1 pad 1 (W % 4 = 0: shifted rows, else im2col), the
+  // downsample (stride 2, pad right/bottom), 1×1
+  const cases: [number[], number, Pad, number[][]][] = [
+    [[17, 5, 3, 3], 1, [1, 1, 1, 1], [[1, 5, 7, 8], [2, 5, 4, 12], [1, 5, 5, 7], [1, 5, 1, 1]]],
+    [[5, 3, 3, 3], 2, [0, 1, 0, 1], [[1, 3, 7, 9], [2, 3, 8, 8], [1, 3, 2, 2]]],
+    [[65, 33, 1, 1], 1, [0, 0, 0, 0], [[1, 33, 3, 5], [2, 33, 8, 4]]],
+  ];
+  try {
+    for (const [path, dev] of devs) for (const [ws, S, pad, xss] of cases) {
+      const wh = rand(ws, 60), bh = rand([ws[0]!], 61), w = toGpu(dev, wh), b = toGpu(dev, bh);
+      const prep = ops.prepareConv(w, b, { stride: S, padding: pad });
+      assert.is(prep.path, path, `w ${JSON.stringify(ws)}: prepared for the ${path} path`);
+      for (const [i, xs] of xss.entries()) {
+        const xh = rand(xs, 62 + i), x = toGpu(dev, xh);
+        const a = ops.conv2d(x, w, b, { stride: S, padding: pad, prepared: prep }), u = ops.conv2d(x, w, b, { stride: S, padding: pad });
+        const av = await a.toArray(), uv = await u.toArray(), at = firstDiff(av, uv);
+        const what = `${path} w ${JSON.stringify(ws)} x ${JSON.stringify(xs)}`;
+        assert.is(at, -1, `${what}: prepared ${av[at]} vs unprepared ${uv[at]} at ${at}`);
+        assertClose(av, refConv(xh, wh, bh, S, pad).data, `${what} vs reference`, 2e-5, 1e-4);
+        for (const t of [x, a, u]) t.dispose();
+      }
+      prep.dispose();
+      assert.ok(prep.disposed);
+      for (const t of [w, b]) t.dispose();
+    }
+    if (tex) assert.is(devs[1]![1].poolStats().ownedTextureBytes, 0, 'dispose() freed the prepared textures');
+  } finally { for (const [, d] of devs) d.destroy(); }
+});
+
+test('prepareConv: the path follows the weight and the profile; x may require grad (dx as without it)', async () => {
+  const dev = await getDevice();
+  const p = dev.profile, tex = p.storageTextures && p.subgroups8;
+  const small = toGpu(dev, rand([p.convShiftMinOut - 1, 4, 3, 3], 81)), big = toGpu(dev, rand([p.convShiftMinOut, 4, 3, 3], 82));
+  const p1 = ops.prepareConv(small, null, { padding: 1 }), p2 = ops.prepareConv(big, null, { padding: 1 });
+  assert.is(p1.path, 'direct');
+  assert.is(p2.path, tex ? 'texture' : 'direct');
+  // x requires grad, w does not: the forward uses the prepared weight, dx is the usual one.
+  const xh = rand([1, 4, 6, 8], 83), gh = rand([1, p.convShiftMinOut, 6, 8], 84);
+  const dxOf = async (prepared?: typeof p2) => {
+    const x = toGpu(dev, xh), gy = toGpu(dev, gh);
+    x.requiresGrad = true;
+    const y = ops.conv2d(x, big, null, { padding: 1, prepared });
+    backward(y, gy);
+    const r = [await y.toArray(), await x.grad!.toArray()];
+    for (const t of [x, gy, y]) t.dispose();
+    return r;
+  };
+  const [yp, dxp] = await dxOf(p2), [yu, dxu] = await dxOf();
+  assert.is(firstDiff(yp!, yu!), -1, 'y with and without the prepared weight');
+  assert.is(firstDiff(dxp!, dxu!), -1, 'dx with and without the prepared weight');
+  for (const t of [p1, p2, small, big]) t.dispose();
+});
+
+test('nn.Conv2d.prepare(): forward with the prepared weight matches the plain forward', async () => {
+  const dev = await getDevice();
+  const layer = new nn.Conv2d(dev, new Rng(3), 5, 7, 3, { stride: 2, padding: [0, 1, 0, 1] });
+  const prep = layer.prepare(), x = toGpu(dev, rand([2, 5, 9, 8], 90));
+  const a = noGrad(dev, () => layer.forward(x, prep)), u = noGrad(dev, () => layer.forward(x));
+  assert.is(firstDiff(await a.toArray(), await u.toArray()), -1);
+  assert.throws(() => layer.forward(x, prep), /a prepared weight is for inference, but w \[7, 5, 3, 3\] requires grad here/);
+  for (const t of [prep, x, a, u, layer.weight, layer.bias!]) t.dispose();
+});
+
+test('prepareConv / conv2d: a prepared weight for other arguments, a disposed one, or one whose weight needs a gradient is refused by name', async () => {
+  const dev = await getDevice();
+  const t = (s: number[], seed = 1) => toGpu(dev, rand(s, seed));
+  const x = t([1, 3, 6, 8]), w = t([4, 3, 3, 3]), w2 = t([4, 3, 3, 3], 2), b = t([4]);
+  const prep = ops.prepareConv(w, b, { padding: 1 });
+  assert.throws(() => ops.conv2d(x, w2, b, { padding: 1, prepared: prep }), /conv2d: the prepared weight was made for w \[4, 3, 3, 3\], b \[4\], stride 1, padding \[1,1,1,1\] \(tensors \d+, \d+\), not for this call's w \[4, 3, 3, 3\], b \[4\], stride 1, padding \[1,1,1,1\]/);
+  assert.throws(() => ops.conv2d(x, w, null, { padding: 1, prepared: prep }), /made for .*b \[4\].*not for this call's w \[4, 3, 3, 3\], no bias/);
+  assert.throws(() => ops.conv2d(x, w, b, { stride: 2, padding: 1, prepared: prep }), /not for this call's .*stride 2/);
+  assert.throws(() => ops.conv2d(x, w, b, { padding: [0, 1, 0, 1], prepared: prep }), /not for this call's .*padding \[0,1,0,1\]/);
+  w.requiresGrad = true;
+  assert.throws(() => ops.conv2d(x, w, b, { padding: 1, prepared: prep }), /conv2d: a prepared weight is for inference, but w \[4, 3, 3, 3\] requires grad here; run under noGrad\(\)/);
+  const y = noGrad(dev, () => ops.conv2d(x, w, b, { padding: 1, prepared: prep }));
+  assert.equal([...y.shape], [1, 4, 6, 8]);
+  w.requiresGrad = false;
+  prep.dispose();
+  assert.throws(() => ops.conv2d(x, w, b, { padding: 1, prepared: prep }), /conv2d: the prepared weight \(w \[4, 3, 3, 3\], b \[4\], stride 1, padding \[1,1,1,1\]\) was disposed/);
+  assert.throws(() => ops.prepareConv(x.shape.length === 4 ? t([4, 3, 3]) : x), /prepareConv: w must be an f32 \[O, C, KH, KW\] tensor/);
+  assert.throws(() => ops.prepareConv(w, t([5])), /prepareConv: b must be an f32 \[4\] tensor/);
+  assert.throws(() => ops.prepareConv(w, b, { path: 'fast' as 'auto' }), /prepareConv: path must be 'auto', 'texture' or 'direct'/);
+  for (const v of [x, w, w2, b, y]) v.dispose();
 });
 
 test('conv2d: a numeric padding, and a non-contiguous x', async () => {

@@ -15,6 +15,7 @@ test('lavapipe with subgroups and storage textures: a CPU profile with the textu
   assert.equal([...p.matmul], ['texture-32x64', 'subgroup-8', 'vec4-8x1', 'strided-8x1']);
   assert.ok(p.matmulTextureMin > 0, 'tiny products skip the texture kernel by default');
   assert.ok(p.convTextureMin > 0 && p.convTextureMinOut > 0 && p.convShiftMinOut > 0, 'small convolutions keep the direct kernels by default');
+  assert.ok(p.convWeightGradTextureMin > 0 && p.convWeightGradMinOut > 0, 'small weight gradients keep the direct kernel by default');
   assert.is(p.attention.subgroups, true);
   assert.is(p.attention.lanes, 8);
   assert.ok(p.attention.textureForward && p.attention.textureDq && p.attention.textureDkdv, 'attention takes the texture kernels');

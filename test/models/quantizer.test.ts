@@ -166,6 +166,38 @@ test('HIT segments (sides 4 and 8, batch 2) vs the CPU f64 loop: ids, per-segmen
   for (let n = 0; n < 2; n++) assertClose(await zt[n]!.grad!.toArray(), gz[n]!, `grad of segment ${n} latent`, 1e-7, 1e-4);
 });
 
+test('step (sampling) scale by scale over HIT segments = decode: f_hat per segment and next inputs bitwise; errors', async () => {
+  const dev = await getDevice();
+  const [B, C, V] = [2, 8, 37];
+  const segs: Segment[] = [{ side: 4, scales: [1, 2, 4] }, { side: 8, scales: [6, 8] }];
+  const q = build(dev, segs, V, C, rand([V, C], 71).data, [0, 1, 2, 3].map((i) => rand([C, C, 3, 3], 72 + i, -0.12, 0.12).data),
+    [0, 1, 2, 3].map((i) => rand([C], 76 + i, -0.05, 0.05).data));
+  const L = q.tokens, ids = Int32Array.from({ length: B * L }, (_, i) => (i * 7 + 3) % V);
+  const idx = fromArray(dev, ids, [B, L], 'i32');
+  const dec = q.decode(idx, { teacherInput: true });
+  const vin = await dec.varInput!.toArray(), first = 1;
+  let f: Tensor | null = null;
+  for (const [k, s] of q.plan.scales.entries()) {
+    const n = s.pn * s.pn, cols = new Int32Array(B * n);
+    for (let b = 0; b < B; b++) cols.set(ids.subarray(b * L + s.col, b * L + s.col + n), b * n);
+    const prev: Tensor | null = f;
+    const st = q.step(k, prev, fromArray(dev, cols, [B, n], 'i32'));
+    assert.is(st.fHat.shape[2], s.side, `scale ${k}: f_hat side`);
+    if (prev && prev.shape[2] === s.side) assert.is(st.fHat, prev, 'updated in place within a segment');
+    f = st.fHat;
+    if (k === 2) same(await f.toArray(), await dec.fHats[0]!.toArray(), 'f_hat at the end of segment 1');
+    const nx = q.plan.scales[k + 1];
+    if (!nx) { assert.is(st.next, null); continue; }
+    const got = await st.next!.toArray(), want: number[] = [], m = nx.pn * nx.pn;
+    for (let b = 0; b < B; b++) want.push(...vin.subarray((b * (L - first) + nx.col - first) * C, (b * (L - first) + nx.col - first + m) * C));
+    same(got, want, `next input of scale ${k + 1} (${st.next!.shape})`);
+  }
+  same(await f!.toArray(), await dec.fHats[1]!.toArray(), 'final f_hat');
+  assert.throws(() => q.step(1, null, fromArray(dev, new Int32Array(B * 4), [B, 4], 'i32')), /f_hat is needed for scale 1/);
+  assert.throws(() => q.step(0, null, fromArray(dev, new Int32Array(B * 4), [B, 4], 'i32')), /scale 0 \(pn 1\) needs i32 ids \[B, 1\]/);
+  assert.throws(() => q.step(5, f, fromArray(dev, new Int32Array(B), [B, 1], 'i32')), /scale 5 is outside the plan's 5 scales/);
+});
+
 test('forwardTrain: straight-through output, VQ loss value and gradients (z analytic; codebook, φ by exact central differences)', async () => {
   const dev = await getDevice();
   const { g, pns, q, fT, C } = await golden(dev);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformSync } from 'esbuild';
+import { buildSync, transformSync } from 'esbuild';
 
 const root = process.cwd();
 const work = mkdtempSync(join(tmpdir(), 'hvar-pack-'));
@@ -58,6 +58,14 @@ test('the example typechecks against the published types, and a misuse does not'
   const no = sh(process.execPath, [tsc, '-p', '.'], project);
   assert.is.not(no.code, 0);
   assert.match(no.out, /stepUpdate/);
+});
+
+test('a browser bundle of the installed package resolves its browser entry and needs no Node module', () => {
+  writeFileSync(join(project, 'page.js'), "import { Device, ops } from 'hvar';\nconsole.log(typeof Device.create, typeof ops.resample);\n");
+  const r = buildSync({ entryPoints: [join(project, 'page.js')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', absWorkingDir: project });
+  const js = r.outputFiles[0]!.text;
+  assert.match(js, /webgpu \(Dawn for Node\) is not available in a browser/, 'the bundle did not take dist/browser.mjs');
+  assert.not.match(js, /\bimport\s*\(?\s*["'](node:|webgpu["'])/, 'the browser bundle still imports a Node module');
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));

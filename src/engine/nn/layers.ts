@@ -5,6 +5,7 @@ import type { Rng } from '../rng.ts';
 import { Module, parameter } from './module.ts';
 import { fanInUniform, ones, zeros, normal } from './init.ts';
 import { ops } from '../ops/registry.ts';
+import type { PreparedConv } from '../ops/conv.ts';
 
 /** y = x Wᵀ + b; weight [out, in] (torch.nn.Linear). */
 export class Linear extends Module {
@@ -27,7 +28,12 @@ export class Conv2d extends Module {
     this.weight = parameter(fanInUniform(dev, rng, [outCh, inCh, k, k], fanIn));
     this.bias = o.bias === false ? null : parameter(fanInUniform(dev, rng, [outCh], fanIn));
   }
-  forward(x: Tensor): Tensor { return ops.conv2d(x, this.weight, this.bias, { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0 }); }
+  /** The weight laid out once for inference (ops.prepareConv with this layer's stride and padding); dispose() it after. */
+  prepare(): PreparedConv { return ops.prepareConv(this.weight, this.bias, { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0 }); }
+  /** conv2d(x); with `prepared` (from prepare(), while the weight is unchanged) the weight is not repacked. */
+  forward(x: Tensor, prepared?: PreparedConv): Tensor {
+    return ops.conv2d(x, this.weight, this.bias, { stride: this.o.stride ?? 1, padding: this.o.padding ?? 0, prepared });
+  }
 }
 
 /** Layer norm over the last dim; `affine: false` is VAR's ln_wo_grad. */

@@ -1,32 +1,114 @@
 // conv2d over NCHW (any kernel size and stride, zero padding incl. asymmetric), forward and backward, split over
-// channel chunks for tensors above one storage binding; the forward runs on the texture matmul where the profile says.
+// channel chunks for tensors above one storage binding; the forward runs on the texture matmul (ops/conv_tex.ts) where
+// the profile says. prepareConv lays a frozen weight out once for the path the forward takes.
 import { Tensor, empty } from '../tensor.ts';
-import { record } from '../autograd.ts';
+import { record, needsGrad, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
-import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
+import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
   stride?: number;
   /** One value for all sides, or [top, bottom, left, right] (VAR's Downsample2x: [0, 1, 0, 1]). */
   padding?: number | readonly [number, number, number, number];
+  /** The weight laid out by prepareConv(w, b, same stride and padding): the forward skips its repack. Inference only. */
+  prepared?: PreparedConv;
 }
 
-/** Geometry of one convolution: input B×C×H×W, kernel O×C×KH×KW, stride S, padding, output B×O×OH×OW. */
-interface Geom { B: number; C: number; H: number; W: number; O: number; KH: number; KW: number; S: number; pT: number; pB: number; pL: number; pR: number; OH: number; OW: number }
+/**
+ * A conv weight laid out once for the forward path (prepareConv): `tex` = matmul_tex's A texture in (ky, c, kx)
+ * blocks (the implicit GEMM on the texture matmul, shifted rows or im2col alike), or `packed` = the direct kernels'
+ * [ceil(O/32), C padded to 2, KH, KW, 32] buffer. Valid while `weight` holds the same values: it copies them, it does
+ * not follow later writes. dispose() frees it; conv2d refuses a disposed one.
+ */
+export interface PreparedConv {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: number;
+  readonly padding: readonly [number, number, number, number];
+  readonly path: 'texture' | 'direct';
+  readonly tex: WeightTex | null;
+  readonly packed: Tensor | null;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+export interface PrepareConvOpts extends Omit<Conv2dOpts, 'prepared'> {
+  /**
+   * 'auto' (default): the texture form where the adapter has the texture matmul and the weight reaches the profile's
+   * output-channel threshold (convShiftMinOut for 3×3 stride-1 pad-1, convTextureMinOut otherwise; convTextureMin =
+   * Infinity turns it off), else the direct form. 'texture' or 'direct' force one (tests, benchmarks).
+   */
+  path?: 'auto' | 'texture' | 'direct';
+}
+
+/**
+ * Lays w [O, C, KH, KW] (and nothing of b, which conv2d reads as it is) out for conv2d's forward with this stride and
+ * padding, once: pass the result as opts.prepared to every conv2d call with the same w, b, stride and padding, on
+ * inputs of any size; dispose() it after (it is kept out of scopes). With the texture form the forward takes the
+ * texture path for every input (the MAC threshold convTextureMin is for the repack that this saves).
+ */
+export function prepareConv(w_OCkk: Tensor, b_O: Tensor | null = null, opts: PrepareConvOpts = {}): PreparedConv {
+  const op = 'prepareConv';
+  w_OCkk.assertLive(op);
+  if (w_OCkk.ndim !== 4 || w_OCkk.dtype !== 'f32') throw new Error(`${op}: w must be an f32 [O, C, KH, KW] tensor, got ${w_OCkk}`);
+  const [O, C, KH, KW] = w_OCkk.shape as [number, number, number, number];
+  if (b_O && (b_O.ndim !== 1 || b_O.shape[0] !== O || b_O.dtype !== 'f32')) throw new Error(`${op}: b must be an f32 [${O}] tensor for w ${fmt(w_OCkk.shape)}, got ${b_O}`);
+  const { S, pad } = strideAndPadding(op, opts);
+  const dev = w_OCkk.dev, p = dev.profile, k = { KH, KW, S, pT: pad[0], pB: pad[1], pL: pad[2], pR: pad[3] };
+  const texAble = p.subgroups8 && p.storageTextures && weightTexShape(dev, O, C, KH, KW).fits;
+  const path = opts.path ?? 'auto';
+  if (!['auto', 'texture', 'direct'].includes(path)) throw new Error(`${op}: path must be 'auto', 'texture' or 'direct', got '${path}'`);
+  if (path === 'texture' && !texAble)
+    throw new Error(`${op}: path 'texture' needs subgroups of at least 8 and read-only storage textures (this adapter: ${p.subgroups8}, ${p.storageTextures}) and a weight texture within maxTextureDimension2D (w ${fmt(w_OCkk.shape)})`);
+  const useTex = path === 'texture' || (path === 'auto' && texAble && p.convTextureMin !== Infinity && O >= (shiftKernel(k) ? p.convShiftMinOut : p.convTextureMinOut));
+  return noGrad(dev, () => {
+    const w = contiguous(w_OCkk);
+    let tex: WeightTex | null = null, packed: Tensor | null = null;
+    if (useTex) {
+      const s = weightTexShape(dev, O, C, KH, KW);
+      tex = packWeightTex(op, w, O, C, KH, KW, false, dev.createTexture(`conv.prepared ${fmt(w_OCkk.shape)}`, s.width, s.rows));
+    } else packed = packWeights(w, { O, C, KH, KW }, false).keep();
+    if (w !== w_OCkk) w.dispose();
+    let disposed = false;
+    return {
+      weight: w_OCkk, bias: b_O, stride: S, padding: pad, path: useTex ? 'texture' as const : 'direct' as const, tex, packed,
+      get disposed() { return disposed; },
+      dispose() {
+        if (disposed) return;
+        disposed = true;
+        if (tex) dev.destroyTexture(tex.tex);
+        packed?.dispose();
+      },
+    };
+  });
+}
 
 /**
  * y_BOhw = conv2d(x_BCHW, w_OCkk) + b_O, as torch.nn.functional.conv2d after F.pad with [top, bottom, left, right]
- * zeros (the padding is never materialised). Gradients flow to x, w and b.
+ * zeros (the padding is never materialised). Gradients flow to x, w and b; with opts.prepared only to x.
  */
 export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null, opts: Conv2dOpts = {}): Tensor {
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
-  const x = contiguous(x_BCHW), w = contiguous(w_OCkk);
-  const y = empty(x.dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
-  if (texOk(x, g)) convTex('conv2d', x, w, b_O, y, g);
-  else launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
+  const prep = opts.prepared ?? null;
+  if (prep) checkPrepared(prep, x_BCHW, w_OCkk, b_O, g);
+  const x = contiguous(x_BCHW), dev = x.dev;
+  const y = empty(dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
+  const b1 = b_O ? contiguous(b_O) : null;
+  if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g);
+  else if (prep?.packed) launchConv('conv2d', x, prep.packed, b1, y, forwardLaunch(g));
+  else {
+    const w = contiguous(w_OCkk);
+    if (texOk(x, g)) convTex('conv2d', x, packWeightTex('conv2d', w, g.O, g.C, g.KH, g.KW, false), b1, y, g);
+    else {
+      const wp = packWeights(w, g, false);
+      launchConv('conv2d', x, wp, b1, y, forwardLaunch(g));
+      wp.dispose();
+    }
+    if (w !== w_OCkk) w.dispose();
+  }
   if (x !== x_BCHW) x.dispose();
-  if (w !== w_OCkk) w.dispose();
+  if (b1 && b1 !== b_O) b1.dispose();
   const inputs = b_O ? [x_BCHW, w_OCkk, b_O] : [x_BCHW, w_OCkk];
   return record(y, 'conv2d', inputs, (gy) => {
     const dy = contiguous(gy);
@@ -42,6 +124,15 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
 
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;
 
+function strideAndPadding(op: string, opts: Omit<Conv2dOpts, 'prepared'>): { S: number; pad: [number, number, number, number] } {
+  const S = opts.stride ?? 1;
+  if (!Number.isInteger(S) || S < 1) throw new Error(`${op}: stride must be a positive integer, got ${S}`);
+  const p = opts.padding ?? 0;
+  const pad = (typeof p === 'number' ? [p, p, p, p] : [...p]) as [number, number, number, number];
+  if (pad.length !== 4 || !pad.every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`${op}: padding must be non-negative integers, got ${JSON.stringify(p)}`);
+  return { S, pad };
+}
+
 function geometry(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOpts): Geom {
   const what = () => `x ${fmt(x.shape)}, w ${fmt(w.shape)}${b ? `, b ${fmt(b.shape)}` : ''}`;
   for (const t of b ? [x, w, b] : [x, w]) {
@@ -54,15 +145,37 @@ function geometry(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOpts): Geo
   const [O, Cw, KH, KW] = w.shape as [number, number, number, number];
   if (Cw !== C) throw new Error(`conv2d: w expects ${Cw} input channels but x has ${C} (${what()})`);
   if (b && (b.ndim !== 1 || b.shape[0] !== O)) throw new Error(`conv2d: b must be [${O}] (${what()})`);
-  const S = opts.stride ?? 1;
-  if (!Number.isInteger(S) || S < 1) throw new Error(`conv2d: stride must be a positive integer, got ${S}`);
-  const pad = opts.padding ?? 0;
-  const [pT, pB, pL, pR] = typeof pad === 'number' ? [pad, pad, pad, pad] : pad;
-  if (![pT, pB, pL, pR].every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`conv2d: padding must be non-negative integers, got ${JSON.stringify(pad)}`);
+  const { S, pad } = strideAndPadding('conv2d', opts);
+  const [pT, pB, pL, pR] = pad;
   const OH = Math.floor((H + pT + pB - KH) / S) + 1, OW = Math.floor((W + pL + pR - KW) / S) + 1;
-  if (OH < 1 || OW < 1 || B * C * O === 0) throw new Error(`conv2d: empty output ${fmt([B, O, OH, OW])} for ${what()} with padding ${JSON.stringify(pad)}`);
+  if (OH < 1 || OW < 1 || B * C * O === 0) throw new Error(`conv2d: empty output ${fmt([B, O, OH, OW])} for ${what()} with padding ${JSON.stringify(opts.padding ?? 0)}`);
   return { B, C, H, W, O, KH, KW, S, pT, pB, pL, pR, OH, OW };
 }
+
+/** A prepared weight must be this call's w (and b), stride and padding, live, and receive no gradient. */
+function checkPrepared(p: PreparedConv, x: Tensor, w: Tensor, b: Tensor | null, g: Geom): void {
+  const mine = `w ${fmt(w.shape)}${b ? `, b ${fmt(b.shape)}` : ', no bias'}, stride ${g.S}, padding ${JSON.stringify([g.pT, g.pB, g.pL, g.pR])}`;
+  const theirs = `w ${fmt(p.weight.shape)}${p.bias ? `, b ${fmt(p.bias.shape)}` : ', no bias'}, stride ${p.stride}, padding ${JSON.stringify(p.padding)}`;
+  if (p.disposed) throw new Error(`conv2d: the prepared weight (${theirs}) was disposed`);
+  if (p.weight !== w || p.bias !== b || p.stride !== g.S || p.padding.some((v, i) => v !== [g.pT, g.pB, g.pL, g.pR][i]))
+    throw new Error(`conv2d: the prepared weight was made for ${theirs} (tensors ${p.weight.id}${p.bias ? `, ${p.bias.id}` : ''}), not for this call's ${mine} (tensors ${w.id}${b ? `, ${b.id}` : ''}); call prepareConv(w, b, { stride, padding }) with this call's arguments`);
+  if (needsGrad(x, w, b) && (wants(w) || (b !== null && wants(b))))
+    throw new Error(`conv2d: a prepared weight is for inference, but ${wants(w) ? `w ${fmt(w.shape)}` : `b ${fmt(b!.shape)}`} requires grad here; run under noGrad() or call conv2d without opts.prepared`);
+}
+
+/**
+ * Whether an unprepared forward runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
+ * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes the shifted-row layout
+ * takes) or profile.convTextureMinOut (the rest), and the weight texture fits.
+ */
+function texOk(x: Tensor, g: Geom): boolean {
+  const dev = x.dev, p = dev.profile;
+  return p.subgroups8 && p.storageTextures && g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut)
+    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;
+}
+
+/** The direct kernels' view of the forward convolution. */
+const forwardLaunch = (g: Geom): Launch => ({ Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
 
 /**
  * The kernels read weights from a uniform-buffer window of WebGPU's default maxUniformBufferBindingSize holding 32 output
@@ -71,16 +184,16 @@ function geometry(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOpts): Geo
  */
 const OCH = 32, UBO_BYTES = 65536;
 
-/** Elements of f32 that one storage binding holds (less the alignment slack of a window). */
-const bindingElems = (t: Tensor) => Math.floor((t.dev.maxBinding - 2 * t.dev.storageAlign) / 4);
+/** Input channels of a packed weight: ci padded to an even count. */
+const packedIn = (ci: number) => Math.ceil(ci / 2) * 2;
 
 /**
- * Packs w [O, C, KH, KW] as [ceil(O/32), cip, KH, KW, 32] (input channels padded to cip, output channels to chunks of
- * 32, zeros in the padding), or, flipped for the input gradient, the kernel w[o, c, KH-1-ky, KW-1-kx] with C and O
- * swapped; followed by one window of slack so that every weight window lies inside the buffer.
+ * Packs w [O, C, KH, KW] as [ceil(O/32), cip, KH, KW, 32] (input channels padded to cip = packedIn(C), output channels
+ * to chunks of 32, zeros in the padding), or, flipped for the input gradient, the kernel w[o, c, KH-1-ky, KW-1-kx]
+ * with C and O swapped; followed by one window of slack so that every weight window lies inside the buffer.
  */
-function packWeights(w: Tensor, g: Geom, flip: boolean, cip: number): Tensor {
-  const [ci, jn] = flip ? [g.O, g.C] : [g.C, g.O];
+function packWeights(w: Tensor, g: Pick<Geom, 'O' | 'C' | 'KH' | 'KW'>, flip: boolean): Tensor {
+  const [ci, jn] = flip ? [g.O, g.C] : [g.C, g.O], cip = packedIn(ci);
   const n = Math.ceil(jn / OCH) * cip * g.KH * g.KW * OCH;
   const wp = empty(w.dev, [n + UBO_BYTES / 4], 'f32', 'conv2d.pack');
   const p = { n, KH: g.KH, KW: g.KW, ci, cip, jn, jch: OCH, wc: g.C, flip: flip ? 1 : 0 };
@@ -90,7 +203,7 @@ function packWeights(w: Tensor, g: Geom, flip: boolean, cip: number): Tensor {
 
 /** Largest channel count per chunk so that a chunk of `plane`-element channels fits one binding (a multiple of `mult`). */
 function chunkOf(op: string, t: Tensor, plane: number, total: number, mult: number): number {
-  const n = Math.floor(bindingElems(t) / plane / mult) * mult;
+  const n = Math.floor(bindingElems(t.dev) / plane / mult) * mult;
   if (n < 1) throw new Error(`${op}: ${mult} channels of ${plane} elements do not fit one ${t.dev.maxBinding / 2 ** 20} MiB storage binding (${t})`);
   return Math.min(total, n);
 }
@@ -102,15 +215,15 @@ function chunkOf(op: string, t: Tensor, plane: number, total: number, mult: numb
 interface Launch { Cin: number; H: number; W: number; O: number; OH: number; OW: number; KH: number; KW: number; S: number; D: number; padT: number; padL: number }
 
 /**
- * The direct convolution of src [B, Cin, H, W] into dst [B, O, OH, OW] with w packed by packWeights (flipped for the
+ * The direct convolution of src [B, Cin, H, W] into dst [B, O, OH, OW] with wp = packWeights(w) (flipped for the
  * input gradient): one dispatch per (images, 32 output channels or fewer, input-channel chunk), where a chunk of input
  * channels is what one weight window and one storage binding both hold; chunks after the first accumulate into dst.
  */
-function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, bias: Tensor | null, dst: Tensor, l: Launch) {
+function launchConv(op: string, src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, l: Launch) {
   const dev = src.dev, B = src.shape[0]!;
   const fast = l.KH === 3 && l.KW === 3 && l.S === 1 && l.D === 1;
   const kernel = fast ? 'conv/conv2d_3x3' : 'conv/conv2d', cols = fast ? 8 : 4;
-  const hw = l.H * l.W, ohw = l.OH * l.OW, kk = l.KH * l.KW, maxElems = bindingElems(src);
+  const hw = l.H * l.W, ohw = l.OH * l.OW, kk = l.KH * l.KW, maxElems = bindingElems(src.dev);
   // An even chunk keeps every window 256-byte aligned (kk·32·4 bytes per input channel is a multiple of 128).
   const perWindow = Math.floor(UBO_BYTES / (4 * kk * OCH) / 2) * 2;
   if (perWindow < 2) throw new Error(`${op}: a ${l.KH}×${l.KW} kernel is too large for the ${UBO_BYTES / 1024} KiB weight window`);
@@ -118,8 +231,7 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
   // Output channels per dispatch: the window's 32, or 16 or 8 of them when 32 output planes exceed a storage binding.
   const oStep = [OCH, OCH / 2, OCH / 4].find((k) => k * ohw <= maxElems);
   if (!oStep) throw new Error(`${op}: 8 output planes of ${ohw} elements exceed one ${dev.maxBinding / 2 ** 20} MiB storage binding (${dst})`);
-  const cip = Math.ceil(l.Cin / 2) * 2;
-  const wp = packWeights(w, g, flip, cip);
+  const cip = packedIn(l.Cin);
   const nb = src.numel <= maxElems && dst.numel <= maxElems ? B : 1;
   const pixWg = Math.ceil((l.OH * Math.ceil(l.OW / cols)) / 8);
   const [gx, gz] = dev.grid(nb * pixWg, 1);
@@ -135,133 +247,48 @@ function launchConv(op: string, src: Tensor, w: Tensor, flip: boolean, g: Geom, 
       x_bstride: l.Cin * hw, y_bstride: l.O * ohw, KH: l.KH, KW: l.KW, S: l.S, D: l.D, padT: l.padT, padL: l.padL, flags };
     dev.run({ kernel, bindings: [xs.binding, ws, bb, ys.binding], params: p, workgroups: [gx, Math.ceil(on / 8), gz] });
   }
-  wp.dispose();
-}
-
-/** The 3×3, stride 1, pad 1 shapes with W a multiple of 4 that convShift takes. */
-const shiftable = (g: Geom) => g.KH === 3 && g.KW === 3 && g.S === 1 && g.pT === 1 && g.pB === 1 && g.pL === 1 && g.pR === 1 && g.W % 4 === 0;
-
-/**
- * Whether the forward convolution runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
- * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes convShift takes) or
- * profile.convTextureMinOut (the rest), one image of x and of y each fit a storage binding and the output channels
- * one texture (larger convolutions keep the direct kernels).
- */
-function texOk(x: Tensor, g: Geom): boolean {
-  const dev = x.dev, p = dev.profile, maxEl = bindingElems(x);
-  return p.subgroups8 && p.storageTextures && g.O >= (shiftable(g) ? p.convShiftMinOut : p.convTextureMinOut)
-    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin
-    && g.C * g.H * g.W <= maxEl && g.O * g.OH * g.OW <= maxEl && Math.ceil(g.O / TILE_M) * TILE_M <= dev.maxTexture2D;
-}
-
-/** Bytes of im2col texture one dispatch may use (a share of the device's scratch-texture budget). */
-const IM2COL_BYTES = 128 * 2 ** 20;
-/** Texels per invocation of conv/im2col_tex (its TPI; widths are multiples of 16 texels). */
-const IM2COL_TPI = 8;
-/** Texels per invocation of conv/pack_wtex (its TPI). */
-const PACK_WTEX_TPI = 4;
-
-/**
- * y[b] = Wm · X̂[b] (+ bias per output channel) with Wm = w viewed as [O, C·KH·KW] (packed by matmul/pack_tex) and
- * X̂[b] the [C·KH·KW, OH·OW] im2col matrix of image b, written by conv/im2col_tex straight into matmul_tex's B
- * texture; C = y's [O, OH·OW] planes, so the output is NCHW as it stands. Split over k (chunks accumulate into y),
- * output pixels and images so that both textures stay within maxTextureDimension2D and the im2col texture within
- * IM2COL_BYTES.
- */
-function convTex(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom): void {
-  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
-  if (convShift(op, x, w, bias, y, g)) return;
-  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, hw = g.H * g.W, mp = Math.ceil(g.O / TILE_M) * TILE_M;
-  const kcMax = Math.min(K, Math.floor(T / 4) * 4), rowsMax = 4 * Math.ceil(kcMax / 4);
-  const pcMax = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor((4 * T) / TILE_N) * TILE_N,
-    Math.floor(IM2COL_BYTES / (4 * rowsMax) / TILE_N) * TILE_N));
-  const whole = pcMax >= P;
-  const nb = !whole ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / rowsMax), Math.floor(IM2COL_BYTES / (4 * rowsMax * Math.ceil(P / TILE_N) * TILE_N)),
-    Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
-  const texA = dev.scratchTexture('conv.w', Math.ceil(kcMax / 4), mp);
-  const texB = dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * rowsMax);
-  const b1 = bias ? contiguous(bias) : null;
-  for (let k0 = 0; k0 < K; k0 += kcMax) {
-    const kc = Math.min(kcMax, K - k0), kq = Math.ceil(kc / 4);
-    const wlo = w.offset + k0;
-    const ws = w.window(op, wlo, wlo + (g.O - 1) * K + kc);
-    packTex(dev, ws, texA, g.O, kc, K, 1, mp, kq);
-    for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
-      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
-      const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
-      dev.run({
-        kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
-        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, k0, kc, n0, nc,
-          base: xs.base, bstride: g.C * hw, rows_p: 4 * kq, width, height: bn * 4 * kq, pad0: 0, pad1: 0 },
-        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * 4 * kq) / 8)],
-      });
-      const ylo = y.offset + b0 * g.O * P + n0, ys = y.window(op, ylo, ylo + (bn - 1) * g.O * P + (g.O - 1) * P + nc);
-      const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
-      runMatmulTex(dev, { texA, texB, m: g.O, n: nc, kq, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: k0 > 0,
-        bshape: [bn], aBs: [0], bBs: [4 * kq], cBs: [g.O * P] });
-    }
-  }
-  if (b1 && b1 !== bias) b1.dispose();
 }
 
 /**
- * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each channel's
- * zero-padded rows once per column shift kx (rows (c, kx)), conv/pack_wtex the weight with k = (ky, c, kx) in 3
- * blocks, and matmul_tex reads block ky from the same rows shifted by ky image rows (kpb/xstep). False (nothing run)
- * where the shape does not qualify, the textures would exceed maxTextureDimension2D or one image's texture
- * IM2COL_BYTES (the im2col layout splits pixels); batch items are chunked.
- */
-function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Geom, flip = false): boolean {
-  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(x);
-  if (!shiftable(g)) return false;
-  const P = g.OH * g.OW, hw = g.H * g.W, kpb = Math.ceil((3 * g.C) / 4), rows = 4 * kpb, mp = Math.ceil(g.O / TILE_M) * TILE_M;
-  const width = Math.ceil(P / TILE_N) * (TILE_N / 4) + g.W / 2;
-  if (rows > T || 3 * kpb > T || width > T || 16 * width * rows > IM2COL_BYTES) return false;
-  const nb = Math.max(1, Math.min(g.B, Math.floor(T / rows), Math.floor(IM2COL_BYTES / (16 * width * rows)), Math.floor(maxEl / (g.C * hw)),
-    Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
-  const texA = dev.scratchTexture('conv.w', 3 * kpb, mp), texB = dev.scratchTexture('conv.x', width, nb * rows);
-  const ws = w.window(op, w.offset, w.offset + w.numel);
-  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, texA], params: { O: g.O, C: g.C, kpb, base: ws.base, width: 3 * kpb, height: mp, flip: flip ? 1 : 0, pad0: 0 },
-    workgroups: [Math.ceil((3 * kpb) / (8 * PACK_WTEX_TPI)), mp / 8] });
-  const b1 = bias ? contiguous(bias) : null;
-  for (let b0 = 0; b0 < g.B; b0 += nb) {
-    const bn = Math.min(nb, g.B - b0);
-    const xlo = x.offset + b0 * g.C * hw, xs = x.window(op, xlo, xlo + bn * g.C * hw);
-    dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texB],
-      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width, height: bn * rows },
-      workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * rows) / 8)] });
-    const ylo = y.offset + b0 * g.O * P, ys = y.window(op, ylo, ylo + bn * g.O * P);
-    const wbias = b1 ? b1.window(op, b1.offset, b1.offset + g.O) : null;
-    runMatmulTex(dev, { texA, texB, m: g.O, n: P, kq: 3 * kpb, mp, c: ys, cRs: P, bias: wbias, biasPerRow: true, dummy: ws.binding, accumulate: false,
-      bshape: [bn], aBs: [0], bBs: [rows], cBs: [g.O * P], kpb, xstep: g.W / 4 });
-  }
-  if (b1 && b1 !== bias) b1.dispose();
-  return true;
-}
-
-/**
- * dx = the transposed convolution of dy: a convolution with the flipped, transposed kernel, dy dilated by S; on the
- * texture matmul (shifted rows) where the forward was 3×3 stride 1 pad 1 and the profile allows, else direct.
+ * dx = the transposed convolution of dy: a convolution with the flipped, transposed kernel, dy dilated by S. For a
+ * stride-1 forward with padding below the kernel size that is a plain convolution of dy (O and C swapped, padding
+ * mirrored), which runs on the texture matmul where texOk says so; the rest runs on the direct kernels.
  */
 function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
+  const op = 'conv2d.dx';
   const w = contiguous(w_OCkk);
-  const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', 'conv2d.dx');
-  // For a 3×3 stride-1 pad-1 forward, dx is the same kind of convolution of dy (O and C swapped, kernel flipped).
-  const gt: Geom = { ...g, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
-  if (!(shiftable(g) && texOk(dy, gt) && convShift('conv2d.dx', dy, w, null, dx, gt, true)))
-    launchConv('conv2d.dx', dy, w, true, g, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
+  const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', op);
+  const gt: Geom = { B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, KH: g.KH, KW: g.KW, S: 1,
+    pT: g.KH - 1 - g.pT, pB: g.KH - 1 - g.pB, pL: g.KW - 1 - g.pL, pR: g.KW - 1 - g.pR, OH: g.H, OW: g.W };
+  if (g.S === 1 && [gt.pT, gt.pB, gt.pL, gt.pR].every((v) => v >= 0) && texOk(dy, gt))
+    convTex(op, dy, packWeightTex(op, w, g.C, g.O, g.KH, g.KW, true), null, dx, gt);
+  else {
+    const wp = packWeights(w, g, true);
+    launchConv(op, dy, wp, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
       padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
+    wp.dispose();
+  }
   if (w !== w_OCkk) w.dispose();
   return dx;
 }
 
-/** dw[o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy·S + ky − pT, ox·S + kx − pL], chunked over images and channels when needed. */
+/**
+ * dw[o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy·S + ky − pT, ox·S + kx − pL]: on the texture matmul (one product over
+ * pixels, ops/conv_tex.ts) from profile.convWeightGradTextureMin multiply-adds and convWeightGradMinOut output channels,
+ * else the direct kernel, chunked over images and channels when needed.
+ */
 function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
-  const op = 'conv2d.dw', dev = dy.dev;
+  const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
+  if (p.subgroups8 && p.storageTextures && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
+    && weightGradLayout(dev, g)) {
+    const dw = convWeightGradTex(op, dy, x, g);
+    if (x !== x_BCHW) x.dispose();
+    return dw;
+  }
   const dw = empty(dev, [g.O, g.C, g.KH, g.KW], 'f32', op);
   const hw = g.H * g.W, ohw = g.OH * g.OW, kk = g.KH * g.KW;
-  const whole = x.numel <= bindingElems(x) && dy.numel <= bindingElems(x);
+  const whole = x.numel <= bindingElems(x.dev) && dy.numel <= bindingElems(x.dev);
   const cStep = whole ? g.C : chunkOf(op, x, hw, g.C, 1), oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1);
   const nb = whole ? g.B : 1;
   const dwb = dw.binding(op);
@@ -282,7 +309,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
 function conv2dBiasGrad(dy: Tensor, g: Geom): Tensor {
   const op = 'conv2d.db', dev = dy.dev, ohw = g.OH * g.OW;
   const db = empty(dev, [g.O], 'f32', op);
-  const whole = dy.numel <= bindingElems(dy);
+  const whole = dy.numel <= bindingElems(dy.dev);
   const oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1), nb = whole ? g.B : 1;
   const dbb = db.binding(op);
   for (let b = 0; b < g.B; b += nb) for (let o0 = 0; o0 < g.O; o0 += oStep) {

@@ -240,12 +240,16 @@ export interface TexProduct {
   bshape: number[]; aBs: number[]; bBs: number[]; cBs: number[];
   /** B read in blocks of kpb steps of k from the same rows, each block xstep texels further right (default: one block). */
   kpb?: number; xstep?: number;
+  /** A's first texture row and texel column (default 0): an output-channel and k range of a larger weight texture. */
+  aY0?: number; aX0?: number;
+  /** A's rows in blocks of aRpb (a multiple of TILE_M), block j shifted right by j·aXstep texels (default: one block). */
+  aRpb?: number; aXstep?: number;
 }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
     kernel: 'matmul/matmul_tex', bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
-      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, pad0: 0, pad1: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, pad0: 0, pad1: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
   });
 }

@@ -16,7 +16,8 @@ import * as em from './embedding.ts';
 import * as at from './attention.ts';
 // matrix products: matmul, linear (ops/matmul.ts, kernels/matmul/*)
 import * as mm from './matmul.ts';
-// convolution, group norm, nearest ×2 upsampling (ops/conv.ts, groupnorm.ts, upsample.ts; kernels/conv, norm/groupnorm*, resample/nearest*)
+// convolution (and its prepared weights), group norm, nearest ×2 upsampling (ops/conv.ts, conv_tex.ts, groupnorm.ts, upsample.ts;
+// kernels/conv, norm/groupnorm*, resample/nearest*)
 import * as cv from './conv.ts';
 import * as gn from './groupnorm.ts';
 import * as up from './upsample.ts';
@@ -52,8 +53,8 @@ export const ops = {
   attention: at.attention, varAttention: at.varAttention, headNorm: at.headNorm, attentionKT: at.attentionKT,
   // matrix products: batched matmul with transpose flags, linear = x·wᵀ + b (ops/matmul.ts, kernels/matmul/*)
   matmul: mm.matmul, linear: mm.linear,
-  // convolution, group norm, nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
-  conv2d: cv.conv2d, groupNorm: gn.groupNorm, upsampleNearest2x: up.upsampleNearest2x,
+  // convolution, its weights prepared once for inference, group norm, nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
+  conv2d: cv.conv2d, prepareConv: cv.prepareConv, groupNorm: gn.groupNorm, upsampleNearest2x: up.upsampleNearest2x,
   // max pooling (ops/pool.ts, kernels/pool/*)
   maxPool2d: pl.maxPool2d, maxPool2dWithIndices: pl.maxPool2dWithIndices,
 } as const;

@@ -52,6 +52,8 @@ export class Device {
   /** Scratch storage textures by slot and size (ops/matmul.ts packs operands into them); reused across calls. */
   private textures = new Map<string, { binding: TextureBinding; bytes: number; epoch: number }>();
   private textureBytes = 0;
+  /** Textures handed to callers by createTexture (prepared conv weights), with their bytes. */
+  private owned = new Map<GPUTexture, number>();
   /** Above this many bytes of scratch textures, unused sizes are destroyed before a new one is made. */
   textureBudget = 256 * 2 ** 20;
   private pipelines = new Map<string, GPUComputePipeline>();
@@ -126,8 +128,32 @@ export class Device {
   // ---- buffers -------------------------------------------------------------------------------
   alloc(bytes: number, what: string): GPUBuffer { this.assertAlive(); return this.pool.acquire(bytes, what); }
   release(buf: GPUBuffer) { if (!this.destroyed) this.pool.release(buf); }
-  /** Buffer pool statistics, plus the bytes held by scratch textures. */
-  poolStats(): PoolStats & { textureBytes: number } { return { ...this.pool.stats(), textureBytes: this.textureBytes }; }
+  /** Buffer pool statistics, plus the bytes held by scratch textures and by textures handed out by createTexture. */
+  poolStats(): PoolStats & { textureBytes: number; ownedTextureBytes: number } {
+    return { ...this.pool.stats(), textureBytes: this.textureBytes, ownedTextureBytes: [...this.owned.values()].reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * An rgba32float storage texture of width × height texels that belongs to the caller (e.g. a prepared conv weight):
+   * no scratch slot, never evicted; free it with destroyTexture (destroy() frees what is left).
+   */
+  createTexture(label: string, width: number, height: number): TextureBinding {
+    this.assertAlive();
+    const max = this.maxTexture2D;
+    if (!(width >= 1 && height >= 1 && width <= max && height <= max))
+      throw new RangeError(`texture ${label}: ${width} × ${height} texels is outside 1 .. maxTextureDimension2D ${max}`);
+    const usage = (globalThis as any).GPUTextureUsage?.STORAGE_BINDING ?? 0x08;
+    const texture = this.dev.createTexture({ size: [width, height], format: 'rgba32float', usage, label });
+    this.owned.set(texture, width * height * 16);
+    return { texture, view: texture.createView() };
+  }
+
+  /** Frees a texture from createTexture once the work submitted so far is done with it (WebGPU defers the destroy). */
+  destroyTexture(t: TextureBinding): void {
+    if (!this.owned.delete(t.texture) || this.destroyed) return;
+    this.flush();
+    t.texture.destroy();
+  }
 
   /**
    * A scratch rgba32float storage texture of at least width × height texels for `slot` (e.g. 'matmul.a'), cached by
@@ -292,6 +318,8 @@ export class Device {
     this.pool.trim();
     for (const t of this.textures.values()) t.binding.texture.destroy();
     this.textures.clear(); this.textureBytes = 0;
+    for (const t of this.owned.keys()) t.destroy();
+    this.owned.clear();
     for (const b of this.uniformArena) b.destroy();
     this.dev.destroy();
   }

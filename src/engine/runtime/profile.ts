@@ -50,6 +50,12 @@ export interface AdapterProfile {
   convTextureMin: number;
   convTextureMinOut: number;
   convShiftMinOut: number;
+  /** conv2d's weight gradient as one product over pixels on the texture matmul (ops/conv_tex.ts convWeightGradTex)
+   * from convWeightGradTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and convWeightGradMinOut
+   * output channels (the product's columns: below half of matmul_tex's 64-column tile the padding dominates), else
+   * the direct kernel conv/conv2d_dw. */
+  convWeightGradTextureMin: number;
+  convWeightGradMinOut: number;
   attention: AttentionTuning;
 }
 
@@ -81,6 +87,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     convTextureMin: 2 ** 25,
     convTextureMinOut: 128,
     convShiftMinOut: 64,
+    convWeightGradTextureMin: 2 ** 25,
+    convWeightGradMinOut: 32,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,

@@ -1,5 +1,5 @@
 // MultiScaleQuantizer: VAR's multi-scale residual quantizer (models/quant.py) and its HIT generalisation: tokenize, decode,
-// teacher-forcing input, usage counts, and the training forward (straight-through output + VQ losses with gradients).
+// teacher-forcing input, usage counts, the sampling step, and the training forward (straight-through output + VQ losses with gradients).
 import { Tensor, empty, noGrad, Module, parameter, ops, type Device, type PreparedCodebook } from '../../engine/index.ts';
 import { planOf, varSegments, type Plan, type Segment } from './schedule.ts';
 
@@ -143,6 +143,44 @@ export class MultiScaleQuantizer extends Module {
     fRest?.dispose();
     if (prep !== o.prepared) prep.dispose();
     return { idx_BL, fHats, varInput, usage };
+  }
+
+  /**
+   * One step of scale-by-scale sampling (VAR's get_next_autoregressive_input, for HIT segments too): adds scale k's token ids
+   * [B, pn²] (i32, row-major) to f_hat and returns it with the transformer input of scale k + 1, area(f_hat, pn_{k+1}) as rows
+   * [B, pn_{k+1}², C] (null after the last scale). `fHat` is null at k = 0 (zeros are made); when scale k opens a new segment
+   * f_hat is first carried to its side with bicubic, as tokenize does. The caller's fHat is updated in place when its side
+   * stays; otherwise a new tensor is returned and the old one is left to the caller. Same kernels as decode; no gradient.
+   */
+  step(k: number, fHat: Tensor | null, ids_Bl: Tensor, o: { prepared?: PreparedQuantizer } = {}): { fHat: Tensor; next: Tensor | null } {
+    const { scales } = this.plan, K = scales.length, C = this.cfg.width;
+    const s = scales[k];
+    if (!s || !Number.isInteger(k)) throw new RangeError(`MultiScaleQuantizer.step: scale ${k} is outside the plan's ${K} scales`);
+    const B = ids_Bl.shape[0]!, n = s.pn * s.pn;
+    if (ids_Bl.dtype !== 'i32' || ids_Bl.ndim !== 2 || ids_Bl.shape[1] !== n)
+      throw new Error(`MultiScaleQuantizer.step: scale ${k} (pn ${s.pn}) needs i32 ids [B, ${n}], got ${ids_Bl}`);
+    if (fHat && (fHat.ndim !== 4 || fHat.shape[0] !== B || fHat.shape[1] !== C || fHat.shape[2] !== fHat.shape[3] || fHat.shape[2]! > s.side))
+      throw new Error(`MultiScaleQuantizer.step: f_hat must be [${B}, ${C}, S, S] with S <= ${s.side}, got ${fHat}`);
+    if (!fHat && k !== 0) throw new Error(`MultiScaleQuantizer.step: f_hat is needed for scale ${k} (only scale 0 starts from zeros)`);
+    const dev = ids_Bl.dev;
+    return noGrad(dev, () => {
+      const S = s.side;
+      const f = !fHat ? ops.fill(dev, [B, C, S, S], 0) : fHat.shape[2] === S ? fHat : ops.resample(fHat, S, S, 'bicubic');
+      const prep = o.prepared ?? this.prepare({ search: false });
+      const e = ops.codeLookup(ids_Bl, this.codebook, { channelsFirst: true });
+      const h = ops.asStrided(e, [B, C, s.pn, s.pn], [C * n, n, s.pn, 1], e.offset);
+      const hUp = s.pn === S ? h : ops.resample(h, S, S, 'bicubic');
+      const plain = k === K - 1 && !this.phiAtLastScale;
+      ops.phiUpdate(hUp, this.quant_resi.qresi_ls[s.phi]!.weight, this.quant_resi.qresi_ls[s.phi]!.bias, f, null,
+        plain ? 1 : 1 - this.quantResi, plain ? 0 : this.quantResi, prep.phi[s.phi]);
+      for (const t of new Set([hUp, h, e])) t.dispose();
+      if (prep !== o.prepared) prep.dispose();
+      const nx = scales[k + 1];
+      if (!nx) return { fHat: f, next: null };
+      const next = empty(dev, [B, nx.pn * nx.pn, C], 'f32', 'quantizer.step');
+      this.teacherRows(f, nx, next, nx.col);
+      return { fHat: f, next };
+    });
   }
 
   /** Writes area-down(f_hat carried to the next scale's side, pn_next) into rows [col − first, + pn²) of varInput. */

@@ -75,3 +75,17 @@ export function levelsOf(plan: Plan): Int32Array {
   plan.scales.forEach((s, k) => out.fill(k, s.col, s.col + s.pn * s.pn));
   return out;
 }
+
+/**
+ * HIT segments for a latent side S (divisible by 4): sides S/4, S/2, S, i.e. outputs at ¼, ½ and 1 of the image, as
+ * HIT_512 does for S = 32 (which it returns). Other sides (training crops smaller than 512, MODEL_SPEC §1) scale the
+ * scale list: the first segment climbs 1, 2, 3, 4, 6, 8 up to S/4; the others hold two scales, ~13/16 and ~3/4 of their side.
+ */
+export function hitSegments(S: number): Segment[] {
+  if (!(Number.isInteger(S) && S >= 4 && S % 4 === 0)) throw new Error(`hitSegments: the latent side must be a multiple of 4, got ${S}`);
+  if (S === 32) return HIT_512.map((s) => ({ side: s.side, scales: [...s.scales] }));
+  const s1 = S / 4, s2 = S / 2;
+  const first = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32].filter((p) => p < s1);
+  const two = (side: number, f: number) => { const a = Math.round(side * f); return a > 0 && a < side ? [a, side] : [side]; };
+  return [{ side: s1, scales: [...first, s1] }, { side: s2, scales: two(s2, 13 / 16) }, { side: S, scales: two(S, 3 / 4) }];
+}

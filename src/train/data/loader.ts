@@ -64,8 +64,11 @@ export class DataLoader {
     return this.opts.shuffle ? this.opts.rng.split(`shuffle/${e}`).shuffle(idx) : idx;
   }
 
-  /** Batches of one epoch, produced `prefetch` batches ahead while the consumer works on the current one. */
-  async *epoch(e: number): AsyncGenerator<Batch> {
+  /**
+   * Batches of one epoch from batch `from` on (a resumed run), produced `prefetch` batches ahead while the consumer works
+   * on the current one. Batch b is the same whatever `from` is: its samples and random streams depend only on (e, b).
+   */
+  async *epoch(e: number, from = 0): AsyncGenerator<Batch> {
     const nb = this.batchesPerEpoch(), cap = Math.max(1, this.opts.prefetch);
     const queue: Batch[] = [];
     let failure: unknown = null, done = false, cancelled = false;
@@ -76,7 +79,7 @@ export class DataLoader {
     const producer = (async () => {
       try {
         const cache = { path: '', img: null as ImageCHW | null };
-        for (let b = 0; b < nb && !cancelled; b++) {
+        for (let b = from; b < nb && !cancelled; b++) {
           while (queue.length >= cap && !cancelled) await new Promise<void>((r) => { sig.space = r; });
           if (cancelled) break;
           queue.push(await this.makeBatch(e, b, order, cache));
@@ -103,9 +106,9 @@ export class DataLoader {
     }
   }
 
-  /** Endless iteration over epochs starting at `startEpoch`. */
-  async *batches(startEpoch = 0): AsyncGenerator<Batch> {
-    for (let e = startEpoch; ; e++) yield* this.epoch(e);
+  /** Endless iteration over epochs starting at batch `startBatch` of epoch `startEpoch`. */
+  async *batches(startEpoch = 0, startBatch = 0): AsyncGenerator<Batch> {
+    for (let e = startEpoch; ; e++) yield* this.epoch(e, e === startEpoch ? startBatch : 0);
   }
 
   private async makeBatch(e: number, b: number, order: number[], cache: { path: string; img: ImageCHW | null }): Promise<Batch> {

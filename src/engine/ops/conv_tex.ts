@@ -1,0 +1,236 @@
+// conv2d on the texture matmul: the weight as matmul_tex's A texture in (ky, c, kx) blocks (conv/pack_wtex), the
+// input's patches as its B texture (conv/shift_tex for 3×3 stride-1 pad-1 with W % 4 = 0, conv/im2col_tex otherwise),
+// split over images, output rows or pixels, k, input-channel windows and output-channel windows so that every
+// texture fits maxTextureDimension2D and every tensor window one storage binding.
+import { type Tensor, empty } from '../tensor.ts';
+import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
+import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
+import { contiguous, permute, reshape, slice } from './movement.ts';
+
+/** Geometry of one convolution: input B×C×H×W, kernel O×C×KH×KW, stride S, padding, output B×O×OH×OW. */
+export interface Geom { B: number; C: number; H: number; W: number; O: number; KH: number; KW: number; S: number; pT: number; pB: number; pL: number; pR: number; OH: number; OW: number }
+
+/** Elements of f32 that one storage binding holds (less the alignment slack of a window). */
+export const bindingElems = (dev: Device) => Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4);
+
+/** Bytes of B texture one dispatch may use (a share of the device's scratch-texture budget). */
+const IM2COL_BYTES = 128 * 2 ** 20;
+/** Texels per invocation of conv/im2col_tex and conv/shift_tex (their TPI; widths are multiples of 16 texels). */
+const IM2COL_TPI = 8;
+/** Texels per invocation of conv/pack_wtex (its TPI). */
+const PACK_WTEX_TPI = 4;
+
+/** The 3×3, stride 1, pad 1 kernels that the shifted-row layout takes (with W % 4 = 0). */
+export const shiftKernel = (g: Pick<Geom, 'KH' | 'KW' | 'S' | 'pT' | 'pB' | 'pL' | 'pR'>) =>
+  g.KH === 3 && g.KW === 3 && g.S === 1 && g.pT === 1 && g.pB === 1 && g.pL === 1 && g.pR === 1;
+
+/**
+ * A weight as matmul_tex's A operand (conv/pack_wtex): row m = output channel, texel ky·kpb + t = the 4 values
+ * w[m, c, ky, kx] with c·KW + kx in 4t .. 4t + 3; rows padded to whole 32-row tiles.
+ */
+export interface WeightTex { tex: TextureBinding; O: number; C: number; KH: number; KW: number; kpb: number; width: number; rows: number }
+
+/** The A texture's size for an O×C×KH×KW weight, and whether it fits maxTextureDimension2D. */
+export function weightTexShape(dev: Device, O: number, C: number, KH: number, KW: number) {
+  const kpb = Math.ceil((KW * C) / 4), width = KH * kpb, rows = Math.ceil(O / TILE_M) * TILE_M;
+  return { kpb, width, rows, fits: width <= dev.maxTexture2D && rows <= dev.maxTexture2D };
+}
+
+/**
+ * Packs w into `tex` (from dev.createTexture, or a scratch slot): the forward weight [O, C, KH, KW], or with flip the
+ * input gradient's kernel of a forward weight [C, O, KH, KW] (transposed, rotated by 180°).
+ */
+export function packWeightTex(op: string, w: Tensor, O: number, C: number, KH: number, KW: number, flip: boolean, tex?: TextureBinding): WeightTex {
+  const dev = w.dev, s = weightTexShape(dev, O, C, KH, KW);
+  if (!s.fits) throw new RangeError(`${op}: a [${O}, ${C}, ${KH}, ${KW}] weight needs a ${s.width} × ${s.rows} texture, above maxTextureDimension2D ${dev.maxTexture2D}`);
+  const t = tex ?? dev.scratchTexture('conv.w', s.width, s.rows);
+  const ws = w.window(op, w.offset, w.offset + w.numel);
+  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, t],
+    params: { O, C, KH, KW, kpb: s.kpb, base: ws.base, width: s.width, height: s.rows, flip: flip ? 1 : 0, pad0: 0, pad1: 0, pad2: 0 },
+    workgroups: [Math.ceil(s.width / (8 * PACK_WTEX_TPI)), s.rows / 8] });
+  return { tex: t, O, C, KH, KW, kpb: s.kpb, width: s.width, rows: s.rows };
+}
+
+/**
+ * Output channels per matmul dispatch so that the y window of `nc` pixels of each of them (planes of P) fits one
+ * binding: all O, else whole 32-row tiles, else fewer.
+ */
+function outStep(op: string, dev: Device, y: Tensor, O: number, P: number, nc: number): number {
+  const n = Math.floor((bindingElems(dev) - nc) / P) + 1;
+  if (n >= O) return O;
+  if (n < 1) throw new Error(`${op}: one output plane of ${P} elements exceeds a ${dev.maxBinding / 2 ** 20} MiB storage binding (${y})`);
+  return n >= TILE_M ? Math.floor(n / TILE_M) * TILE_M : n;
+}
+
+/** Input channels per window of one image (planes of hw elements) within one binding. */
+function inStep(op: string, dev: Device, x: Tensor, C: number, hw: number): number {
+  const n = Math.floor(bindingElems(dev) / hw);
+  if (n < 1) throw new Error(`${op}: one input plane of ${hw} elements exceeds a ${dev.maxBinding / 2 ** 20} MiB storage binding (${x})`);
+  return Math.min(C, n);
+}
+
+/**
+ * The matmuls of one B texture: per output-channel step, A rows o0.. of the weight texture, C = y's window. `dummy`
+ * fills the bias slot when there is none (a buffer other than y's).
+ */
+function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor | null, y: Tensor, g: Geom, dummy: Binding,
+  at: { b0: number; bn: number; n0: number; nc: number; kq: number; aX0: number; rowsB: number; accumulate: boolean; kpb?: number; xstep?: number }): void {
+  const dev = y.dev, P = g.OH * g.OW, oStep = at.bn > 1 ? g.O : outStep(op, dev, y, g.O, P, at.nc);
+  for (let o0 = 0; o0 < g.O; o0 += oStep) {
+    const on = Math.min(oStep, g.O - o0);
+    const ylo = y.offset + at.b0 * g.O * P + o0 * P + at.n0, ys = y.window(op, ylo, ylo + (at.bn - 1) * g.O * P + (on - 1) * P + at.nc);
+    const wb = bias && !at.accumulate ? bias.window(op, bias.offset + o0, bias.offset + o0 + on) : null;
+    runMatmulTex(dev, { texA: A.tex, texB, m: on, n: at.nc, kq: at.kq, mp: Math.ceil(on / TILE_M) * TILE_M, c: ys, cRs: P, bias: wb, biasPerRow: true,
+      dummy, accumulate: at.accumulate,
+      bshape: [at.bn], aBs: [0], bBs: [at.rowsB], cBs: [g.O * P], kpb: at.kpb, xstep: at.xstep, aY0: o0, aX0: at.aX0 });
+  }
+}
+
+/**
+ * y = conv2d(x, w) (+ bias) with w packed in A: the shifted-row layout where the shape allows it, else im2col.
+ * x and y are contiguous; bias contiguous or null.
+ */
+export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): void {
+  if (!(shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
+}
+
+/**
+ * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each
+ * channel's zero-padded rows once per column shift kx (rows (c, kx)), and matmul_tex reads k block ky (A's texels
+ * ky·kpb ..) from those same rows of B shifted by ky image rows (kpb/xstep). Split over chunks of output rows (the texture's width and bytes), input
+ * channels (x windows) and output channels (y windows); whole images per dispatch where everything fits. False
+ * (nothing run) where the texture rows would exceed maxTextureDimension2D.
+ */
+function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): boolean {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(dev), kpb = A.kpb, rows = 4 * kpb, hw = g.H * g.W, P = g.OH * g.OW;
+  if (rows > T) return false;
+  const widthOf = (R: number) => Math.ceil((R * g.W) / TILE_N) * (TILE_N / 4) + g.W / 2;
+  const maxWidth = Math.min(T, Math.floor(IM2COL_BYTES / (16 * rows)));
+  let rMax = Math.floor((Math.floor((maxWidth - g.W / 2) / (TILE_N / 4)) * TILE_N) / g.W);
+  if (rMax < 1) return false;
+  rMax = Math.min(rMax, g.OH);
+  const chunks = Math.ceil(g.OH / rMax), R = Math.ceil(g.OH / chunks), width = widthOf(R);
+  const nb = chunks > 1 ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / rows), Math.floor(IM2COL_BYTES / (16 * width * rows)),
+    Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const cStep = nb > 1 ? g.C : inStep(op, dev, x, g.C, hw);
+  const texB = dev.scratchTexture('conv.x', width, nb * rows);
+  for (let b0 = 0; b0 < g.B; b0 += nb) for (let r0 = 0; r0 < g.OH; r0 += R) {
+    const bn = Math.min(nb, g.B - b0), rn = Math.min(R, g.OH - r0), wd = widthOf(rn);
+    let dummy: Binding | null = null;
+    for (let c0 = 0; c0 < g.C; c0 += cStep) {
+      const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b0 * g.C + c0) * hw;
+      const xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
+      dummy = xs.binding;
+      dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texB],
+        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: wd, height: bn * rows, row0: r0, c_lo: c0, c_hi: c0 + cn, pad0: 0 },
+        workgroups: [Math.ceil(wd / (8 * IM2COL_TPI)), Math.ceil((bn * rows) / 8)] });
+    }
+    products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0: r0 * g.W, nc: rn * g.W, kq: 3 * kpb, aX0: 0, rowsB: rows, accumulate: false, kpb, xstep: g.W / 4 });
+  }
+  return true;
+}
+
+/**
+ * Any kernel size, stride and padding: conv/im2col_tex writes the [KH·rpb, pixels] patch matrix in A's blocked k
+ * order; split over k (chunks accumulate into y), output pixels and images so that both textures stay within
+ * maxTextureDimension2D and the B texture within IM2COL_BYTES, over input channels (x windows) and output channels
+ * (y windows).
+ */
+function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): void {
+  const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(dev), hw = g.H * g.W, P = g.OH * g.OW, rpb = 4 * A.kpb, K = g.KH * rpb;
+  const kcMax = Math.min(K, Math.floor(T / 4) * 4);
+  const pcMax = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor((4 * T) / TILE_N) * TILE_N,
+    Math.floor(IM2COL_BYTES / (4 * kcMax) / TILE_N) * TILE_N));
+  const nb = pcMax < P ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / kcMax), Math.floor(IM2COL_BYTES / (4 * kcMax * Math.ceil(P / TILE_N) * TILE_N)),
+    Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
+  const cStep = nb > 1 ? g.C : inStep(op, dev, x, g.C, hw);
+  const texB = dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * kcMax);
+  for (let k0 = 0; k0 < K; k0 += kcMax) {
+    const kc = Math.min(kcMax, K - k0);
+    for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
+      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
+      let dummy: Binding | null = null;
+      for (let c0 = 0; c0 < g.C; c0 += cStep) {
+        const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b0 * g.C + c0) * hw;
+        const xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
+        dummy = xs.binding;
+        dev.run({
+          kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
+          params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc,
+            base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: bn * kc, c_lo: c0, c_hi: c0 + cn, pad0: 0, pad1: 0, pad2: 0 },
+          workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * kc) / 8)],
+        });
+      }
+      products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0 });
+    }
+  }
+}
+
+/**
+ * How dW lays out A (its rows (ky, c, kx) in KH blocks of rpb): the shifted rows of conv/shift_tex for 3×3 stride 1
+ * pad 1 with W % 4 = 0 (rpb = 3·C padded to whole 32-row tiles, so that no tile straddles two shifts; the texture
+ * holds one block), else im2col (rpb = KW·C padded to 4; the texture holds all KH blocks); null where A's texture
+ * would exceed maxTextureDimension2D.
+ */
+export function weightGradLayout(dev: Device, g: Geom): { shift: boolean; rpb: number; K: number; mp: number; aRows: number } | null {
+  const T = dev.maxTexture2D;
+  const shift = shiftKernel(g) && g.W % 4 === 0 && g.W <= T / 2 && Math.ceil((3 * g.C) / TILE_M) * TILE_M <= T;
+  const rpb = shift ? Math.ceil((3 * g.C) / TILE_M) * TILE_M : 4 * Math.ceil((g.KW * g.C) / 4), K = g.KH * rpb, mp = Math.ceil(K / TILE_M) * TILE_M;
+  const aRows = shift ? rpb : mp;
+  return aRows <= T ? { shift, rpb, K, mp, aRows } : null;
+}
+
+/**
+ * dw[o, c, ky, kx] = Σ_{b, pixels} dy[b, o, p] · X̂[b, (ky, c, kx), p] as one product on the texture matmul with k =
+ * pixels: A = X̂ (rows (ky, c, kx) in blocks, texels along pixels), B = dyᵀ (matmul/pack_tex: rows = pixels, texels
+ * along output channels), C = dwᵀ [KH · rows per block, O], accumulated over images and pixel chunks, then unblocked
+ * to [O, C, KH, KW]. A is conv/shift_tex's texture (each block ky reads the same 3·C rows shifted by ky image rows, a
+ * third of im2col's texels) or conv/im2col_tex's (weightGradLayout). x and dy contiguous.
+ */
+export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): Tensor {
+  const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, lay = weightGradLayout(dev, g);
+  if (!lay) throw new RangeError(`${op}: the patch matrix of w [${g.O}, ${g.C}, ${g.KH}, ${g.KW}] needs more rows than maxTextureDimension2D ${T}`);
+  const { shift, rpb, K, mp, aRows } = lay;
+  // Pixels per chunk: B's rows (T), A's texels (4·T, less the shifted rows' two extra image rows) and A's bytes within
+  // IM2COL_BYTES; whole output rows for the shifted rows.
+  const texels = Math.min(T - (shift ? g.W / 2 : 0), Math.floor(IM2COL_BYTES / (16 * aRows)));
+  let pc = Math.max(TILE_N, Math.min(Math.ceil(P / TILE_N) * TILE_N, Math.floor(T / TILE_N) * TILE_N, Math.floor((4 * texels) / TILE_N) * TILE_N));
+  if (shift) {
+    const chunks = Math.ceil(g.OH / Math.max(1, Math.floor(pc / g.W)));
+    pc = Math.ceil(g.OH / chunks) * g.W;
+  }
+  const hw = g.H * g.W, cStep = inStep(op, dev, x, g.C, hw), oStep = outStep(op, dev, dy, g.O, P, pc);
+  const dwT = empty(dev, [K, g.O], 'f32', op);
+  const widthOf = (nc: number) => Math.ceil(nc / TILE_N) * (TILE_N / 4) + (shift ? g.W / 2 : 0);
+  const texA = dev.scratchTexture('conv.dw.x', widthOf(Math.min(pc, P)), aRows);
+  const texB = dev.scratchTexture('conv.dw.dy', Math.ceil(Math.min(oStep, g.O) / TILE_N) * (TILE_N / 4), Math.ceil(Math.min(pc, P) / 4) * 4);
+  let first = true;
+  for (let b = 0; b < g.B; b++) for (let n0 = 0; n0 < P; n0 += pc) {
+    const nc = Math.min(pc, P - n0), width = widthOf(nc), kq = Math.ceil(nc / 4);
+    for (let c0 = 0; c0 < g.C; c0 += cStep) {
+      const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
+      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texA],
+        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: rpb, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, pad0: 0 },
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), rpb / 8] });
+      else dev.run({
+        kernel: 'conv/im2col_tex', bindings: [xs.binding, texA],
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: mp, c_lo: c0, c_hi: c0 + cn, pad0: 0, pad1: 0, pad2: 0 },
+        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), mp / 8],
+      });
+    }
+    for (let o0 = 0; o0 < g.O; o0 += oStep) {
+      const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
+      packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
+      const cs = dwT.window(op, dwT.offset + o0, dwT.offset + (K - 1) * g.O + o0 + on);
+      runMatmulTex(dev, { texA, texB, m: K, n: on, kq, mp, c: cs, cRs: g.O, bias: null, dummy: gs.binding, accumulate: !first,
+        bshape: [1], aBs: [0], bBs: [0], cBs: [0], ...(shift ? { aRpb: rpb, aXstep: g.W / 4 } : {}) });
+    }
+    first = false;
+  }
+  // dwᵀ [KH, rpb, O] -> the first KW·C rows of each block, [KH, C, KW, O] -> [O, C, KH, KW].
+  const blocks = reshape(dwT, [g.KH, rpb, g.O]), used = slice(blocks, 1, 0, g.KW * g.C), split = reshape(used, [g.KH, g.C, g.KW, g.O]);
+  const perm = permute(split, [3, 1, 0, 2]), dw = contiguous(perm);
+  for (const t of [dwT, blocks, used, split, perm]) if (t !== dw) t.dispose();
+  return dw;
+}
