@@ -1,8 +1,11 @@
-// Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), and KV-cache sampling of
-// the 512 schedule vs recomputing the whole sequence at each scale (FLOPs, time): attention alone, then a whole VAR-d16
-// block (qkv, attention, proj, MLP), with and without H-VAR's 1,024 LR-prefix tokens.
+// Benchmark: fused attention vs matmul + softmax + matmul at VAR shapes (time, peak GPU memory), the texture-fed kernels
+// (attention/*_tex) against the buffer kernels they replace (forward; with --backward forward + backward, and each backward
+// kernel alone on the texture path), and KV-cache sampling of the 512 schedule vs recomputing the whole sequence at each
+// scale (FLOPs, time): attention alone (both kernel paths), then a whole VAR-d16 block (qkv, attention, proj, MLP), with
+// and without H-VAR's 1,024 LR-prefix tokens.
 // Run: npm run bench:attention -- [--heads 4] [--repeats 3] [--warmup 1] [--budget 120] [--backward] [--no-kv] [--no-block]
-//      [--block-repeats 2] [--rows-per-lane 2] [--rows-per-lane-backward 2] [--no-subgroups] [--lanes 8 --rows 16 --rows-backward 8]
+//      [--no-composed] [--block-repeats 2] [--rows-per-lane 2] [--rows-per-lane-backward 2] [--no-subgroups]
+//      [--no-texture] [--lanes 8 --rows 16 --rows-backward 8]
 // Writes bench/results/attention-<date-time>.json (adapter report, git rev, load) and prints a Markdown table. VAR-d16 has 16
 // heads; every head is independent work, so times scale linearly in --heads (default 4 keeps a lavapipe run to minutes).
 import { writeFileAtomic } from '../src/io/atomic.ts';
@@ -12,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { Device, fromArray, backward, scope, type Tensor } from '../src/engine/index.ts';
 import { view } from '../src/engine/tensor.ts';
 import { ops } from '../src/engine/ops/registry.ts';
+import { attentionPlan, type AttentionPlan } from '../src/engine/ops/attention.ts';
 import type { ProfileOverrides } from '../src/engine/runtime/profile.ts';
 import { KVCache, attendCached } from '../src/models/var/kv_cache.ts';
 import { levelIds, scaleSpans, visiblePairs } from '../src/models/var/masks.ts';
@@ -30,6 +34,9 @@ if (args.includes('--rows-backward')) attentionTuning.rowsBackward = opt('rows-b
 if (args.includes('--rows-per-lane')) attentionTuning.rowsPerLane = opt('rows-per-lane', 2);
 if (args.includes('--rows-per-lane-backward')) attentionTuning.rowsPerLaneBackward = opt('rows-per-lane-backward', 1);
 if (args.includes('--no-subgroups')) attentionTuning.subgroups = false;
+if (args.includes('--no-texture')) Object.assign(attentionTuning, { textureForward: false, textureDq: false, textureDkdv: false });
+/** Per-call tuning for the buffer kernels (the path before the texture kernels). */
+const BUFFER = { textureForward: false, textureDq: false, textureDkdv: false };
 const openDevice = () => Device.create({ profile: { attention: attentionTuning } });
 const sh = (cmd: string) => { try { return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; } };
 const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
@@ -42,18 +49,18 @@ function values(n: number, seed: number): Float32Array {
 }
 const rand = (dev: Device, shape: number[], seed: number) => fromArray(dev, values(shape.reduce((a, b) => a * b), seed), shape).keep();
 
-interface Row { name: string; what: string; flops: number; stats: Stats; peakMB?: number; note?: string }
+interface Row { name: string; what: string; flops: number; stats: Stats; peakMB?: number; note?: string; kernels?: string }
 const rows: Row[] = [];
 const run = async (dev: Device, f: () => Tensor | Tensor[] | void) => { const r = f(); await dev.sync(); for (const t of [r ?? []].flat()) t.dispose(); };
 
 /** A contender on its own device: `base` = bytes allocated before it ran (inputs), so its peak is its own. */
-interface OnDevice { name: string; what: string; flops: number; note?: string; dev: Device; base: number; f: () => Tensor | Tensor[] | void }
+interface OnDevice { name: string; what: string; flops: number; note?: string; kernels?: string; dev: Device; base: number; f: () => Tensor | Tensor[] | void }
 async function compare(cs: OnDevice[]) {
   const contenders: Contender[] = cs.map((c) => ({ name: c.name, run: () => run(c.dev, c.f) }));
   const stats = await measure(contenders, hopts, {});
   for (const c of cs) {
     const s = stats[c.name]!;
-    rows.push({ name: c.name, what: c.what, flops: c.flops, note: c.note, peakMB: MB(c.dev.poolStats().peakCreatedBytes - c.base),
+    rows.push({ name: c.name, what: c.what, flops: c.flops, note: c.note, kernels: c.kernels, peakMB: MB(c.dev.poolStats().peakCreatedBytes - c.base),
       stats: { ...s, gflops: c.flops / (s.medianMs * 1e6) } });
   }
 }
@@ -69,31 +76,41 @@ async function setup() {
   return { dev, q, k, v, lq, lk, base: dev.poolStats().createdBytes };
 }
 const fused = await setup();
-const composed = await setup();
-const hasComposed = 'matmul' in ops && 'softmax' in ops;
+const buffered = await setup();
+const composed = args.includes('--no-composed') ? null : await setup();
+const hasComposed = composed !== null && 'matmul' in ops && 'softmax' in ops;
 // Additive mask for the composed path: 0 where visible, -1e30 elsewhere (exp underflows to exactly 0). Both paths use
 // softmax scale 1 (VAR's: q and k are normalised and q carries the temperature), so the composed one has no scaling pass.
-const maskAdd = fromArray(composed.dev, Float32Array.from({ length: Lq * Lk }, (_, t) => (ids[t % Lk]! <= idsQ[Math.floor(t / Lk)]! ? 0 : -1e30)), [Lq, Lk]).keep();
-composed.base = composed.dev.poolStats().createdBytes;
+const maskAdd = composed && fromArray(composed.dev, Float32Array.from({ length: Lq * Lk }, (_, t) => (ids[t % Lk]! <= idsQ[Math.floor(t / Lk)]! ? 0 : -1e30)), [Lq, Lk]).keep();
+if (composed) composed.base = composed.dev.poolStats().createdBytes;
 const o = ops as any;
 const headOf = (t: Tensor, h: number, L: number) => { const s = ops.slice(t, 1, h, h + 1), r = ops.reshape(s, [L, D]); s.dispose(); return r; };
 const composedHead = (h: number) => {
-  const [qh, kh, vh] = [headOf(composed.q, h, Lq), headOf(composed.k, h, Lk), headOf(composed.v, h, Lk)];
+  const [qh, kh, vh] = [headOf(composed!.q, h, Lq), headOf(composed!.k, h, Lk), headOf(composed!.v, h, Lk)];
   const s = o.matmul(qh, kh, { transB: true }) as Tensor;
-  const sm = ops.add(s, maskAdd);
+  const sm = ops.add(s, maskAdd!);
   const p = o.softmax(sm, -1) as Tensor;
   const out = o.matmul(p, vh) as Tensor;
   for (const t of [qh, kh, vh, s, sm, p]) t.dispose();
   return out;
 };
 const flopsAttn = 4 * D * H * pairs, flopsDense = 4 * D * H * Lq * Lk;
+const shape1 = { B: 1, H, Lq, Lk, D };
+const plan1 = attentionPlan(fused.dev, shape1), planBuf = attentionPlan(buffered.dev, shape1, BUFFER);
+const kernelsOf = (p: AttentionPlan, which: (keyof AttentionPlan)[]) => which.map((k) => `${String(k)} ${p[k]}`).join(', ');
 const cases1: OnDevice[] = [
-  { name: 'fused attention, block-causal', what: `${H} heads × ${Lq} queries × ${Lk} keys, D ${D}, masked key blocks skipped`, flops: flopsAttn,
+  { name: `fused attention, block-causal, ${plan1.forward} kernel`, what: `${H} heads × ${Lq} queries × ${Lk} keys, D ${D}, masked key blocks skipped`,
+    flops: flopsAttn, kernels: kernelsOf(plan1, ['forward']),
     dev: fused.dev, base: fused.base, f: () => ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk }) },
 ];
+if (plan1.forward !== planBuf.forward) cases1.push({
+  name: `fused attention, block-causal, ${planBuf.forward} kernel`, what: 'the same on the buffer kernel (the path before the texture kernels)', flops: flopsAttn,
+  kernels: kernelsOf(planBuf, ['forward']), dev: buffered.dev, base: buffered.base,
+  f: () => ops.attention(buffered.q, buffered.k, buffered.v, { scale: 1, levelsQ: buffered.lq, levelsK: buffered.lk, tuning: BUFFER }),
+});
 const over = 4 * 16 * Lq * Lk > fused.dev.maxBinding ? ` (16 heads: above the ${MB(fused.dev.maxBinding)} MiB binding limit)` : '';
 if (hasComposed) cases1.push({
-  name: 'matmul + mask + softmax + matmul, head by head', flops: flopsDense, dev: composed.dev, base: composed.base,
+  name: 'matmul + mask + softmax + matmul, head by head', flops: flopsDense, dev: composed!.dev, base: composed!.base,
   what: `the same; [${Lq}, ${Lk}] scores per head (${MB(4 * Lq * Lk)} MB); all ${H} heads at once: ${MB(4 * H * Lq * Lk)} MB${over}`,
   f: () => Array.from({ length: H }, (_, h) => composedHead(h)),
 });
@@ -107,13 +124,37 @@ if (hasComposed) {
   console.log(`fused vs composed, last head: max |diff| ${d.toExponential(2)}`);
   a.dispose(); b.dispose();
 }
+if (plan1.forward !== planBuf.forward) {
+  const a = ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk });
+  const b = ops.attention(buffered.q, buffered.k, buffered.v, { scale: 1, levelsQ: buffered.lq, levelsK: buffered.lk, tuning: BUFFER });
+  const x = await a.toArray(), y = await b.toArray();
+  let d = 0; for (let i = 0; i < y.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  console.log(`${plan1.forward} vs ${planBuf.forward} kernel, all heads: max |diff| ${d.toExponential(2)}`);
+  a.dispose(); b.dispose();
+}
 await compare(cases1);
 if (args.includes('--backward')) {
-  for (const t of [fused.q, fused.k, fused.v]) t.requiresGrad = true;
-  const g = rand(fused.dev, [1, H, Lq, D], 4);
-  await compare([{ name: 'fused attention forward + backward', what: 'the same, dq, dk, dv (2 backward kernels, no atomics)', flops: 2.5 * flopsAttn,
-    dev: fused.dev, base: fused.base, f: () => { const y = ops.attention(fused.q, fused.k, fused.v, { scale: 1, levelsQ: fused.lq, levelsK: fused.lk }); backward(y, g);
-      const r = [y, fused.q.grad!, fused.k.grad!, fused.v.grad!]; for (const t of [fused.q, fused.k, fused.v]) t.grad = null; return r; } }]);
+  // Forward + backward on each path; on the texture path also with one backward kernel at a time on the buffer path, so
+  // that each backward kernel's share shows (dQ ≈ texture - texture-but-dQ-buffer, and so on).
+  const grads = (s: typeof fused, tuning?: object) => {
+    for (const t of [s.q, s.k, s.v]) t.requiresGrad = true;
+    const g = rand(s.dev, [1, H, Lq, D], 4);
+    return () => { const y = ops.attention(s.q, s.k, s.v, { scale: 1, levelsQ: s.lq, levelsK: s.lk, tuning }); backward(y, g);
+      const r = [y, s.q.grad!, s.k.grad!, s.v.grad!]; for (const t of [s.q, s.k, s.v]) t.grad = null; return r; };
+  };
+  const what = 'the same, dq, dk, dv (2 backward kernels, no atomics)';
+  const cs: OnDevice[] = [{ name: 'fused attention forward + backward', what, flops: 2.5 * flopsAttn, kernels: kernelsOf(plan1, ['forward', 'dq', 'dkdv']),
+    dev: fused.dev, base: fused.base, f: grads(fused) }];
+  if (plan1.dq !== planBuf.dq || plan1.dkdv !== planBuf.dkdv) {
+    cs.push({ name: 'fused attention forward + backward, buffer kernels', what: `${what}, the path before the texture kernels`, flops: 2.5 * flopsAttn,
+      kernels: kernelsOf(planBuf, ['forward', 'dq', 'dkdv']), dev: buffered.dev, base: buffered.base, f: grads(buffered, BUFFER) });
+    for (const [k, name] of [['textureDq', 'dQ'], ['textureDkdv', 'dK/dV']] as const) {
+      const tuning = { [k]: false }, p = attentionPlan(fused.dev, shape1, tuning);
+      cs.push({ name: `fused attention forward + backward, ${name} on the buffer kernel`, what: `${what}; the difference to the first row is ${name}'s gain`,
+        flops: 2.5 * flopsAttn, kernels: kernelsOf(p, ['forward', 'dq', 'dkdv']), dev: fused.dev, base: fused.base, f: grads(fused, tuning) });
+    }
+  }
+  await compare(cs);
 }
 
 // ---- 2. KV-cache sampling vs recomputing every scale, the 512 schedule (2,240 tokens), with and without the prefix ------
@@ -129,15 +170,27 @@ for (const prefix of args.includes('--no-kv') ? [] : [0, PREFIX]) {
   for (const { start, end } of spans) { cachedPairs += (end - start) * end; recomputePairs += visiblePairs(lv.subarray(0, end)); densePairs += end * end; }
   await dev.sync();
   const tag = prefix ? `${prefix} prefix + ${L - prefix} tokens` : `${L} tokens`;
+  // The cache's steps on the default kernels and on the buffer kernels (attendCached has no tuning: a second device).
+  const devB = await Device.create({ profile: { attention: { ...attentionTuning, ...BUFFER } } });
+  const cacheB = new KVCache(devB, { layers: 1, batch: 1, heads: H, maxLen: L, headDim: D });
+  const slicesB = spans.map(({ start, end }) => [q, k, v].map((t, i) => { const x = fromArray(devB, values(H * L * D, 5 + i), [1, H, L, D]); const y = ops.slice(x, 2, start, end).keep(); x.dispose(); return y; }));
+  await devB.sync();
+  const steps = (d: Device, c: KVCache, sl: Tensor[][]) => () => run(d, () => { c.reset(); return spans.map((_, si) => { c.append(0, sl[si]![1]!, sl[si]![2]!); return attendCached(sl[si]![0]!, c, 0); }); });
+  const texSteps = spans.filter(({ start, end }) => attentionPlan(dev, { B: 1, H, Lq: end - start, Lk: end, D }).forward === 'texture').length;
   const contenders: Contender[] = [
-    { name: `KV cache, ${tag}`, run: () => run(dev, () => { cache.reset(); return spans.map((_, si) => { cache.append(0, slices[si]![1]!, slices[si]![2]!); return attendCached(slices[si]![0]!, cache, 0); }); }) },
+    { name: `KV cache, ${tag}`, run: steps(dev, cache, slices) },
     { name: `recompute every scale, ${tag}`, run: () => run(dev, () => prefixViews.map((p) => ops.attention(p.q, p.k, p.v, { levels: p.l }))) },
+    { name: `KV cache, ${tag}, buffer kernels`, run: steps(devB, cacheB, slicesB) },
   ];
   const st = await measure(contenders, hopts, {});
-  const [c, r] = [st[contenders[0]!.name]!, st[contenders[1]!.name]!];
-  rows.push({ name: contenders[0]!.name, what: `${spans.length} steps; each step's queries × all cached keys, no mask`, flops: 4 * D * H * cachedPairs, stats: { ...c, gflops: 4 * D * H * cachedPairs / (c.medianMs * 1e6) } });
+  const [c, r, cb] = [st[contenders[0]!.name]!, st[contenders[1]!.name]!, st[contenders[2]!.name]!];
+  rows.push({ name: contenders[0]!.name, what: `${spans.length} steps; each step's queries × all cached keys, no mask`, flops: 4 * D * H * cachedPairs, stats: { ...c, gflops: 4 * D * H * cachedPairs / (c.medianMs * 1e6) },
+    kernels: `${texSteps} of ${spans.length} steps on the texture kernel` });
   rows.push({ name: contenders[1]!.name, what: `${spans.length} masked passes over tokens [0, end of scale); ${(densePairs / cachedPairs).toFixed(2)}× the cached pairs dense, ${(recomputePairs / cachedPairs).toFixed(2)}× visible`,
     flops: 4 * D * H * recomputePairs, stats: { ...r, gflops: 4 * D * H * recomputePairs / (r.medianMs * 1e6) }, note: `recompute / cache time: ${(r.medianMs / c.medianMs).toFixed(2)}×` });
+  rows.push({ name: contenders[2]!.name, what: 'the cached steps on the buffer kernels (the path before the texture kernels)', flops: 4 * D * H * cachedPairs,
+    stats: { ...cb, gflops: 4 * D * H * cachedPairs / (cb.medianMs * 1e6) }, kernels: 'buffer', note: `buffer / default time: ${(cb.medianMs / c.medianMs).toFixed(2)}×` });
+  cacheB.dispose(); devB.destroy();
   cache.dispose(); dev.destroy();
 }
 
@@ -195,7 +248,7 @@ const result = {
   bench: 'attention', date: new Date().toISOString(), git: sh('git rev-parse HEAD') + (sh('git status --porcelain') ? '-dirty' : ''),
   adapter: report, node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(),
   settings: { ...hopts, heads: H, headDim: D, scales: SCALES, prefix: PREFIX, tuning: { ...attentionTuning } },
-  composed: hasComposed ? 'head by head' : 'skipped: ops.matmul / ops.softmax not in the registry',
+  composed: hasComposed ? 'head by head' : composed ? 'skipped: ops.matmul / ops.softmax not in the registry' : 'skipped: --no-composed',
   rows,
 };
 // Repo root: this file is bench/attention.bench.ts, bundled to .build/attention.bench.mjs; either way one level up.
@@ -204,6 +257,6 @@ mkdirSync(resultsDir, { recursive: true });
 const out = new URL(`attention-${result.date.replace(/[:.]/g, "-")}.json`, resultsDir);
 writeFileAtomic(out.pathname, JSON.stringify(result, null, 1));
 console.log(`\n| case | median ms (p10–p90) | GFLOP/s | peak MB | what |\n|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.name} | ${r.stats.medianMs.toFixed(0)} (${r.stats.p10Ms.toFixed(0)}–${r.stats.p90Ms.toFixed(0)}) | ${r.stats.gflops!.toFixed(2)} | ${r.peakMB ?? ''} | ${r.what}${r.note ? '; ' + r.note : ''} |`);
+for (const r of rows) console.log(`| ${r.name} | ${r.stats.medianMs.toFixed(0)} (${r.stats.p10Ms.toFixed(0)}–${r.stats.p90Ms.toFixed(0)}) | ${r.stats.gflops!.toFixed(2)} | ${r.peakMB ?? ''} | ${r.what}${r.kernels ? ` [${r.kernels}]` : ''}${r.note ? '; ' + r.note : ''} |`);
 console.log(`\nadapter: ${report.description || report.vendor || report.runtime}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; wrote ${out.pathname}`);
-fused.dev.destroy(); composed.dev.destroy();
+fused.dev.destroy(); buffered.dev.destroy(); composed?.dev.destroy();

@@ -1,13 +1,15 @@
-// Fused attention on the real adapter: forward vs an f64 CPU reference (odd lengths, B/H > 1, masks by level ids, strided
-// views), backward vs finite differences, VAR's l2-normalised variant vs the PyTorch golden, and argument errors.
+// Fused attention on the real adapter, on every kernel path it can take (texture-fed, subgroup and portable buffer kernels):
+// forward vs an f64 CPU reference (odd lengths, B/H > 1, masks by level ids, strided views, cached transposed keys),
+// backward vs finite differences, paths against each other, chunked dispatches (binding and texture limits lowered),
+// VAR's l2-normalised variant vs the PyTorch golden, and argument errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, fromArray, backward, type Tensor, type Device } from '../../src/engine/index.ts';
 import { view } from '../../src/engine/tensor.ts';
-import { LN100, type AttentionOpts } from '../../src/engine/ops/attention.ts';
+import { LN100, attentionPlan, type AttentionOpts } from '../../src/engine/ops/attention.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
-import { checkOp, rand, toGpu, assertClose, host, type Host } from '../helpers/ref.ts';
+import { checkOp, chunkedAgrees, rand, toGpu, assertClose, host, type Host } from '../helpers/ref.ts';
 
 // ---- f64 reference -------------------------------------------------------------------------------------------------
 interface Ref { scale?: number; lq?: number[]; lk?: number[]; s?: ArrayLike<number> }
@@ -55,21 +57,32 @@ const FWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D?: nu
   { name: 'head dim 128, L40 masked', B: 1, H: 2, Lq: 40, D: 128, lq: levelsOf(10, [1, 2, 3, 4]) },
   { name: 'head dim 4, L24 masked', B: 2, H: 1, Lq: 24, D: 4, lq: levelsOf(5, [1, 2, 3]).concat([2, 2, 2, 2, 2]) },
 ];
-// Each case on every forward kernel this adapter has: the default one (on lavapipe the subgroup kernel, 2 rows per lane),
-// then the subgroup kernel with 1 row per lane (skipped where the adapter has no subgroups of 8, e.g. Deno) and the
-// portable one (forced with subgroups: false). The other kernels run the cases at head dim 8: every variant is a compile of its own, and the
-// unrolled subgroup kernels take LLVM 10-90 s each at D 64 on a cold Mesa shader cache (a fresh CI machine).
+// Each case on every forward kernel this adapter has: the texture-fed kernel (skipped without subgroups of 8 or read-only
+// storage textures, e.g. Deno), the default buffer kernel (on lavapipe the subgroup kernel, 2 rows per lane), then the
+// subgroup buffer kernel with 1 row per lane and the portable one (forced with subgroups: false). The last two run the
+// cases at head dim 8: every variant is a compile of its own, and the unrolled subgroup kernels take LLVM 10-90 s each at
+// D 64 on a cold Mesa shader cache (a fresh CI machine).
 type Tuning = NonNullable<AttentionOpts['tuning']>;
-const SG8 = (await getDevice()).profile.subgroups8;
+const PROFILE = (await getDevice()).profile;
+const SG8 = PROFILE.subgroups8, TEX = SG8 && PROFILE.storageTextures;
 const NO_SG = 'no subgroups of at least 8 on this adapter';
-const KERNELS: { name: string; tuning: Tuning; D?: number; sg?: boolean }[] = [
-  { name: 'default kernel', tuning: {} },
-  { name: 'subgroup kernel, 1 row per lane, D 8', tuning: { subgroups: true, rowsPerLane: 1 }, D: 8, sg: true },
+const NO_TEX = 'no subgroups of at least 8 or no read-only storage textures on this adapter';
+/** Texture kernels forced (any size), or all off (the buffer kernels). */
+const TEX_ON: Tuning = { textureForward: true, textureDq: true, textureDkdv: true, textureMin: 0 };
+const TEX_OFF: Tuning = { textureForward: false, textureDq: false, textureDkdv: false };
+const KERNELS: { name: string; tuning: Tuning; D?: number; sg?: boolean; tex?: boolean }[] = [
+  { name: 'texture kernel', tuning: TEX_ON, tex: true },
+  { name: 'buffer kernel', tuning: TEX_OFF },
+  { name: 'subgroup kernel, 1 row per lane, D 8', tuning: { ...TEX_OFF, subgroups: true, rowsPerLane: 1 }, D: 8, sg: true },
   { name: 'portable kernel, D 8', tuning: { subgroups: false }, D: 8 },
 ];
-for (const c of FWD) for (const kn of KERNELS) testIf(SG8 || !kn.sg, NO_SG)(`forward ${c.name} (${kn.name})`, async () => {
+const why = (kn: { sg?: boolean; tex?: boolean }) => (kn.tex ? NO_TEX : NO_SG);
+const can = (kn: { sg?: boolean; tex?: boolean }) => (kn.tex ? TEX : kn.sg ? SG8 : true);
+for (const c of FWD) for (const kn of KERNELS) testIf(can(kn), why(kn))(`forward ${c.name} (${kn.name})`, async () => {
   const dev = await getDevice();
-  await forwardCase(dev, kn.D && (c.D ?? 64) >= 64 ? { ...c, D: kn.D } : c, kn.tuning);
+  const cc = kn.D && (c.D ?? 64) >= 64 ? { ...c, D: kn.D } : c;
+  if (kn.tex) assert.is(attentionPlan(dev, { B: cc.B, H: cc.H, Lq: cc.Lq, Lk: cc.Lk ?? cc.Lq, D: cc.D ?? 64 }, kn.tuning).forward, 'texture');
+  await forwardCase(dev, cc, kn.tuning);
 });
 async function forwardCase(dev: Device, c: (typeof FWD)[number], tuning: Tuning) {
   const D = c.D ?? 64, Lk = c.Lk ?? c.Lq;
@@ -82,7 +95,7 @@ async function forwardCase(dev: Device, c: (typeof FWD)[number], tuning: Tuning)
   for (const t of [qt, kt, vt, y, lvq, lvk]) t?.dispose();
 }
 
-test('forward reads strided q, k, v views of a fused qkv [B, L, 3, H, D] in place', async () => {
+for (const kn of KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`forward reads strided q, k, v views of a fused qkv [B, L, 3, H, D] in place (${kn.name})`, async () => {
   const dev = await getDevice();
   const [B, L, H, D] = [2, 13, 3, 64];
   const qkv = rand([B, L, 3, H, D], 4, -2, 2);
@@ -98,12 +111,12 @@ test('forward reads strided q, k, v views of a fused qkv [B, L, 3, H, D] in plac
   };
   const lq = levelsOf(4, [1, 2, 2]).slice(0, L);
   const lv = ids(dev, lq);
-  const y = ops.attention(q!, k!, v!, { levels: lv });
+  const y = ops.attention(q!, k!, v!, { levels: lv, tuning: kn.tuning });
   assertClose(await y.toArray(), refAttention(part(0), part(1), part(2), { lq, lk: lq }).data, 'strided views', 2e-6, 1e-5);
   for (const x of [t, q, k, v, lv, y]) x!.dispose();
 });
 
-test('VAR variant forward (l2 norm, per-head temperature, one head clamped)', async () => {
+for (const kn of KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`VAR variant forward (l2 norm, per-head temperature, one head clamped) (${kn.name})`, async () => {
   const dev = await getDevice();
   const [B, H, L, D] = [2, 3, 65, 64];
   const q = rand([B, H, L, D], 5, -2, 2), k = rand([B, H, L, D], 6, -2, 2), v = rand([B, H, L, D], 7);
@@ -111,7 +124,7 @@ test('VAR variant forward (l2 norm, per-head temperature, one head clamped)', as
   const lq = levelsOf(10, [1, 2, 3, 4, 5]);
   const lv = ids(dev, lq);
   const [qt, kt, vt, st] = [q, k, v, s].map((h) => toGpu(dev, h));
-  const y = ops.varAttention(qt!, kt!, vt!, st!, { levels: lv });
+  const y = ops.varAttention(qt!, kt!, vt!, st!, { levels: lv, tuning: kn.tuning });
   // Temperatures up to 100 scale the f32 rounding of the logits by up to 100.
   assertClose(await y.toArray(), refAttention(q, k, v, { s: s.data, lq, lk: lq }).data, 'varAttention', 1e-5, 1e-4);
   for (const t of [qt, kt, vt, st, y, lv]) t!.dispose();
@@ -139,26 +152,41 @@ const BWD: { name: string; B: number; H: number; Lq: number; Lk?: number; D: num
   { name: 'cross Lq 35, Lk 40, masked, unsorted query levels', B: 1, H: 1, Lq: 35, Lk: 40, D: 64,
     lq: Array.from({ length: 35 }, (_, i) => (i * 13) % 6), lk: levelsOf(4, [1, 2, 3, 4, 3]).slice(0, 40) },
 ];
-// The backward cases on the default kernels (lavapipe: the subgroup ones, 2 rows per lane, D 64) and the portable ones
-// (at D 8). The subgroup backward kernels are the slowest to compile on a cold Mesa cache (dQ ~60 s and dK/dV ~40 s at
-// D 64; ~20 and ~35 s at D 8), so their other row counts (rowsPerLaneBackward 1) are left to the bench.
-const BWD_KERNELS: { name: string; tuning: Tuning; D?: number }[] = [
-  { name: 'default kernels', tuning: {} },
+// The backward cases on the texture-fed kernels (forward, dQ and dK/dV), the buffer kernels (lavapipe: the subgroup ones,
+// 2 rows per lane, D 64; Deno: the portable ones) and the portable ones (at D 8). The subgroup backward kernels are the
+// slowest to compile on a cold Mesa cache (dQ ~60 s and dK/dV ~40 s at D 64; ~20 and ~35 s at D 8), so their other row
+// counts (rowsPerLaneBackward 1) are left to the bench.
+const BWD_KERNELS: { name: string; tuning: Tuning; D?: number; tex?: boolean }[] = [
+  { name: 'texture kernels', tuning: TEX_ON, tex: true },
+  { name: 'buffer kernels', tuning: TEX_OFF },
   { name: 'portable kernels, D 8', tuning: { subgroups: false }, D: 8 },
 ];
-for (const c0 of BWD) for (const kn of BWD_KERNELS) test(`backward ${c0.name} (${kn.name})`, async () => {
+const backwardCase = async (c: (typeof BWD)[number], tuning: Tuning) => {
   const dev = await getDevice();
-  const c = kn.D && c0.D >= 64 ? { ...c0, D: kn.D } : c0;
   const Lk = c.Lk ?? c.Lq, lk = c.lk ?? c.lq;
   const lvq = c.lq && ids(dev, c.lq), lvk = lk && ids(dev, lk);
   try {
     await checkOp(dev, `attention ${c.name}`, [rand([c.B, c.H, c.Lq, c.D], 11, -2, 2), rand([c.B, c.H, Lk, c.D], 12, -2, 2), rand([c.B, c.H, Lk, c.D], 13)],
-      ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk, tuning: kn.tuning }),
+      ([q, k, v]) => ops.attention(q!, k!, v!, { scale: c.scale, levelsQ: lvq, levelsK: lvk, tuning }),
       ([q, k, v]) => refAttention(q!, k!, v!, { scale: c.scale, lq: c.lq, lk }), { atol: 2e-6, rtol: 1e-5 });
   } finally { lvq?.dispose(); lvk?.dispose(); }
-});
+};
+for (const c0 of BWD) for (const kn of BWD_KERNELS) testIf(can(kn), why(kn))(`backward ${c0.name} (${kn.name})`,
+  () => backwardCase(kn.D && c0.D >= 64 ? { ...c0, D: kn.D } : c0, kn.tuning));
+// The texture kernels at the other head dims they specialise for (ceil(D / 32) vec4 columns per lane: 1 and 4).
+for (const c of [{ name: 'head dim 4, L 9 masked', B: 2, H: 1, Lq: 9, D: 4, lq: [0, 1, 1, 1, 1, 2, 2, 2, 2] },
+                 { name: 'head dim 128, cross Lq 3, Lk 5, masked', B: 1, H: 2, Lq: 3, Lk: 5, D: 128, lq: [0, 1, 2], lk: [0, 1, 1, 2, 2] }])
+  testIf(TEX, NO_TEX)(`backward ${c.name} (texture kernels)`, () => backwardCase(c, TEX_ON));
 
-testIf(SG8, NO_SG)('every gradient entry: subgroup kernels equal the portable ones (L 257 with prefix; cross 70 x 300)', async () => {
+// Every kernel combination against the first (the plans can mix texture and buffer kernels: dQ writes Δ for dK/dV).
+const COMBOS: { name: string; tuning: Tuning; tex: boolean }[] = [
+  { name: 'subgroup buffer kernels', tuning: { ...TEX_OFF, subgroups: true }, tex: false },
+  { name: 'portable kernels', tuning: { subgroups: false }, tex: false },
+  { name: 'texture kernels', tuning: TEX_ON, tex: true },
+  { name: 'texture forward and dQ, buffer dK/dV', tuning: { ...TEX_ON, textureDkdv: false }, tex: true },
+  { name: 'buffer forward and dQ, texture dK/dV', tuning: { ...TEX_ON, textureForward: false, textureDq: false }, tex: true },
+];
+testIf(SG8, NO_SG)('every gradient entry: all kernel combinations agree (L 257 with prefix; cross 70 x 300)', async () => {
   const dev = await getDevice();
   for (const c of [{ B: 2, H: 2, Lq: 257, Lk: 257, lq: levelsOf(53, [1, 2, 3, 4, 5, 6, 7, 8]), lk: null as number[] | null },
                    { B: 1, H: 3, Lq: 70, Lk: 300, lq: Array.from({ length: 70 }, (_, i) => i % 9), lk: levelsOf(15, [1, 2, 3, 4, 5, 6, 7, 8, 10]).slice(0, 300) }]) {
@@ -167,30 +195,99 @@ testIf(SG8, NO_SG)('every gradient entry: subgroup kernels equal the portable on
     const g = toGpu(dev, rand([c.B, c.H, c.Lq, 64], 24));
     const lvq = ids(dev, c.lq), lvk = ids(dev, lk);
     const grads: ArrayLike<number>[][] = [];
-    for (const tuning of [{ subgroups: true }, { subgroups: false }]) {
+    const combos = COMBOS.filter((k) => TEX || !k.tex);
+    for (const { tuning } of combos) {
       const xs = host3.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
       const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { levelsQ: lvq, levelsK: lvk, tuning });
       backward(y, g);
       grads.push([await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))]);
       for (const t of [...xs, y]) t.dispose();
     }
-    ['out', 'dq', 'dk', 'dv'].forEach((n, i) => assertClose(grads[0]![i]!, grads[1]![i]!, `Lq ${c.Lq}, Lk ${c.Lk}: ${n}`, 2e-6, 1e-5));
+    for (let k = 1; k < combos.length; k++)
+      ['out', 'dq', 'dk', 'dv'].forEach((n, i) => assertClose(grads[k]![i]!, grads[0]![i]!, `Lq ${c.Lq}, Lk ${c.Lk}: ${n}, ${combos[k]!.name} vs ${combos[0]!.name}`, 2e-6, 1e-5));
     for (const t of [g, lvq, lvk]) t.dispose();
   }
 });
 
-test('backward VAR variant: q, k, v and s (ds = 0 above ln 100)', async () => {
+// ---- chunked dispatches and texture limits ---------------------------------------------------------------------------
+const chunkCase = { B: 3, H: 2, Lq: 37, Lk: 45, D: 8, lq: levelsOf(5, [1, 2, 3, 4, 3]).slice(0, 37), lk: levelsOf(9, [1, 2, 3, 4, 3]).slice(0, 45) };
+for (const kn of [KERNELS[0]!, KERNELS[1]!]) testIf(can(kn), why(kn))(`batches split above the binding limit (limit lowered to 8 KiB): forward and backward (${kn.name})`, async () => {
+  const dev = await getDevice();
+  const c = chunkCase, lvq = ids(dev, c.lq), lvk = ids(dev, c.lk);
+  try {
+    await chunkedAgrees(dev, `attention ${kn.name}`, 8192, [rand([c.B, c.H, c.Lq, c.D], 31, -2, 2), rand([c.B, c.H, c.Lk, c.D], 32, -2, 2), rand([c.B, c.H, c.Lk, c.D], 33)],
+      ([q, k, v]) => ops.attention(q!, k!, v!, { levelsQ: lvq, levelsK: lvk, tuning: { ...kn.tuning, textureDq: !!kn.tex, textureDkdv: !!kn.tex } }),
+      ([q, k, v]) => refAttention(q!, k!, v!, { lq: c.lq, lk: c.lk }));
+  } finally { lvq.dispose(); lvk.dispose(); }
+});
+
+testIf(TEX, NO_TEX)('texture kernels: heads split over dispatches when maxTextureDimension2D is small (lowered to 64); longer sequences fall back', async () => {
+  const dev = await getDevice();
+  const c = chunkCase, lvq = ids(dev, c.lq), lvk = ids(dev, c.lk);
+  const inputs = [rand([c.B, c.H, c.Lq, c.D], 34, -2, 2), rand([c.B, c.H, c.Lk, c.D], 35, -2, 2), rand([c.B, c.H, c.Lk, c.D], 36)];
+  const dy = toGpu(dev, rand([c.B, c.H, c.Lq, c.D], 37));
+  const run = async () => {
+    const xs = inputs.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
+    const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { levelsQ: lvq, levelsK: lvk, tuning: TEX_ON });
+    backward(y, dy);
+    const out = [await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))];
+    for (const t of [...xs, y]) t.dispose();
+    return out;
+  };
+  let n0 = dev.stats.dispatches;
+  const whole = await run();
+  const nWhole = dev.stats.dispatches - n0;
+  const d = dev as unknown as { maxTexture2D: number }, saved = d.maxTexture2D;
+  let split: ArrayLike<number>[] = [];
+  try {
+    d.maxTexture2D = 64;
+    // 6 heads of D 8: the dQ rows texture (4 operands × 2 texels per head) and columns texture (2 × 8 rows per head) hold
+    // 4 heads at most, so each kernel runs in 2 dispatches, its packs in 2 rounds.
+    const plan = attentionPlan(dev, { B: c.B, H: c.H, Lq: c.Lq, Lk: c.Lk, D: c.D }, TEX_ON);
+    assert.equal(plan, { forward: 'texture', dq: 'texture', dkdv: 'texture' });
+    n0 = dev.stats.dispatches;
+    split = await run();
+    assert.ok(dev.stats.dispatches - n0 > nWhole, 'the lowered limit did not split the heads');
+    // Rows past the limit (a 65-key sequence pads to 128) take the buffer kernels.
+    assert.equal(attentionPlan(dev, { B: 1, H: 1, Lq: 10, Lk: 65, D: 8 }, TEX_ON), { forward: 'subgroup', dq: 'subgroup', dkdv: 'subgroup' });
+  } finally { d.maxTexture2D = saved; }
+  assertClose(whole[0]!, refAttention(inputs[0]!, inputs[1]!, inputs[2]!, { lq: c.lq, lk: c.lk }).data, 'whole forward', 2e-6, 1e-5);
+  split.forEach((v, i) => assertClose(v, whole[i]!, `${i ? `grad of input ${i - 1}` : 'forward'}, head chunks vs whole`, 2e-6, 1e-5));
+  for (const t of [lvq, lvk, dy]) t.dispose();
+});
+
+testIf(TEX, NO_TEX)('cached transposed keys (attentionKT, the KV cache entry point) on the texture kernel = the buffer kernel = the reference', async () => {
+  const dev = await getDevice();
+  const [B, H, Lq, Lk, cap, D] = [2, 3, 9, 70, 77, 64];
+  const q = rand([B, H, Lq, D], 41, -2, 2), k = rand([B, H, Lk, D], 42, -2, 2), v = rand([B, H, Lk, D], 43);
+  // The cache's layout: keys transposed with room for cap keys (rounded up to 4), values with room for cap rows.
+  const cap4 = Math.ceil(cap / 4) * 4, kT = new Float32Array(B * H * D * cap4), vc = new Float32Array(B * H * cap * D).fill(7);
+  for (let bh = 0; bh < B * H; bh++) for (let j = 0; j < Lk; j++) for (let d = 0; d < D; d++) {
+    kT[(bh * D + d) * cap4 + j] = k.data[(bh * Lk + j) * D + d]!;
+    vc[(bh * cap + j) * D + d] = v.data[(bh * Lk + j) * D + d]!;
+  }
+  const [qt, kt, vt] = [toGpu(dev, q), fromArray(dev, kT, [B, H, D, cap4]), fromArray(dev, vc, [B, H, cap, D])];
+  const want = refAttention(q, k, v, { scale: 0.2 }).data;
+  for (const tuning of [TEX_ON, TEX_OFF]) {
+    const y = ops.attentionKT(qt, kt, vt, Lk, { scale: 0.2, tuning });
+    assertClose(await y.toArray(), want, `attentionKT ${tuning === TEX_ON ? 'texture' : 'buffer'}`, 2e-6, 1e-5);
+    y.dispose();
+  }
+  for (const t of [qt, kt, vt]) t.dispose();
+});
+
+for (const kn of BWD_KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`backward VAR variant: q, k, v and s (ds = 0 above ln 100) (${kn.name})`, async () => {
   const dev = await getDevice();
   const lq = [0, 1, 1, 1, 1, 2];
   const lv = ids(dev, lq);
   await checkOp(dev, 'varAttention', [rand([1, 2, 6, 64], 14, -2, 2), rand([1, 2, 6, 64], 15, -2, 2), rand([1, 2, 6, 64], 16), host([1, 2, 1, 1], [0.3, 5.0])],
-    ([q, k, v, s]) => ops.varAttention(q!, k!, v!, s!, { levels: lv }),
+    ([q, k, v, s]) => ops.varAttention(q!, k!, v!, s!, { levels: lv, tuning: kn.tuning }),
     ([q, k, v, s]) => refAttention(q!, k!, v!, { s: s!.data, lq, lk: lq }), { atol: 2e-6, rtol: 1e-5 });
   lv.dispose();
 });
 
 // ---- PyTorch golden --------------------------------------------------------------------------------------------------
-test('PyTorch golden: VAR attention with a level mask, out and dq, dk, dv, ds', async () => {
+for (const kn of BWD_KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`PyTorch golden: VAR attention with a level mask, out and dq, dk, dv, ds (${kn.name})`, async () => {
   const dev = await getDevice();
   const f = await openSafetensors('test/fixtures/golden/attention.safetensors');
   const get = async (n: string) => f.read(n);
@@ -199,7 +296,7 @@ test('PyTorch golden: VAR attention with a level mask, out and dq, dk, dv, ds', 
   assert.is(lvRaw.shape[0], 7);
   const lv = fromArray(dev, lvRaw.data, lvRaw.shape, 'i32');
   for (const t of [q, k, v, s]) t!.requiresGrad = true;
-  const out = ops.varAttention(q!, k!, v!, s!, { levels: lv });
+  const out = ops.varAttention(q!, k!, v!, s!, { levels: lv, tuning: kn.tuning });
   assertClose(await out.toArray(), (await get('out')).data as Float32Array, 'golden out', 1e-5, 1e-5);
   backward(out, dout);
   for (const [t, n] of [[q, 'dq'], [k, 'dk'], [v, 'dv'], [s, 'ds']] as [Tensor, string][])

@@ -18,6 +18,20 @@ test('lavapipe with subgroups and storage textures: a CPU profile with the textu
   assert.ok(p.convWeightGradTextureMin > 0 && p.convWeightGradMinOut > 0, 'small weight gradients keep the direct kernel by default');
   assert.is(p.attention.subgroups, true);
   assert.is(p.attention.lanes, 8);
+  assert.ok(p.attention.textureForward && p.attention.textureDq && p.attention.textureDkdv, 'attention takes the texture kernels');
+  assert.ok(p.attention.textureMin > 0, 'tiny attention calls keep the buffer kernels by default');
+});
+
+test('attention texture kernels: off without storage textures or subgroups, off with the subgroup kernels, refused when forced', () => {
+  const off = (p: ReturnType<typeof detectProfile>) => !p.attention.textureForward && !p.attention.textureDq && !p.attention.textureDkdv;
+  assert.ok(off(detectProfile({ ...lavapipe, wgslFeatures: [] })), 'no storage textures');
+  assert.ok(off(detectProfile({ features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] })), 'Deno: no subgroups');
+  assert.ok(off(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'],
+    wgslFeatures: ['readonly_and_readwrite_storage_textures'] })), 'GPUs: unmeasured, off');
+  assert.ok(off(detectProfile(lavapipe, { attention: { subgroups: false } })), 'subgroups: false turns the texture kernels off');
+  assert.is(detectProfile(lavapipe, { attention: { textureDkdv: false } }).attention.textureDq, true, 'one kernel off, the others on');
+  assert.throws(() => detectProfile({ ...lavapipe, wgslFeatures: [] }, { attention: { textureForward: true } }), /attention\.textureForward needs .*storage textures/);
+  assert.throws(() => detectProfile(lavapipe, { attention: { subgroups: false, textureDq: true } }), /attention\.textureDq needs/);
 });
 
 test('an adapter that reports nothing (Deno) counts as a CPU adapter without subgroups', () => {

@@ -1,11 +1,13 @@
 // KV cache and level masks: sampling scale by scale through the cache gives the outputs of one block-causal pass over the
-// whole sequence (VAR schedule; schedule with prefix tokens; VAR l2-norm and plain variants), plus its errors.
+// whole sequence (VAR schedule; schedule with prefix tokens; VAR l2-norm and plain variants; on the default kernels and on
+// the texture-fed attention kernels at every size), plus its errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, type Tensor } from '../../src/engine/index.ts';
+import { Device, ops, type Tensor } from '../../src/engine/index.ts';
+import { attentionPlan } from '../../src/engine/ops/attention.ts';
 import { KVCache, attendCached } from '../../src/models/var/kv_cache.ts';
 import { levelIds, scaleSpans, levelTensor, visiblePairs } from '../../src/models/var/masks.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { rand, toGpu, assertClose, host } from '../helpers/ref.ts';
 
 test('levelIds, scaleSpans, visiblePairs', () => {
@@ -23,8 +25,8 @@ test('levelIds, scaleSpans, visiblePairs', () => {
 });
 
 /** Runs the steps through a fresh cache (two layers with different data) and compares with the masked full pass. */
-async function cachedEqualsMasked(scales: number[], prefix: number, l2norm: boolean) {
-  const dev = await getDevice();
+async function cachedEqualsMasked(scales: number[], prefix: number, l2norm: boolean, on: Device | null = null) {
+  const dev = on ?? await getDevice();
   const [B, H, D, layers] = [2, 2, 64, 2];
   const ids = levelIds(scales, prefix), L = ids.length;
   const lv = levelTensor(dev, ids);
@@ -58,6 +60,16 @@ test('VAR schedule (1, 2, 3, 4), L = 30: cached = masked, l2norm variant', () =>
 test('16 prefix tokens + start token + scales (2, 3), L = 30: cached = masked, l2norm variant', () => cachedEqualsMasked([1, 2, 3], 16, true));
 test('16 prefix tokens, scales (1, 2, 3, 4): cached = masked, plain scaled variant', () => cachedEqualsMasked([1, 2, 3, 4], 16, false));
 
+// A device whose profile takes the texture-fed attention kernels at every size (the tests' sizes are below the default
+// threshold), so that every cached step and the masked pass run on them.
+const texDev = (await getDevice()).profile.attention.textureForward ? await Device.create({ profile: { attention: { textureMin: 0 } } }) : null;
+const NO_TEX = 'no texture-fed attention kernels on this adapter';
+testIf(!!texDev, NO_TEX)('texture kernels: VAR schedule with 16 prefix tokens, l2norm and plain variants: cached = masked', async () => {
+  for (const [Lq, Lk] of [[1, 17], [9, 30], [30, 30]]) assert.is(attentionPlan(texDev!, { B: 2, H: 2, Lq, Lk, D: 64 }).forward, 'texture');
+  await cachedEqualsMasked([1, 2, 3, 4], 16, true, texDev);
+  await cachedEqualsMasked([1, 2, 3, 4], 16, false, texDev);
+});
+
 test('errors: overflow, shapes, layer, variant', async () => {
   const dev = await getDevice();
   const cache = new KVCache(dev, { layers: 1, batch: 1, heads: 2, maxLen: 5, headDim: 8 });
@@ -76,5 +88,5 @@ test('errors: overflow, shapes, layer, variant', async () => {
   cache.dispose();
 });
 
-test.after(closeDevice);
+test.after(async () => { texDev?.destroy(); await closeDevice(); });
 test.run();

@@ -1,10 +1,12 @@
-// Fused attention (flash-style online softmax, never an L×L matrix), forward and backward side by side; block-causal masks
-// from per-token level ids; VAR's per-head L2 normalisation with a learnable, clamped temperature.
+// Fused attention (flash-style online softmax, never an L×L matrix), forward and backward side by side, on texture-fed
+// kernels (operands packed into storage textures) or buffer kernels as attentionPlan picks; block-causal masks from
+// per-token level ids; VAR's per-head L2 normalisation with a learnable, clamped temperature.
 import { Tensor, empty, fromArray, view } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { fmt, contiguousStrides } from '../shape.ts';
-import type { Device, Binding } from '../runtime/device.ts';
+import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
 import type { AttentionTuning } from '../runtime/profile.ts';
+import type { KernelParams } from '../runtime/params.ts';
 import { sum } from './reduce.ts';
 import { mapN } from './map.ts';
 
@@ -43,6 +45,34 @@ function tuningFor(dev: Device, D: number, forward: boolean, over: Partial<Atten
   return { sg, R, defines: { WG: a.lanes, BQ: R, NC: Math.ceil(d4 / a.lanes) } };
 }
 
+/** Which kernel runs for each of the three attention kernels of a call. */
+export interface AttentionPlan { forward: KernelPath; dq: KernelPath; dkdv: KernelPath }
+export type KernelPath = 'texture' | 'subgroup' | 'portable';
+/** Rows per workgroup and keys (or queries) per block of the texture kernels (their literal 32 × 64 tiles). */
+export const TEX_ROWS = 32, TEX_BLOCK = 64;
+const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
+
+/**
+ * The kernels a call of these sizes runs: the texture kernels (*_tex) where the profile's attention tiles (with the
+ * call's `tuning` on top) allow them, the product has at least textureMin multiply-adds and the packed operands fit
+ * maxTextureDimension2D; otherwise the subgroup or portable buffer kernels. The texture kernels are subgroup kernels:
+ * `subgroups: false` turns them off too. Ops pick kernels here, nowhere else.
+ */
+export function attentionPlan(dev: Device, s: { B: number; H: number; Lq: number; Lk: number; D: number }, over: Partial<AttentionTuning> = {}): AttentionPlan {
+  const a = { ...dev.profile.attention, ...over }, p = dev.profile;
+  const canTex = p.subgroups8 && p.storageTextures && a.subgroups;
+  for (const k of ['textureForward', 'textureDq', 'textureDkdv'] as const)
+    if (over[k] && !canTex) throw new Error(`attention: tuning.${k} needs subgroups of at least 8 invocations (and tuning.subgroups) and read-only storage textures, which this adapter or call lacks`);
+  const buffer: KernelPath = a.subgroups ? 'subgroup' : 'portable';
+  const T = dev.maxTexture2D, big = s.B * s.H * s.Lq * s.Lk * s.D >= a.textureMin;
+  // Rows texture: the workgroups' rows padded to 32 and the looped side to 64 (one head's operands side by side);
+  // columns texture: the looped side / 4 texels wide, 2 operands × D rows per head.
+  const fits = (rowsL: number, loopL: number) => Math.max(roundUp(rowsL, TEX_ROWS), roundUp(loopL, TEX_BLOCK)) <= T
+    && roundUp(loopL, TEX_BLOCK) / 4 <= T && 4 * s.D <= T && 2 * s.D <= T;
+  const tex = (on: boolean, rowsL: number, loopL: number): KernelPath => (canTex && on && big && fits(rowsL, loopL) ? 'texture' : buffer);
+  return { forward: tex(a.textureForward, s.Lq, s.Lk), dq: tex(a.textureDq, s.Lq, s.Lk), dkdv: tex(a.textureDkdv, s.Lk, s.Lq) };
+}
+
 /**
  * softmax(scale · q kᵀ + mask) v for q [B, H, Lq, D], k and v [B, H, Lk, D] (D a multiple of 4, at most 128), with the
  * block-causal mask of `levels` (or `levelsQ`/`levelsK`) or no mask. Views with any batch/head/row strides are read in
@@ -57,28 +87,47 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   const dev = q.dev;
   const out = empty(dev, [B, H, Lq, D], 'f32', op);
   const lse = empty(dev, [B, H, Lq], 'f32', 'attention.lse');
-  const kT = transposeRows(ks);
+  const plan = attentionPlan(dev, { B, H, Lq, Lk, D }, opts.tuning);
   const lv = levelSlots(dev, lq, lk);
-  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale, masked: lv.masked, tuning: opts.tuning },
-    [rows(qs), rows(kT), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
+  const shape0 = { B, H, Lq, Lk, D, scale, masked: lv.masked, tuning: opts.tuning };
+  if (plan.forward === 'texture') forwardTex(op, shape0, rowsOf(qs), rowsOf(ks), rowsOf(vs), lv, rows(out), rows(lse));
+  else {
+    const kT = transposeRows(ks);
+    launch(op, 'attention/forward', { ...shape0, nRows: Lq }, [rows(qs), rows(kT), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
+    kT.dispose();
+  }
   lv.dispose();
   const copies = [qs, ks, vs].filter((t, i) => t !== [q, k, v][i]);
-  if (!needsGrad(q, k, v)) { for (const t of [...copies, kT, lse]) t.dispose(); return out; }
+  if (!needsGrad(q, k, v)) { for (const t of [...copies, lse]) t.dispose(); return out; }
   return record(out, op, [q, k, v], (g) => {
     const gs = readable(g);
     const dq = empty(dev, [B, H, Lq, D], 'f32', 'attention.dq');
     const dk = empty(dev, [B, H, Lk, D], 'f32', 'attention.dk');
     const dv = empty(dev, [B, H, Lk, D], 'f32', 'attention.dv');
     const delta = empty(dev, [B, H, Lq], 'f32', 'attention.delta');
-    const [vT, qT, gT] = [vs, qs, gs].map(transposeRows) as [Tensor, Tensor, Tensor];
     const lv2 = levelSlots(dev, lq, lk);
     const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked, tuning: opts.tuning };
-    launch('attention.backward', 'attention/backward_dq', { ...shape, nRows: Lq },
-      [rows(qs), rows(kT), rows(ks), rows(vT), rows(out), rows(gs), rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)]);
-    launch('attention.backward', 'attention/backward_dkdv', { ...shape, nRows: Lk },
-      [rows(ks), rows(vs), rows(qT), rows(gT), rows(qs), rows(gs), rows(lse), rows(delta), lv2.q, lv2.k, rows(dk), rows(dv)]);
+    const d4 = D / 4, bop = 'attention.backward', T = rowsOf;
+    if (plan.dq === 'texture')
+      runTex(bop, 'attention/backward_dq_tex', shape, Lq, Lk, [[T(qs), Lq], [T(gs), Lq], [T(out), Lq], [T(ks), Lk]], [[T(ks), Lk], [T(vs), Lk]],
+        [rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)], (c, nbh) => ({ ...c, gx: nbh * d4, ox: 2 * nbh * d4, kx: 3 * nbh * d4, vy: nbh * D, sides: 2, pad0: 0 }));
+    else {
+      const [kT, vT] = [ks, vs].map(transposeRows) as [Tensor, Tensor];
+      launch(bop, 'attention/backward_dq', { ...shape, nRows: Lq },
+        [rows(qs), rows(kT), rows(ks), rows(vT), rows(out), rows(gs), rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)]);
+      kT.dispose(); vT.dispose();
+    }
+    if (plan.dkdv === 'texture')
+      runTex(bop, 'attention/backward_dkdv_tex', shape, Lk, Lq, [[T(ks), Lk], [T(vs), Lk], [T(gs), Lq], [T(qs), Lq]], [[T(qs), Lq], [T(gs), Lq]],
+        [rows(lse), rows(delta), lv2.q, lv2.k, rows(dk), rows(dv)], (c, nbh) => ({ ...c, vx: nbh * d4, gx: 2 * nbh * d4, qx: 3 * nbh * d4, gy: nbh * D, sides: 2, pad0: 0 }));
+    else {
+      const [qT, gT] = [qs, gs].map(transposeRows) as [Tensor, Tensor];
+      launch(bop, 'attention/backward_dkdv', { ...shape, nRows: Lk },
+        [rows(ks), rows(vs), rows(qT), rows(gT), rows(qs), rows(gs), rows(lse), rows(delta), lv2.q, lv2.k, rows(dk), rows(dv)]);
+      qT.dispose(); gT.dispose();
+    }
     lv2.dispose();
-    for (const t of [delta, vT, qT, gT]) t.dispose();
+    delta.dispose();
     if (gs !== g) gs.dispose();
     return [dq, dk, dv];
   });
@@ -103,8 +152,9 @@ export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: 
   const out = empty(q.dev, [B, H, Lq, D], 'f32', op);
   const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
   const lv = levelSlots(q.dev, lq, lk);
-  launch(op, 'attention/forward', { B, H, Lq, Lk, D, nRows: Lq, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked, tuning: opts.tuning },
-    [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
+  const shape = { B, H, Lq, Lk, D, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked, tuning: opts.tuning };
+  if (attentionPlan(q.dev, shape, opts.tuning).forward === 'texture') forwardTex(op, shape, rowsOf(qs), transposedKeys(ks), rowsOf(vs), lv, rows(out), rows(lse));
+  else launch(op, 'attention/forward', { ...shape, nRows: Lq }, [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
   lv.dispose();
   for (const [t, o] of [[qs, q], [ks, kT], [vs, v], [lse, null]] as [Tensor, Tensor | null][]) if (t !== o) t.dispose();
   return out;
@@ -287,4 +337,86 @@ function launchRows(op: string, kernel: 'attention/head_norm' | 'attention/head_
     const p = { n: n * H * L, H, L, has_s: hasS ? 1 : 0, d4: D / 4, pad0: 0, pad1: 0, pad2: 0, lay };
     dev.run({ kernel, bindings, params: p, workgroups: dev.grid(n * H * L, 64) });
   }
+}
+
+// ---- texture-fed kernels (*_tex) -----------------------------------------------------------------------------------
+/**
+ * An operand of a texture kernel as attention/pack_tex reads it: element (b, h, row, d) at st·(b, h, row, d) from the
+ * tensor's offset (rows: queries or keys; d: the head dim). `slot` gives its window (batched).
+ */
+interface TexOperand { slot: Slot; st: [number, number, number, number] }
+/** A [B, H, L, D] tensor's rows (q, k, v, o or dO). */
+function rowsOf(t: Tensor): TexOperand {
+  const sl = rows(t);
+  return { slot: sl, st: [sl.bhl[0], sl.bhl[1], sl.bhl[2], 1] };
+}
+/** Keys kept transposed, kT [B, H, D, L4] (the KV cache's layout): element (b, h, key j, d) at kT[b, h, d, j]. */
+function transposedKeys(kT: Tensor): TexOperand {
+  const st = (d: number) => (kT.shape[d] === 1 ? 0 : kT.strides[d]!);
+  return { slot: { t: kT, unit: 1, bhl: [st(0), st(1), 1], batched: true }, st: [st(0), st(1), 1, st(2)] };
+}
+/** Texels per invocation of attention/pack_tex (its TPI); bytes one scratch texture may take. */
+const PACK_TPI = 4, TEX_BYTES = 64 * 2 ** 20;
+
+/**
+ * Packs heads [bh0, bh0 + nbh) of an operand (a window over batches [b0, b0 + nb)) into tex at (x0, y0): mode 0 as rows
+ * (nbh·d4 texels wide, `height` rows), mode 1 as columns (`width` texels of 4 rows, nbh·D rows); layouts in the kernel.
+ */
+function packOperand(op: string, dev: Device, o: TexOperand, b0: number, nb: number, tex: TextureBinding, mode: 0 | 1,
+  g: { L: number; d4: number; H: number; bh0: number; nbh: number; x0: number; y0: number; width: number; height: number }) {
+  const { bindings, lay } = bindSlots(op, [o.slot], b0, nb);
+  dev.run({
+    kernel: 'attention/pack_tex', bindings: [bindings[0]!, tex],
+    params: { mode, L: g.L, d4: g.d4, H: g.H, bh0: g.bh0, nbh: g.nbh, x0: g.x0, y0: g.y0, width: g.width, height: g.height,
+      base: lay[0]! * o.slot.unit, pad0: 0, st: o.st },
+    workgroups: [Math.ceil(g.width / (8 * PACK_TPI)), Math.ceil(g.height / 8)],
+  });
+}
+
+/**
+ * Heads per texture dispatch: every head of a batch chunk where the rows texture (nRowOps operands of d4 texels per
+ * head) and the columns texture (nColOps operands of D rows per head) fit maxTextureDimension2D and TEX_BYTES each.
+ */
+function headsPerDispatch(dev: Device, heads: number, d4: number, nRowOps: number, rowsHeight: number, nColOps: number, colsWidth: number): number {
+  const T = dev.maxTexture2D, D = 4 * d4;
+  return Math.max(1, Math.min(heads, Math.floor(T / (nRowOps * d4)), Math.floor(T / (nColOps * D)),
+    Math.floor(TEX_BYTES / (16 * nRowOps * d4 * rowsHeight)), Math.floor(TEX_BYTES / (16 * nColOps * D * colsWidth))));
+}
+
+interface TexShape { B: number; H: number; Lq: number; Lk: number; D: number; scale: number; masked: boolean }
+type TexKernel = 'attention/forward_tex' | 'attention/backward_dq_tex' | 'attention/backward_dkdv_tex';
+/** Params fields every texture kernel shares. */
+interface TexCommon { H: number; Lq: number; Lk: number; d4: number; nblk: number; n_groups: number; masked: number; scale: number; bh0: number; rounds: number; lay: number[] }
+/**
+ * One texture kernel over all heads: per batch chunk (windows within the binding limit) and head chunk (textures within
+ * their limits), packs `rowOps` side by side into the rows texture (nbh·d4 texels each; rows padded to whole tiles)
+ * and `colOps` one above the other into the columns texture (nbh·D rows each), then dispatches `kernel` with
+ * `params(nbh)` plus the shared fields; `rowsL` rows per head go to workgroups of 32, the loop runs over `loopL`.
+ */
+function runTex<K extends TexKernel>(op: string, kernel: K, s: TexShape, rowsL: number, loopL: number, rowOps: [TexOperand, number][],
+  colOps: [TexOperand, number][], slots: Slot[], params: (c: TexCommon, nbh: number) => KernelParams[K]) {
+  const dev = slots[0]!.t.dev, d4 = s.D / 4;
+  const nblk = roundUp(rowsL, TEX_ROWS) / TEX_ROWS, lh = roundUp(loopL, TEX_BLOCK), height = Math.max(nblk * TEX_ROWS, lh);
+  const nb = batchChunk(op, dev, s.B, [...rowOps, ...colOps].map(([o]) => o.slot).concat(slots));
+  for (let b0 = 0; b0 < s.B; b0 += nb) {
+    const n = Math.min(nb, s.B - b0), heads = n * s.H;
+    const per = headsPerDispatch(dev, heads, d4, rowOps.length, height, colOps.length, lh / 4);
+    const { bindings, lay } = bindSlots(op, slots, b0, n);
+    for (let bh0 = 0; bh0 < heads; bh0 += per) {
+      const nbh = Math.min(per, heads - bh0);
+      const tr = dev.scratchTexture('attention.rows', rowOps.length * nbh * d4, height);
+      const tc = dev.scratchTexture('attention.cols', lh / 4, colOps.length * nbh * s.D);
+      const g = { d4, H: s.H, bh0, nbh };
+      rowOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, tr, 0, { ...g, L, x0: i * nbh * d4, y0: 0, width: nbh * d4, height }));
+      colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, tc, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D }));
+      const groups = nbh * nblk;
+      const common = { H: s.H, Lq: s.Lq, Lk: s.Lk, d4, nblk, n_groups: groups, masked: s.masked ? 1 : 0, scale: s.scale, bh0, rounds: 8, lay };
+      dev.run({ kernel, defines: { NC: Math.ceil(d4 / 8) }, bindings: [tr, tc, ...bindings], workgroups: dev.grid(groups, 1), params: params(common, nbh) });
+    }
+  }
+}
+/** The forward on attention/forward_tex: q and v as rows, k as columns. */
+function forwardTex(op: string, s: TexShape, q: TexOperand, k: TexOperand, v: TexOperand, lv: ReturnType<typeof levelSlots>, out: Slot, lse: Slot) {
+  const d4 = s.D / 4;
+  runTex(op, 'attention/forward_tex', s, s.Lq, s.Lk, [[q, s.Lq], [v, s.Lk]], [[k, s.Lk]], [lv.q, lv.k, out, lse], (c, nbh) => ({ ...c, vx: nbh * d4, pad0: 0 }));
 }

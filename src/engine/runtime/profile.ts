@@ -18,6 +18,14 @@ export interface AttentionTuning {
   /** Portable kernels: query rows per workgroup forward; query rows (dQ) or key rows (dK/dV) backward. */
   rows: number;
   rowsBackward: number;
+  /** Texture-fed kernels (*_tex: operands packed into read-only rgba32float storage textures, 32-row × 64-column
+   * tiles) for the forward, dQ and dK/dV, where the adapter has `subgroups8` and `storageTextures` and `subgroups` is
+   * on, from textureMin multiply-adds of q·kᵀ (B·H·Lq·Lk·D; Infinity turns them off) and while the packed operands fit
+   * maxTextureDimension2D; elsewhere the buffer kernels above run (ops/attention.ts attentionPlan). */
+  textureForward: boolean;
+  textureDq: boolean;
+  textureDkdv: boolean;
+  textureMin: number;
 }
 
 /** Matmul kernel variants (ops/matmul.ts VARIANTS) by name. */
@@ -66,6 +74,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
   const subgroups8 = [...a.features].includes('subgroups') && (a.subgroupMinSize ?? 0) >= 8;
   const storageTextures = [...(a.wgslFeatures ?? [])].includes('readonly_and_readwrite_storage_textures');
   const cpu = kind === 'cpu';
+  // The texture kernels are subgroup kernels: an override that turns the attention subgroup kernels off turns them off.
+  const tex = cpu && subgroups8 && storageTextures && (overrides.attention?.subgroups ?? true);
   // CPU adapters (lavapipe): one 8-lane SIMD group per workgroup; loads per FMA decide, so the subgroup kernels that
   // load an operand once and broadcast it win, and texture loads cost about half of storage-buffer loads. GPU rows are
   // unmeasured guesses (a warp wants more invocations).
@@ -82,10 +92,14 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
+      textureForward: tex, textureDq: tex, textureDkdv: tex, textureMin: 2 ** 20,
     },
   };
   const p: AdapterProfile = { ...base, ...overrides, attention: { ...base.attention, ...overrides.attention } };
   if (p.attention.subgroups && !p.subgroups8) throw new Error('adapter profile: attention.subgroups needs subgroups of at least 8 invocations, which this adapter lacks');
+  for (const k of ['textureForward', 'textureDq', 'textureDkdv'] as const)
+    if (p.attention[k] && !(p.subgroups8 && p.storageTextures && p.attention.subgroups))
+      throw new Error(`adapter profile: attention.${k} needs subgroups of at least 8 invocations (and attention.subgroups) and read-only storage textures, which this adapter lacks`);
   if (p.matmul.includes('texture-32x64') && !(p.subgroups8 && p.storageTextures))
     throw new Error("adapter profile: matmul variant 'texture-32x64' needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks");
   if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
