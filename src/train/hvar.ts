@@ -37,6 +37,11 @@ export function softplus(x: Tensor): Tensor {
   return ops.add(ops.relu(x), ops.log(ops.addScalar(ops.exp(ops.neg(ops.abs(x))), 1)));
 }
 
+/** MODEL_SPEC §5's DPO term, mean over the batch of −log σ(β·(log p(z_HR) − log p(z_LR))) from per-sequence log-probs [B]. */
+export function dpoLoss(logpHR_B: Tensor, logpLR_B: Tensor, beta: number): Tensor {
+  return ops.mean(softplus(ops.mulScalar(ops.sub(logpHR_B, logpLR_B), -beta)));
+}
+
 export interface HVARStep { loss: Tensor; ce: Tensor; dpo: Tensor | null; margin: Tensor | null; logp_BK: Tensor; argmax_BL: Tensor }
 
 /**
@@ -55,7 +60,7 @@ export function hvarLoss(model: HVAR, vae: VQVAE, lrLat: Tensor, idsHR: Tensor, 
     const logitsLR = model.forwardTrain(lrLat, xLR, { cond });
     const rl = ops.seqLogProb(logitsLR, idsLR);
     margin = ops.sub(r.logp_B, rl.logp_B);
-    dpo = ops.mean(softplus(ops.mulScalar(margin, -o.beta)));
+    dpo = dpoLoss(r.logp_B, rl.logp_B, o.beta);
     loss = ops.add(loss, ops.mulScalar(dpo, o.dpo));
   }
   return { loss, ce: r.ce!, dpo, margin, logp_BK: r.logp_BK!, argmax_BL };

@@ -5,13 +5,14 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromArray, Rng } from '../../src/engine/index.ts';
+import { fromArray, gradcheck, ops, Rng } from '../../src/engine/index.ts';
 import { writeImageSync, makeImage } from '../../src/io/image.ts';
 import { VQVAE, saveVQVAE } from '../../src/models/vqvae/index.ts';
-import { trainHVAR, softplus, type HVARRunConfig } from '../../src/train/hvar.ts';
+import { trainHVAR, softplus, dpoLoss, type HVARRunConfig } from '../../src/train/hvar.ts';
 import { HVAR_PRESETS } from '../../src/train/hvar_presets.ts';
 import { TOKENIZER_PRESETS } from '../../src/train/tokenizer_presets.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import type { Tensor } from '../../src/engine/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'hvar-hv-'));
 const data = join(root, 'data');
@@ -60,10 +61,10 @@ test('tokens are cached once; a run stopped at step 2 and resumed logs the losse
 
 test('CE + DPO falls on a handful of cached samples; --dpo 0 drops the term', async () => {
   const dev = await getDevice();
-  const r = await trainHVAR(dev, join(root, 'c'), base({ steps: 30, every: 30, lr: 3e-3, warmup: 3 }), { resume: false, ...quiet });
+  const r = await trainHVAR(dev, join(root, 'c'), base({ steps: 16, every: 16, lr: 3e-3, warmup: 3 }), { resume: false, ...quiet });
   const mean = (rows: typeof r.rows, f: string) => rows.reduce((s, x) => s + x[f]!, 0) / rows.length;
   const first = mean(r.rows.slice(0, 3), 'ce'), last = mean(r.rows.slice(-3), 'ce');
-  assert.ok(last < 0.8 * first, `CE ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+  assert.ok(last < 0.9 * first, `CE ${first.toFixed(3)} -> ${last.toFixed(3)}`);
   assert.ok(r.rows.every((x) => Number.isFinite(x.acc1) && x.acc1! >= 0 && x.acc1! <= 1), 'per-scale accuracy logged');
   r.model.dispose(); r.vae.dispose();
   const n = await trainHVAR(dev, join(root, 'd'), base({ dpo: 0, steps: 1 }), { resume: false, ...quiet });
@@ -77,6 +78,42 @@ test('softplus is exact and finite far from 0', async () => {
   const xs = [-200, -30, -1, 0, 0.5, 30, 200];
   const y = (await softplus(fromArray(dev, xs, [xs.length])).toArray()) as Float32Array;
   xs.forEach((x, i) => assert.ok(Math.abs(y[i]! - Math.max(x, 0) - Math.log1p(Math.exp(-Math.abs(x)))) < 1e-5 * Math.max(1, Math.abs(x)), `softplus(${x}) = ${y[i]}`));
+});
+
+test('DPO loss: value against an f64 reference, gradient to both logits against finite differences', async () => {
+  const dev = await getDevice();
+  const [B, L, V] = [2, 5, 7], beta = 0.2;
+  const rnd = (seed: number) => Float32Array.from({ length: B * L * V }, (_, i) => 3 * Math.sin(seed + i * 1.7));
+  const idsH = Int32Array.from({ length: B * L }, (_, i) => (i * 3) % V), idsL = Int32Array.from({ length: B * L }, (_, i) => (i * 5 + 1) % V);
+  const f = (xs: Tensor[]) => dpoLoss(ops.seqLogProb(xs[0]!, idsH).logp_B, ops.seqLogProb(xs[1]!, idsL).logp_B, beta);
+  const a = rnd(1), b = rnd(2);
+  const lp = (x: Float32Array, ids: Int32Array, bi: number) => {
+    let s = 0;
+    for (let l = 0; l < L; l++) {
+      const row = Array.from({ length: V }, (_, v) => x[(bi * L + l) * V + v]!), m = Math.max(...row);
+      s += row[ids[bi * L + l]!]! - m - Math.log(row.reduce((acc, v) => acc + Math.exp(v - m), 0));
+    }
+    return s;
+  };
+  let want = 0;
+  for (let bi = 0; bi < B; bi++) want += Math.log1p(Math.exp(-beta * (lp(a, idsH, bi) - lp(b, idsL, bi)))) / B;
+  const got = await f([fromArray(dev, a, [B, L, V]), fromArray(dev, b, [B, L, V])]).item();
+  assert.ok(Math.abs(got - want) < 1e-5 * Math.max(1, want), `DPO ${got} vs f64 ${want}`);
+  const g = await gradcheck(dev, f, [{ shape: [B, L, V], data: a }, { shape: [B, L, V], data: b }], { samples: 24, eps: 1e-2 });
+  assert.ok(g.ok, g.worst);
+});
+
+test('a tiny H-VAR overfits a handful of samples: token accuracy near 100 %', async () => {
+  const dev = await getDevice();
+  const r = await trainHVAR(dev, join(root, 'o'), base({ cropsPerImage: 1, batch: 3, steps: 50, every: 50, lr: 1e-2, warmup: 2, minLr: 1e-3, dpo: 0, condDrop: 0 }), { resume: false, ...quiet });
+  const last = r.rows[r.rows.length - 1]!;
+  const K = Object.keys(last).filter((k) => /^acc\d+$/.test(k)).length;
+  const accs = Array.from({ length: K }, (_, k) => last[`acc${k + 1}`]!);
+  // Token-weighted over the schedule (the first scales hold 1 and 4 tokens per sample, so one miss there is a large share).
+  const pn = r.vae.plan.scales.map((s) => s.pn * s.pn), total = pn.reduce((a, b) => a + b, 0);
+  const overall = accs.reduce((a, x, k) => a + x * pn[k]!, 0) / total;
+  assert.ok(overall > 0.95, `token accuracy after 50 steps ${overall.toFixed(3)}; per scale ${accs.map((x) => x.toFixed(3)).join(', ')}`);
+  r.model.dispose(); r.vae.dispose();
 });
 
 test.after(async () => { rmSync(root, { recursive: true, force: true }); await closeDevice(); });
