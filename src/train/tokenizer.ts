@@ -217,9 +217,10 @@ export async function trainTokenizer(dev: Device, dir: string, cfgIn: TokenizerR
 export async function writeSampleSheet(dev: Device, vae: VQVAE, q: MultiScaleQuantizer, entries: { path: string }[], crop: number, path: string, n = 3): Promise<void> {
   const { readImage } = await import('../io/image.ts');
   const S = q.plan.segments.length, cols = S + 1, gap = 4;
+  n = Math.min(n, entries.length);
   const sheet = makeImage(3, n * (crop + gap) - gap, cols * (crop + gap) - gap);
   sheet.data.fill(1);
-  for (let i = 0; i < Math.min(n, entries.length); i++) {
+  for (let i = 0; i < n; i++) {
     const img = await readImage(entries[i]!.path);
     const top = Math.floor((img.h - crop) / 2), left = Math.floor((img.w - crop) / 2);
     const x = new Float32Array(3 * crop * crop);
