@@ -23,6 +23,7 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
   const x = contiguous(x_BCHW), w = contiguous(w_OCkk);
   const y = empty(x.dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
+  countConv('conv2d', x, g, x.numel + w.numel + y.numel + (b_O ? g.O : 0));
   if (texOk(x, g)) convTex('conv2d', x, w, b_O, y, g);
   else launchConv('conv2d', x, w, false, g, b_O, y, { Cin: g.C, H: g.H, W: g.W, O: g.O, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, D: 1, padT: g.pT, padL: g.pL });
   if (x !== x_BCHW) x.dispose();
@@ -41,6 +42,12 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
 }
 
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;
+
+/** Reports one convolution pass to the device's counter: 2·B·O·C·KH·KW·OH·OW (every tap, padding included); `elems` read + written. */
+function countConv(op: string, t: Tensor, g: Geom, elems: number) {
+  t.dev.counter?.op(op, 'conv', 2 * g.B * g.O * g.C * g.KH * g.KW * g.OH * g.OW, 4 * elems,
+    { B: g.B, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, S: g.S, pT: g.pT, pB: g.pB, pL: g.pL, pR: g.pR });
+}
 
 function geometry(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOpts): Geom {
   const what = () => `x ${fmt(x.shape)}, w ${fmt(w.shape)}${b ? `, b ${fmt(b.shape)}` : ''}`;
@@ -246,6 +253,7 @@ function convShift(op: string, x: Tensor, w: Tensor, bias: Tensor | null, y: Ten
 function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   const w = contiguous(w_OCkk);
   const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', 'conv2d.dx');
+  countConv('conv2d.dx', dy, g, dy.numel + w.numel + dx.numel);
   // For a 3×3 stride-1 pad-1 forward, dx is the same kind of convolution of dy (O and C swapped, kernel flipped).
   const gt: Geom = { ...g, C: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W };
   if (!(shiftable(g) && texOk(dy, gt) && convShift('conv2d.dx', dy, w, null, dx, gt, true)))
@@ -260,6 +268,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dw', dev = dy.dev;
   const x = contiguous(x_BCHW);
   const dw = empty(dev, [g.O, g.C, g.KH, g.KW], 'f32', op);
+  countConv(op, dy, g, dy.numel + x.numel + dw.numel);
   const hw = g.H * g.W, ohw = g.OH * g.OW, kk = g.KH * g.KW;
   const whole = x.numel <= bindingElems(x) && dy.numel <= bindingElems(x);
   const cStep = whole ? g.C : chunkOf(op, x, hw, g.C, 1), oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1);
@@ -282,6 +291,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
 function conv2dBiasGrad(dy: Tensor, g: Geom): Tensor {
   const op = 'conv2d.db', dev = dy.dev, ohw = g.OH * g.OW;
   const db = empty(dev, [g.O], 'f32', op);
+  dev.counter?.op(op, 'conv', 0, 4 * (dy.numel + g.O));
   const whole = dy.numel <= bindingElems(dy);
   const oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1), nb = whole ? g.B : 1;
   const dbb = db.binding(op);
