@@ -145,7 +145,7 @@ const D16_PAIRS = visiblePairs(D16_LEVELS);
 const attnCase = (H: number): Case => {
   const L = D16_LEVELS.length, D = 64, shape = [1, H, L, D];
   return {
-    name: `d16 attention ${H}×${L}² masked`, group: 'attention', what: `fused attention, ${H} head(s) × ${L} queries and keys, head dim ${D}, block-causal (${(100 * D16_PAIRS / L / L).toFixed(0)} % of pairs visible)`,
+    name: `d16 attention ${H}×${L}×${L} masked`, group: 'attention', what: `fused attention, ${H} head(s) × ${L} queries and keys, head dim ${D}, block-causal (${(100 * D16_PAIRS / L / L).toFixed(0)} % of pairs visible)`,
     flops: 4 * D * H * D16_PAIRS, bytes: 4 * 4 * H * L * D,
     ours: (dev) => {
       const lv = fromArray(dev, D16_LEVELS, [L], 'i32').keep();

@@ -9,7 +9,7 @@ export const USAGE = `usage: hvar bench paper [--size d16|small|tiny] [--repeats
   paper    one full ×4 H-VAR generation (random weights) with and without the KV cache, VQVAE decodes apart, dispatched FLOPs,
            achieved GFLOP/s, time per kernel family; JSON + paper-latest.md (beside the paper's figures) + paper-latest.png
   kernels  every engine kernel at model shapes against tfjs-webgpu on the same adapter, as a share of the measured FMA peak and
-           copy bandwidth; JSON + latest.md + latest.png (FILTER: a group such as matmul, conv, attention, model, or part of a case name)
+           copy bandwidth; JSON + latest.md + latest.png (FILTER: a group — matmul, conv, softmax, layernorm, attention — or part of a case name, e.g. d16)
   Results go to bench/results/ unless --out DIR. See bench/README.md.`;
 
 const PROGRAMS: Record<string, string> = { paper: 'bench-paper.mjs', kernels: 'bench.mjs' };

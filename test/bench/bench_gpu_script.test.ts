@@ -23,6 +23,23 @@ test('argument errors: an unknown option and a second folder exit 2 naming them'
   assert.match(b.stderr, /one OUT_DIR only/);
 });
 
+test('hvar bench: an unknown benchmark and bad flags of each benchmark exit 2 naming them', () => {
+  const hvar = (args: string[]) => spawnSync(process.execPath, [join(repo, 'dist/hvar.mjs'), 'bench', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const a = hvar(['speed']);
+  assert.is(a.status, 2);
+  assert.match(a.stderr, /unknown benchmark 'speed' \(one of paper, kernels\)/);
+  const b = hvar(['paper', '--size', 'd32']);
+  assert.is(b.status, 2);
+  assert.match(b.stderr, /--size must be one of d16, small, tiny, got 'd32'/);
+  const c = hvar(['paper', '--repeats', 'x']);
+  assert.is(c.status, 2);
+  assert.match(c.stderr, /--repeats expects an integer >= 1, got 'x'/);
+  const d = hvar(['kernels', '--fast']);
+  assert.is(d.status, 2);
+  assert.match(d.stderr, /unknown option '--fast'/);
+  assert.match(hvar(['--help']).stdout, /hvar bench paper \[--size d16\|small\|tiny\]/);
+});
+
 testIf(adapter, 'no WebGPU adapter')('--quick: doctor, kernels and paper steps ok; JSON, Markdown, charts and summary.md in OUT_DIR', () => {
   const build = spawnSync(process.execPath, [join(repo, 'scripts/build.mjs'), '--quiet', '--no-types'], { cwd: repo, encoding: 'utf8' });
   assert.is(build.status, 0, build.stderr);
