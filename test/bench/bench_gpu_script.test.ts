@@ -24,6 +24,8 @@ test('argument errors: an unknown option and a second folder exit 2 naming them'
 });
 
 test('hvar bench: an unknown benchmark and bad flags of each benchmark exit 2 naming them', () => {
+  const build = spawnSync(process.execPath, [join(repo, 'scripts/build.mjs'), '--quiet', '--no-types'], { cwd: repo, encoding: 'utf8' });
+  assert.is(build.status, 0, build.stderr);
   const hvar = (args: string[]) => spawnSync(process.execPath, [join(repo, 'dist/hvar.mjs'), 'bench', ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
   const a = hvar(['speed']);
   assert.is(a.status, 2);
