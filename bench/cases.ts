@@ -1,7 +1,9 @@
-// Engine benchmark cases at VAR-d16 / VQVAE sizes: each builds its inputs once for hvar and for tfjs-webgpu and returns
+// Engine benchmark cases at VAR-d16 / H-VAR d16 / VQVAE sizes: each builds its inputs once for hvar and for tfjs-webgpu and returns
 // a function that enqueues one run; counts give FLOPs and bytes for GFLOP/s and GB/s. Ops not yet in the registry skip.
 import { ops, noGrad, backward, fromArray, type Device, type Tensor } from '../src/engine/index.ts';
 import { VARIANTS } from '../src/engine/ops/matmul.ts';
+import { HIT_512 } from '../src/models/quant/schedule.ts';
+import { levelIds, visiblePairs } from '../src/models/var/index.ts';
 
 /** One side of a case: `run` enqueues one run (no waiting); `read` computes once and reads the result back (NCHW/row-major). */
 export interface Side { run(): void; read(): Promise<Float32Array>; dispose(): void }
@@ -174,4 +176,62 @@ const rowCases: Case[] = [
   },
 ];
 
-export const CASES: Case[] = [...matmulCases, ...variantCases, ...convCases, ...rowCases];
+// ---- H-VAR d16 at its own shapes: 1,024 prefix + 2,155 scale tokens = 3,179 (docs/MODEL_SPEC.md §4) -------------------
+// Linears over the whole sequence (teacher forcing, a step without the cache) and over the 2,155 scale tokens. The model
+// runs mat_qkv as three 1,024 → 1,024 products (q, k, v row blocks with their own biases: the proj shape); the 3,072 case
+// is the fused product for comparison. The head (1,024 → 4,096 codes) runs on the scale tokens only.
+const D16_LINEARS: [string, number, number][] = [['qkv', 1024, 3072], ['proj', 1024, 1024], ['fc1', 1024, 4096], ['fc2', 4096, 1024], ['head', 1024, 4096]];
+const d16Linears: Case[] = [3179, 2155].flatMap((M) => D16_LINEARS.filter(([role]) => role !== 'head' || M === 2155).map(([role, K, N]): Case => ({
+  name: `d16 ${role} linear ${M}×${K}×${N}`, group: 'matmul', what: `H-VAR d16 ${role} at ${M} tokens: x [${M}, ${K}] · wᵀ [${N}, ${K}] + b`,
+  flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N + N),
+  ours: (dev) => oursSide(dev, [gpu(dev, [M, K], 1), gpu(dev, [N, K], 2), gpu(dev, [N], 3)], (x, w, b) => ops.linear(x, w, b)),
+  tfjs: (tf) => tfjsSide(tf, [tfT(tf, [M, K], 1), tfT(tf, [N, K], 2), tfT(tf, [N], 3)], (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias })),
+})));
+
+// Fused attention at the d16 sequence: 3,179 tokens, head dim 64, the block-causal level mask (prefix and start token at
+// level 0), per head count; and the last KV-cache step (the 32×32 scale's 1,024 queries against all 3,179 keys, no mask).
+// FLOPs count the visible pairs only (4·64 per pair and head). tfjs has no fused attention: its side composes matMul, the
+// additive mask, softmax and matMul, which fits one storage binding (128 MiB on lavapipe) only for one head.
+const D16_LEVELS = levelIds(HIT_512.flatMap((g) => g.scales), 1024);
+const D16_PAIRS = visiblePairs(D16_LEVELS);
+const attnCase = (H: number): Case => {
+  const L = D16_LEVELS.length, D = 64, shape = [1, H, L, D];
+  return {
+    name: `d16 attention ${H}×${L}×${L} masked`, group: 'attention', what: `fused attention, ${H} head(s) × ${L} queries and keys, head dim ${D}, block-causal (${(100 * D16_PAIRS / L / L).toFixed(0)} % of pairs visible)`,
+    flops: 4 * D * H * D16_PAIRS, bytes: 4 * 4 * H * L * D,
+    ours: (dev) => {
+      const lv = fromArray(dev, D16_LEVELS, [L], 'i32').keep();
+      const side = oursSide(dev, [gpu(dev, shape, 1), gpu(dev, shape, 2), gpu(dev, shape, 3)], (q, k, v) => ops.attention(q, k, v, { levels: lv }));
+      return { ...side, dispose: () => { side.dispose(); lv.dispose(); } };
+    },
+    tfjs: (tf) => H > 1 ? `composed scores [${H}, ${L}, ${L}] (${(4 * H * L * L / 2 ** 20).toFixed(0)} MiB) exceed one storage binding`
+      : tfjsSide(tf, [tfT(tf, [H, L, D], 1), tfT(tf, [H, L, D], 2), tfT(tf, [H, L, D], 3), maskBias(tf, D16_LEVELS)], (q, k, v, bias) => tf.tidy(() =>
+        tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias)), v))),
+  };
+};
+/** 0 where key level <= query level, −1e9 elsewhere: the additive form of the block-causal mask. */
+function maskBias(tf: any, lv: Int32Array): any {
+  const L = lv.length, m = new Float32Array(L * L);
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) m[i * L + j] = lv[j]! <= lv[i]! ? 0 : -1e9;
+  return tf.tensor(m, [L, L]);
+}
+const cachedStep: Case = (() => {
+  const H = 16, D = 64, Lq = 1024, Lk = 3179, L4 = Math.ceil(Lk / 4) * 4;
+  return {
+    name: `d16 attention cached ${H}×${Lq}×${Lk}`, group: 'attention', what: `the last KV-cache step: ${H} heads, ${Lq} queries against ${Lk} cached keys (keys stored transposed), head dim ${D}`,
+    flops: 4 * D * H * Lq * Lk, bytes: 4 * H * D * (2 * Lq + 2 * Lk),
+    ours: (dev) => oursSide(dev, [gpu(dev, [1, H, Lq, D], 1), gpu(dev, [1, H, D, L4], 2), gpu(dev, [1, H, Lk, D], 3)], (q, kT, v) => ops.attentionKT(q, kT, v, Lk, { scale: 1 / Math.sqrt(D) })),
+    tfjs: () => `composed scores [${H}, ${Lq}, ${Lk}] (${(4 * H * Lq * Lk / 2 ** 20).toFixed(0)} MiB) exceed one storage binding`,
+  };
+})();
+const d16Rows: Case[] = [{
+  name: 'd16 layerNorm [3179, 1024]', group: 'layernorm', what: 'the blocks\' LayerNorm (no affine, eps 1e-6) over the d16 sequence (tfjs: moments + batchNorm)',
+  bytes: 4 * 2 * 3179 * 1024,
+  ours: (dev) => oursSide(dev, [gpu(dev, [3179, 1024], 1)], (x) => ops.layerNorm(x, null, null, 1e-6)),
+  tfjs: (tf) => tfjsSide(tf, [tfT(tf, [3179, 1024], 1)], (x) => tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.batchNorm(x, mean, variance, undefined, undefined, 1e-6);
+  })),
+}];
+
+export const CASES: Case[] = [...matmulCases, ...variantCases, ...convCases, ...rowCases, ...d16Linears, attnCase(1), attnCase(16), cachedStep, ...d16Rows];

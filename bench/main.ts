@@ -1,7 +1,7 @@
 // Engine benchmarks, hvar vs tfjs-backend-webgpu on the same adapter in one process: cross-check, then time (median of
 // interleaved repeats). Writes bench/results/engine-<date>-<sha>.json and regenerates bench/results/latest.md.
-// Run: npm run bench [-- <filter ...>] [--repeats 5] [--warmup 1] [--budget 60] [--no-tfjs] [--wait sleep|spin|both]
-//   (see bench/README.md)
+// Run: npm run bench [-- <filter ...>] [--repeats 5] [--warmup 1] [--budget 60] [--no-tfjs] [--no-roofline] [--wait sleep|spin|both]
+//   [--out DIR] (also `hvar bench kernels ...`; see bench/README.md)
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +16,13 @@ import { barChart, writeChartPng } from '../src/viz/chart.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
-const valued = new Set(['--repeats', '--warmup', '--budget', '--wait']);
+const valued = new Set(['--repeats', '--warmup', '--budget', '--wait', '--out']);
+const flags = new Set([...valued, '--no-tfjs', '--no-roofline']);
+for (const [i, a] of args.entries()) {
+  if (a.startsWith('--') && !flags.has(a) && !valued.has(args[i - 1] ?? '')) { console.error(`bench kernels: unknown option '${a}' (known: ${[...flags].join(', ')})`); process.exit(2); }
+  if (valued.has(a) && (args[i + 1] === undefined || args[i + 1]!.startsWith('--'))) { console.error(`bench kernels: ${a} needs a value`); process.exit(2); }
+}
+for (const f of ['repeats', 'warmup', 'budget']) if (args.includes(`--${f}`) && !/^\d+$/.test(args[args.indexOf(`--${f}`) + 1]!)) { console.error(`bench kernels: --${f} expects a non-negative integer`); process.exit(2); }
 const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 const hopts = { warmup: opt('warmup', 1), repeats: opt('repeats', 5), budgetS: opt('budget', 60) };
 // How both engines wait for the GPU (runtime/wait.ts); 'both' also times hvar with the spinning wait ('hvar-spin').
@@ -24,7 +30,8 @@ const waitArg = args.includes('--wait') ? args[args.indexOf('--wait') + 1] : 'sl
 if (!['sleep', 'spin', 'both'].includes(waitArg ?? '')) throw new Error(`--wait: expected sleep, spin or both, got ${waitArg}`);
 const waitMode: WaitMode = waitArg === 'spin' ? 'spin' : 'sleep';
 // Repo root: this file is bench/main.ts, bundled to dist/bench.mjs; either way the root is one level up.
-const resultsDir = new URL('../bench/results/', import.meta.url).pathname;
+// --out DIR writes the JSON, latest.md and latest.png there (latest.md then covers the runs in DIR only).
+const resultsDir = args.includes('--out') ? args[args.indexOf('--out') + 1]!.replace(/\/?$/, '/') : new URL('../bench/results/', import.meta.url).pathname;
 
 interface CaseResult {
   name: string; group: string; what: string; flops?: number; bytes?: number;

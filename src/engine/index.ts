@@ -1,11 +1,12 @@
 // The engine's public surface: Device, Tensor, the op registry, kernel launch, autograd and memory scopes, the GPU
-// random generator.
+// random generator, the work counter (FLOPs, bytes, dispatches and GPU time per op).
 export { Device, type DeviceOptions, type Binding, type KernelCall } from './runtime/device.ts';
 export type { KernelName, KernelParams } from './runtime/params.ts';
 export { launch, type LaunchCall } from './ops/launch.ts';
 export { NoAdapterError, NO_ADAPTER_HELP, type AdapterReport } from './runtime/env.ts';
 export type { AdapterProfile, AttentionTuning, MatmulVariant, ProfileOverrides } from './runtime/profile.ts';
 export type { WaitMode } from './runtime/wait.ts';
+export { WorkCounter, countWork, visibleLevelPairs, WORK_FAMILIES, type WorkFamily, type OpWork, type WorkCall, type WorkCounterOpts, type FamilyTotals } from './runtime/counter.ts';
 export { Tensor, empty, fromArray, scope, scopeAsync } from './tensor.ts';
 export { backward, noGrad, needsGrad } from './autograd.ts';
 export { Rng } from './rng.ts';

@@ -96,6 +96,7 @@ export class Rng {
     const range = mode === 'randint' ? checkRange(a, b) : 0;
     const out = empty(dev, shape, mode === 'randint' ? 'i32' : 'f32', op);
     const n = numel(shape), blocks = Math.ceil(n / 4);
+    dev.counter?.op(op, 'other', 0, 4 * n);
     // Split large outputs into binding-sized dispatches of whole blocks (4 values each).
     for (const [b0, b1] of slabRanges(op, dev, blocks, 4)) {
       const w = out.window(op, 4 * b0, Math.min(n, 4 * b1));

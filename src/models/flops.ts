@@ -1,5 +1,7 @@
 // Analytic parameter and FLOP counts of VAR, VARSR and H-VAR from a configuration alone (docs/VAR_FACTS.md §3.9, §4).
 import { HIT_512, VAR_SCHEDULES, type Segment } from './quant/schedule.ts';
+import type { HVARConfig } from './hvar/config.ts';
+import { phiLayout, type VQVAEConfig } from './vqvae/config.ts';
 
 /** VQVAE `vae_ch160v4096z32` architecture (VAR_FACTS §1.1). */
 export interface VqvaeConfig {
@@ -46,6 +48,11 @@ export interface ModelConfig {
   refiner?: { width: number; blocks: number; steps: number; outputs: number; timeFreq: number };
   /** Classifier-free guidance doubles the batch when on. */
   cfg: boolean;
+  /**
+   * The blocks' AdaLN projections run once per generation (the condition is the same at every step: this engine's sampler)
+   * rather than once per step (VAR's official sampler). Default false.
+   */
+  blockAdaLNOnce?: boolean;
   /** Image side in pixels (the VQVAE latent side × 16). */
   imageSide: number;
   /** Latent sides decoded to images per generation (H-VAR: 8, 16, 32 for its three outputs). */
@@ -97,6 +104,24 @@ export const MODEL_CONFIGS: Record<string, ModelConfig> = {
   },
 };
 export const MODEL_NAMES = Object.keys(MODEL_CONFIGS);
+
+/**
+ * The counter's configuration of an H-VAR built by this engine (src/models/hvar) with its VQVAE (src/models/vqvae): sizes,
+ * schedule, prefix and VQVAE from the two configurations, the blocks' AdaLN once per generation (as sampleHVAR computes it),
+ * CFG as given. Shared AdaLN is not modelled (H-VAR does not use it).
+ */
+export function hvarModelConfig(name: string, h: HVARConfig, v: VQVAEConfig, o: { cfg: boolean }): ModelConfig {
+  if (h.sharedAln) throw new Error(`hvarModelConfig ${name}: shared AdaLN is not modelled by the FLOP counter (H-VAR uses per-block AdaLN)`);
+  const scales = flatScales(h.segments), down = 2 ** (v.chMult.length - 1);
+  return {
+    name, family: 'hvar', depth: h.depth, width: h.embedDim, heads: h.numHeads, mlpRatio: h.mlpRatio, cvae: h.cvae, vocab: h.vocab,
+    condRows: 2, posStartRows: scales[0]! ** 2, posTableRows: h.prefixSide ** 2, posTableName: 'pos_master', levels: scales.length,
+    segments: h.segments, prefix: h.prefixSide ** 2, condProj: true, lrStem: false, cfg: o.cfg, blockAdaLNOnce: true,
+    imageSide: h.prefixSide * down, decodeSides: h.segments.map((s) => s.side), lrEncodeSide: h.prefixSide,
+    vqvae: { ch: v.ch, mult: [...v.chMult], encBlocks: v.numResBlocks, decBlocks: v.numResBlocks + 1, cvae: v.zChannels, vocab: v.vocabSize, phiConvs: phiLayout(v).count },
+    paperTokens: PAPER_TOKENS,
+  };
+}
 
 /** One row of the report: a part of the model with its parameters and its FLOPs under both accountings. */
 export interface Part {
@@ -271,7 +296,8 @@ export function countModel(cfg: ModelConfig): Count {
   // Blocks: linears over the L scale tokens (paper: paperTokens); the prefix tokens are their own row.
   const per = (w: number) => ({ paper: 2 * w * cfg.paperTokens * d, full: 2 * w * L * d });
   const qkv = per(3 * C * C), proj = per(C * C), fc1 = per(C * hid), fc2 = per(hid * C);
-  add({ name: 'blocks.ada_lin', group: T, params: d * (6 * C * C + 6 * C), paperFlops: 0, fullFlops: 2 * 6 * C * C * d * K, note: 'once per step' });
+  add({ name: 'blocks.ada_lin', group: T, params: d * (6 * C * C + 6 * C), paperFlops: 0, fullFlops: 2 * 6 * C * C * d * (cfg.blockAdaLNOnce ? 1 : K),
+    note: cfg.blockAdaLNOnce ? 'once per generation' : 'once per step' });
   add({ name: 'blocks.attn.qkv (+q/v bias, scale_mul)', group: T, params: d * (3 * C * C + 2 * C + H), paperFlops: qkv.paper, fullFlops: qkv.full });
   add({ name: 'blocks.attn.proj', group: T, params: d * (C * C + C), paperFlops: proj.paper, fullFlops: proj.full });
   add({ name: 'blocks.ffn.fc1', group: T, params: d * (C * hid + hid), paperFlops: fc1.paper, fullFlops: fc1.full });

@@ -9,6 +9,7 @@ import type { AttentionTuning } from '../runtime/profile.ts';
 import type { KernelParams } from '../runtime/params.ts';
 import { sum } from './reduce.ts';
 import { mapN } from './map.ts';
+import { visibleLevelPairs } from '../runtime/counter.ts';
 
 /** ln 100: VAR caps the per-head temperature exp(s) at 100. */
 export const LN100 = Math.log(100);
@@ -89,6 +90,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   const lse = empty(dev, [B, H, Lq], 'f32', 'attention.lse');
   const plan = attentionPlan(dev, { B, H, Lq, Lk, D }, opts.tuning);
   const lv = levelSlots(dev, lq, lk);
+  countAttention(op, dev, { B, H, Lq, Lk, D }, lq, lk, FORWARD_PER_PAIR);
   const shape0 = { B, H, Lq, Lk, D, scale, masked: lv.masked, tuning: opts.tuning };
   if (plan.forward === 'texture') forwardTex(op, shape0, rowsOf(qs), rowsOf(ks), rowsOf(vs), lv, rows(out), rows(lse));
   else {
@@ -108,6 +110,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
     const lv2 = levelSlots(dev, lq, lk);
     const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked, tuning: opts.tuning };
     const d4 = D / 4, bop = 'attention.backward', T = rowsOf;
+    countAttention('attention.backward_dq', dev, shape, lq, lk, 6);
     if (plan.dq === 'texture')
       runTex(bop, 'attention/backward_dq_tex', shape, Lq, Lk, [[T(qs), Lq], [T(gs), Lq], [T(out), Lq], [T(ks), Lk]], [[T(ks), Lk], [T(vs), Lk]],
         [rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)], (c, nbh) => ({ ...c, gx: nbh * d4, ox: 2 * nbh * d4, kx: 3 * nbh * d4, vy: nbh * D, sides: 2, pad0: 0 }));
@@ -117,6 +120,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
         [rows(qs), rows(kT), rows(ks), rows(vT), rows(out), rows(gs), rows(lse), lv2.q, lv2.k, rows(dq), rows(delta)]);
       kT.dispose(); vT.dispose();
     }
+    countAttention('attention.backward_dkdv', dev, shape, lq, lk, 8);
     if (plan.dkdv === 'texture')
       runTex(bop, 'attention/backward_dkdv_tex', shape, Lk, Lq, [[T(ks), Lk], [T(vs), Lk], [T(gs), Lq], [T(qs), Lq]], [[T(qs), Lq], [T(gs), Lq]],
         [rows(lse), rows(delta), lv2.q, lv2.k, rows(dk), rows(dv)], (c, nbh) => ({ ...c, vx: nbh * d4, gx: 2 * nbh * d4, qx: 3 * nbh * d4, gy: nbh * D, sides: 2, pad0: 0 }));
@@ -152,6 +156,7 @@ export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: 
   const out = empty(q.dev, [B, H, Lq, D], 'f32', op);
   const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
   const lv = levelSlots(q.dev, lq, lk);
+  countAttention(op, q.dev, { B, H, Lq, Lk, D }, lq, lk, FORWARD_PER_PAIR);
   const shape = { B, H, Lq, Lk, D, scale: opts.scale ?? 1 / Math.sqrt(D), masked: lv.masked, tuning: opts.tuning };
   if (attentionPlan(q.dev, shape, opts.tuning).forward === 'texture') forwardTex(op, shape, rowsOf(qs), transposedKeys(ks), rowsOf(vs), lv, rows(out), rows(lse));
   else launch(op, 'attention/forward', { ...shape, nRows: Lq }, [rows(qs), rows(ks), rows(vs), lv.q, lv.k, rows(out), rows(lse)]);
@@ -199,6 +204,7 @@ export function headNorm(x: Tensor, s?: Tensor): Tensor {
   const y = empty(dev, [B, H, L, D], 'f32', op);
   const sDummy = s ? null : fromArray(dev, [0], [1]);
   const sSlot: Slot = { t: s ?? sDummy!, unit: 1, bhl: [0, 1, 0], batched: false };
+  dev.counter?.op(op, 'norm', 0, 4 * 2 * x.numel);
   launchRows(op, 'attention/head_norm', D, B, H, L, !!s, [rows(xs), sSlot, rows(y)]);
   const inputs = s ? [x, s] : [x];
   if (!needsGrad(...inputs)) { sDummy?.dispose(); if (xs !== x) xs.dispose(); return y; }
@@ -206,6 +212,7 @@ export function headNorm(x: Tensor, s?: Tensor): Tensor {
     const gs = readable(g);
     const dx = empty(dev, [B, H, L, D], 'f32', 'headNorm.dx');
     const rd = empty(dev, [B, H, L], 'f32', 'headNorm.rowdot');
+    dev.counter?.op('headNorm.backward', 'norm', 0, 4 * 3 * x.numel);
     launchRows('headNorm.backward', 'attention/head_norm_grad', D, B, H, L, !!s, [rows(xs), rows(gs), sSlot, rows(dx), rows(rd)]);
     if (gs !== g) gs.dispose();
     if (!s) { rd.dispose(); return [dx]; }
@@ -218,6 +225,23 @@ export function headNorm(x: Tensor, s?: Tensor): Tensor {
     for (const t of [perHead, sFlat, ds]) t.dispose();
     return [dx, dsShaped];
   });
+}
+
+// ---- work counting -------------------------------------------------------------------------------------------------
+/** Multiply-adds per visible (query, key) pair and head dim, ×2 FLOPs: q·k and p·v in the forward. */
+const FORWARD_PER_PAIR = 4;
+/**
+ * Reports one attention kernel to the device's counter: perPair·D FLOPs per visible (query, key) pair and head (forward 4:
+ * q·k, p·v; dQ 6: q·k, dO·v, dS·k; dK/dV 8: q·k, dO·v, p·dO, dS·q); under a mask the pairs are counted on the host from the
+ * level ids (read once per level tensor). Bytes: q, k, v read and the output written once.
+ */
+function countAttention(op: string, dev: Device, s: { B: number; H: number; Lq: number; Lk: number; D: number }, lq: Tensor | null, lk: Tensor | null, perPair: number) {
+  const c = dev.counter;
+  if (!c) return;
+  const per = s.B * s.H * perPair * s.D;
+  c.op(op, 'attention', lq ? 0 : per * s.Lq * s.Lk, 4 * s.B * s.H * s.D * (2 * s.Lq + 2 * s.Lk),
+    { B: s.B, H: s.H, Lq: s.Lq, Lk: s.Lk, D: s.D, masked: lq ? 1 : 0, perPair });
+  if (lq && lk) c.later(Promise.all([c.levels(dev, lq), c.levels(dev, lk)]).then(([a, b]) => per * visibleLevelPairs(a, b)));
 }
 
 // ---- validation ----------------------------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
   if (prep) checkPrepared(prep, x_BCHW, w_OCkk, b_O, g);
   const x = contiguous(x_BCHW), dev = x.dev;
   const y = empty(dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
+  countConv('conv2d', x, g, x.numel + w_OCkk.numel + y.numel + (b_O ? g.O : 0));
   const b1 = b_O ? contiguous(b_O) : null;
   if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g);
   else if (prep?.packed) launchConv('conv2d', x, prep.packed, b1, y, forwardLaunch(g));
@@ -123,6 +124,12 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
 }
 
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;
+
+/** Reports one convolution pass to the device's counter: 2·B·O·C·KH·KW·OH·OW (every tap, padding included); `elems` read + written. */
+function countConv(op: string, t: Tensor, g: Geom, elems: number) {
+  t.dev.counter?.op(op, 'conv', 2 * g.B * g.O * g.C * g.KH * g.KW * g.OH * g.OW, 4 * elems,
+    { B: g.B, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, S: g.S, pT: g.pT, pB: g.pB, pL: g.pL, pR: g.pR });
+}
 
 function strideAndPadding(op: string, opts: Omit<Conv2dOpts, 'prepared'>): { S: number; pad: [number, number, number, number] } {
   const S = opts.stride ?? 1;
@@ -258,6 +265,7 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dx';
   const w = contiguous(w_OCkk);
   const dx = empty(dy.dev, [g.B, g.C, g.H, g.W], 'f32', op);
+  countConv(op, dy, g, dy.numel + w.numel + dx.numel);
   const gt: Geom = { B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, KH: g.KH, KW: g.KW, S: 1,
     pT: g.KH - 1 - g.pT, pB: g.KH - 1 - g.pB, pL: g.KW - 1 - g.pL, pR: g.KW - 1 - g.pR, OH: g.H, OW: g.W };
   if (g.S === 1 && [gt.pT, gt.pB, gt.pL, gt.pR].every((v) => v >= 0) && texOk(dy, gt))
@@ -280,6 +288,7 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
 function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
+  countConv(op, dy, g, dy.numel + x.numel + g.O * g.C * g.KH * g.KW);
   if (p.subgroups8 && p.storageTextures && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
     && weightGradLayout(dev, g)) {
     const dw = convWeightGradTex(op, dy, x, g);
@@ -309,6 +318,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
 function conv2dBiasGrad(dy: Tensor, g: Geom): Tensor {
   const op = 'conv2d.db', dev = dy.dev, ohw = g.OH * g.OW;
   const db = empty(dev, [g.O], 'f32', op);
+  dev.counter?.op(op, 'conv', 0, 4 * (dy.numel + g.O));
   const whole = dy.numel <= bindingElems(dy.dev);
   const oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1), nb = whole ? g.B : 1;
   const dbb = db.binding(op);

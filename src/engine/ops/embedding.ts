@@ -47,6 +47,7 @@ export function embedding(weight: Tensor, idx: Indices): Tensor {
   const ic = dense(op, it), N = ic.numel;
   const wc = dense(op, weight);
   const out = empty(dev, [...ic.shape, C], 'f32', op);
+  dev.counter?.op(op, 'other', 0, 4 * (N + 2 * N * C), { N, C, V });
   if (N > 0 && C > 0) {
     const ww = wc.window(op, wc.offset, wc.offset + V * C);
     for (const [n0, n1] of slabRanges(op, dev, N, C)) {
@@ -72,6 +73,7 @@ function embeddingBackward(g: Tensor, ic: Tensor, V: number, C: number): Tensor 
   const gc = dense(op, g);
   const dw = empty(dev, [V, C], 'f32', op);
   const ranges = slabRanges(op, dev, N, C); // g may need several bindings: each range adds on to dw, in order
+  dev.counter?.op(op, 'other', 0, 4 * (N + N * C + V * C), { N, C, V });
   const seg = empty(dev, [2 * V], 'u32', op), pos = empty(dev, [Math.max(...ranges.map(([a, b]) => b - a))], 'u32', op);
   for (const [n0, n1] of ranges) {
     const iw = ic.window(op, ic.offset + n0, ic.offset + n1), gw = gc.window(op, gc.offset + n0 * C, gc.offset + n1 * C);

@@ -131,6 +131,7 @@ function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor | null, G: number
   const rows = B * C, hw = planeSize(a);
   const s = empty(a.dev, [rows * 2], 'f32', op);
   const mb = m ? m.binding(op) : null;
+  a.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * (a === b ? 1 : 2) * a.numel, { rows, hw });
   const step = planesPerWindow(op, a, hw, rows);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
@@ -155,6 +156,7 @@ function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readon
   const rows = B * C, hw = planeSize(a);
   const out = empty(a.dev, shape, 'f32', op);
   const step = planesPerWindow(op, a, hw, rows);
+  a.dev.counter?.op(`${op}.apply`, 'norm', 0, 4 * ((a === b ? 1 : 2) + 1) * a.numel, { rows, hw });
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0), lo = r0 * hw, hi = (r0 + n) * hw;
     const aw = a.window(op, a.offset + lo, a.offset + hi), bw = b.window(op, b.offset + lo, b.offset + hi), ow = out.window(op, lo, hi);

@@ -30,6 +30,8 @@ export interface LaunchCall<K extends KernelName> {
 export function launch<K extends KernelName>(dev: Device, call: LaunchCall<K>): void {
   const bindings = call.bindings.map((b, i) => (b instanceof Tensor ? bindTensor(dev, call.kernel, b, i) : b));
   const workgroups: [number, number?, number?] = typeof call.workgroups === 'number' ? [call.workgroups] : call.workgroups;
+  // Work of a kernel of the caller's: no FLOPs known; bytes = its storage bindings' sizes (buffers; textures count 0).
+  dev.counter?.op(`launch ${call.kernel}`, 'other', 0, bindings.reduce((s, b) => s + ('size' in b ? b.size : 0), 0));
   dev.run({ kernel: call.kernel, bindings, params: call.params, workgroups, defines: call.defines });
 }
 

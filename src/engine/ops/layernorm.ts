@@ -31,6 +31,7 @@ export function layerNorm(x: Tensor, w: Tensor | null = null, b: Tensor | null =
   const mean = empty(dev, [rows], 'f32', `${op}.mean`), rstd = empty(dev, [rows], 'f32', `${op}.rstd`);
   // Missing w / b: x is bound in their place (the kernel reads them only when has_w / has_b is set).
   const ww = vec(op, wc ?? xc, C), bw = vec(op, bc ?? xc, C);
+  dev.counter?.op(op, 'norm', 0, 4 * (2 * x.numel + (w ? C : 0) + (b ? C : 0)), { rows, C });
   if (C > 0) for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
     const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), yw = y.window(op, r0 * C, r1 * C);
     const p = { rows: r1 - r0, C, eps, has_w: wc ? 1 : 0, has_b: bc ? 1 : 0, x_base: xw.base, y_base: yw.base, w_base: ww.base, b_base: bw.base, row0: r0 };
@@ -60,6 +61,7 @@ function layerNormBackward(x: Tensor, w: Tensor | null, b: Tensor | null, g: Ten
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
   if (wants(x)) {
     dx = empty(dev, x.shape, 'f32', op);
+    dev.counter?.op(op, 'norm', 0, 4 * 3 * x.numel, { rows, C });
     for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
       const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), gw = gc.window(op, gc.offset + r0 * C, gc.offset + r1 * C);
       const dxw = dx.window(op, r0 * C, r1 * C), ww = vec(op, wc ?? xc, C);
@@ -71,6 +73,7 @@ function layerNormBackward(x: Tensor, w: Tensor | null, b: Tensor | null, g: Ten
     // Column sums over row chunks of WB_CHUNK rows, then a reduce over the chunks: deterministic, no atomics.
     const K = Math.max(1, Math.ceil(rows / WB_CHUNK));
     const pw = empty(dev, [K, C], 'f32', op), pb = empty(dev, [K, C], 'f32', op);
+    dev.counter?.op(`${op}.wb`, 'norm', 0, 4 * (2 * x.numel + 2 * K * C), { rows, C });
     for (const [r0, r1] of slabRanges(op, dev, rows, C, WB_CHUNK)) {
       const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), gw = gc.window(op, gc.offset + r0 * C, gc.offset + r1 * C);
       const n = Math.ceil((r1 - r0) / WB_CHUNK) * C;

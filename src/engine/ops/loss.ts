@@ -38,6 +38,7 @@ export function crossEntropy(logits: Tensor, target: Indices, opts: CrossEntropy
   const xc = dense(op, logits), tc = dense(op, tgt);
 
   const rowLoss = empty(dev, rowShape, 'f32', op), lse = empty(dev, [N], 'f32', `${op}.lse`);
+  dev.counter?.op(op, 'other', 0, 4 * (N * V + 3 * N), { N, V });
   const tw = tc.window(op, tc.offset, tc.offset + N);
   for (const [r0, r1] of slabRanges(op, dev, N, V)) {
     const xw = xc.window(op, xc.offset + r0 * V, xc.offset + r1 * V);
@@ -64,6 +65,7 @@ export function crossEntropy(logits: Tensor, target: Indices, opts: CrossEntropy
     const gop = `${op}.grad`;
     const gc = dense(gop, g);
     const dx = empty(dev, logits.shape, 'f32', gop);
+    dev.counter?.op(gop, 'other', 0, 4 * (2 * N * V + 3 * N), { N, V });
     const gw = gc.window(gop, gc.offset, gc.offset + gc.numel);
     const sw = red ? red.window(gop, red.offset + 1, red.offset + 2) : lse.window(gop, lse.offset, lse.offset + 1);
     for (const [r0, r1] of slabRanges(gop, dev, N, V)) {

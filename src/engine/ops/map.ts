@@ -30,6 +30,10 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   const { shape: sh, strides: st } = coalesce(shape, [outStrides, ...inputs.map((x) => broadcastStrides(x.shape, x.strides, shape))]);
   if (sh.length > 8) throw new Error(`${op}: rank ${sh.length} after coalescing exceeds 8`);
   const all = [out, ...inputs];
+  // Work: no FLOPs counted (memory-bound); bytes: each input's own elements read once and the output written once. A plain
+  // copy (expression 'a', no type change) is a copy, everything else elementwise.
+  dev.counter?.op(op, expr === 'a' && inputs[0]!.dtype === dtype ? 'copy' : 'elementwise', 0,
+    inputs.reduce((s, x) => s + Math.min(x.numel, total) * 4, total * 4), { n: total, inputs: n });
   const flat = sh.length === 1 && st[0]![0] === 1 && st.every((s) => s[0] === 1 || s[0] === 0);
   const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat) };
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));

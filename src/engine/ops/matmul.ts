@@ -322,6 +322,10 @@ function product(op: string, a: Tensor, b: Tensor, transA: boolean, transB: bool
   try { batch = broadcastShapes(op, A.batch, B.batch); }
   catch { throw new Error(`${op}: batch dims of a ${fmt(a.shape)} and b ${fmt(b.shape)} cannot be broadcast together`); }
   const out = empty(a.dev, [...batch, A.rows, B.cols], 'f32', op);
+  // Work: 2·M·N·K per batch item; bytes: each operand's own elements (broadcast ones once) and the output.
+  a.dev.counter?.op(op, 'matmul', 2 * numel(batch) * A.rows * B.cols * A.cols,
+    4 * (numel(A.batch) * A.rows * A.cols + numel(B.batch) * A.cols * B.cols + out.numel + (bias ? B.cols : 0)),
+    { batch: numel(batch), M: A.rows, N: B.cols, K: A.cols, bias: bias ? 1 : 0 });
   gemm(op, A, B, out, bias, forced);
   return out;
 }

@@ -34,6 +34,7 @@ export function maxPool2dWithIndices(x_BCHW: Tensor, kernel: number, stride = ke
   const [B, C] = x_BCHW.shape as [number, number];
   const x = contiguous(x_BCHW);
   const y = empty(x.dev, [B, C, g.OH, g.OW], 'f32', op), idx = empty(x.dev, [B, C, g.OH, g.OW], 'i32', `${op}.idx`);
+  x.dev.counter?.op(op, 'other', 0, 4 * (x.numel + 2 * y.numel), { B, C, H: g.H, W: g.W, K: g.K, S: g.S });
   for (const [p0, n] of planeChunks(op, x, g)) {
     const hw = g.H * g.W, ohw = g.OH * g.OW;
     const xw = x.window(op, x.offset + p0 * hw, x.offset + (p0 + n) * hw);
@@ -60,6 +61,7 @@ export function maxPool2dBackward(dy_BCoo: Tensor, idx_BCoo: Tensor, xShape: rea
   // Tiling windows (VGG's 2/2): each output writes its tile; others (AlexNet's overlapping 3/2): a gather per input.
   const tiles = g.K === g.S && g.pad === 0;
   const dx = empty(dev, xShape, 'f32', op);
+  dev.counter?.op(op, 'other', 0, 4 * (2 * dy.numel + dx.numel));
   for (const [p0, n] of planeChunks(op, dx, g)) {
     const hw = g.H * g.W, ohw = g.OH * g.OW;
     const gw = dy.window(op, dy.offset + p0 * ohw, dy.offset + (p0 + n) * ohw), iw = idx.window(op, idx.offset + p0 * ohw, idx.offset + (p0 + n) * ohw);

@@ -32,6 +32,7 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
   const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
   const xs = x.window(op, x.offset, x.offset + 1 + x.shape.reduce((e, d, i) => e + (d - 1) * x.strides[i]!, 0));
   const os = out.binding(op);
+  x.dev.counter?.op(op, 'elementwise', 0, 4 * (nOut * rLen + nOut), { n: nOut, r: rLen });
   const p = { n_out: nOut, r_len: rLen, k_rank: kept.length, r_rank: axes.length, x_base: xs.base, out_base: 0, pad0: 0, pad1: 0,
     kshape: pad8(kept.map((i) => x.shape[i]!)), kstride: pad8(kept.map((i) => x.strides[i]!)),
     rshape: pad8(axes.map((i) => x.shape[i]!)), rstride: pad8(axes.map((i) => x.strides[i]!)) };

@@ -57,6 +57,7 @@ export function resampleRaw(src: Tensor, shape: readonly number[], mode: Resampl
   while (rows > 1 && (extent(src, ss, rows) > maxElems || extent(dst, ds, rows) > maxElems)) rows = Math.ceil(rows / 2);
   const sh = Math.fround(inH / outH), sw = Math.fround(inW / outW);
   const perRow = C * shape[2]! * shape[3]!;
+  src.dev.counter?.op(op, 'elementwise', 0, 4 * (src.numel + dst.numel), { B: shape[0]!, C: shape[1]!, inH, inW, outH, outW });
   for (let r0 = 0; r0 < B; r0 += rows) {
     const r = Math.min(rows, B - r0);
     const a = src.window(op, src.offset + r0 * ss[0]!, src.offset + r0 * ss[0]! + extent(src, ss, r));

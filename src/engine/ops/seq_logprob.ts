@@ -60,6 +60,7 @@ export function tokenLogProb(logits_BLV: Tensor, ids_BL: Ids): Tensor {
   const lp = empty(dev, [B, L], 'f32', op), lse = empty(dev, [B, L], 'f32', op);
   const rowAddr = (r: number) => x.offset + Math.floor(r / L) * sB + (r % L) * sL;
   const [iw, lw, ew] = [ids, lp, lse].map((t) => t.window(op, t.offset, t.offset + t.numel));
+  dev.counter?.op(op, 'other', 0, 4 * (B * L * V + 3 * B * L), { rows: B * L, V });
   for (const [r0, r1] of rowChunks(dev, B * L, V, rowAddr)) {
     const n = r1 - r0;
     const xw = x.window(op, rowAddr(r0), rowAddr(r0 + n - 1) + V);
@@ -78,6 +79,7 @@ function tokenLogProbBackward(x: Tensor, sB: number, sL: number, ids: Tensor, ls
   const dx = empty(dev, shape, 'f32', op);
   const rowAddr = (r: number) => x.offset + Math.floor(r / L) * sB + (r % L) * sL;
   const [iw, lw, gw] = [ids, lse, gc].map((t) => t.window(op, t.offset, t.offset + t.numel));
+  dev.counter?.op(op, 'other', 0, 4 * (2 * B * L * V + 3 * B * L), { rows: B * L, V });
   for (const [r0, r1] of rowChunks(dev, B * L, V, rowAddr)) {
     const n = r1 - r0;
     const xw = x.window(op, rowAddr(r0), rowAddr(r0 + n - 1) + V);
@@ -110,6 +112,7 @@ export function levelSum(x_BL: Tensor, levels: ArrayLike<number>): Tensor {
 function levelRun(op: string, src: Tensor, lv: Tensor, shape: number[], B: number, L: number, K: number, backward: boolean, orig: Tensor): Tensor {
   const dst = empty(src.dev, shape, 'f32', op);
   const sw = src.window(op, src.offset, src.offset + src.numel);
+  src.dev.counter?.op(op, 'other', 0, 4 * (src.numel + L + dst.numel));
   src.dev.run({ kernel: 'seqlogp/level_sum', defines: { BACKWARD: String(backward) }, bindings: [sw.binding, lv.binding(op), dst.binding(op)],
     params: { B, L, K, s_base: sw.base }, workgroups: src.dev.grid(backward ? B * L : B * K, 64) });
   if (src !== orig) src.dispose();

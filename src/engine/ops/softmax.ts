@@ -15,6 +15,7 @@ function launchRows<K extends RowKernel>(op: string, kernel: K, defines: Record<
   params: (rows: number, bases: number[]) => KernelParams[K]) {
   const dev = operands[0]!.dev, slab = g.len * g.inner;
   if (slab === 0) return;
+  dev.counter?.op(op, 'norm', 0, 4 * operands.length * g.outer * slab, { rows: g.outer * g.inner, len: g.len });
   for (const [o0, o1] of slabRanges(op, dev, g.outer, slab)) {
     const wins = operands.map((t) => t.window(op, t.offset + o0 * slab, t.offset + o1 * slab));
     const rows = (o1 - o0) * g.inner;

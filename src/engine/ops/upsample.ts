@@ -26,6 +26,7 @@ function nearest2x(op: string, src_: Tensor, outShape: number[], bwd: boolean): 
   if (4 * small > maxElems) throw new Error(`${op}: one ${fmt([2 * H, 2 * W])} plane exceeds a storage binding`);
   const step = Math.max(1, Math.min(planes, Math.floor(maxElems / (4 * small))));
   const [sp, dp] = bwd ? [4 * small, small] : [small, 4 * small];
+  src.dev.counter?.op(op, 'elementwise', 0, 4 * 5 * planes * small, { planes, H, W });
   for (let p0 = 0; p0 < planes; p0 += step) {
     const n = Math.min(step, planes - p0);
     const sw = src.window(op, src.offset + p0 * sp, src.offset + (p0 + n) * sp), dw = out.window(op, p0 * dp, (p0 + n) * dp);

@@ -30,6 +30,7 @@ export function codeNorms(codebook_VC: Tensor): Tensor {
 /** out [Kp, Rp] = transpose of x [R, K] (contiguous), zero-padded (kernels/quant/pack.wgsl). */
 function packT(x: Tensor, R: number, K: number, Rp: number, Kp: number): Tensor {
   const out = empty(x.dev, [Kp, Rp], 'f32', 'vq.pack');
+  x.dev.counter?.op('vq.pack', 'copy', 0, 4 * (R * K + Kp * Rp));
   const xw = x.window('vq.pack', x.offset, x.offset + R * K);
   x.dev.run({ kernel: 'quant/pack', bindings: [xw.binding, out.binding('vq.pack')], params: { R, K, Rp, Kp, in_base: xw.base, pad0: 0, pad1: 0, pad2: 0 },
     workgroups: x.dev.grid(Kp * Rp, 64) });
@@ -105,6 +106,8 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   if (o.counts && (o.counts.dtype !== 'i32' || !o.counts.isContiguous || cntBase + V > o.counts.numel))
     throw new Error(`${op}: counts must be a contiguous i32 tensor with row ${o.countsRow ?? 0} of ${V} codes, got ${o.counts}`);
   const rows = B * gh * gw;
+  // Work: the distance products z·e (2·C per row and code); bytes: the area-pooled input, the codebook, ids (and h).
+  dev.counter?.op(op, 'other', 2 * rows * V * C, 4 * (x.numel + V * C + rows + (o.lookup ? rows * C : 0)), { rows, C, V });
   const whole = (t: Tensor) => t.window(op, t.offset, t.offset + t.numel);
   const [xw, tw, nw, ew, hw, cw] = [x, prep.transposed, prep.norms, cb, h, counts].map(whole);
   const iw = idx.window(op, idx.offset, idx.offset + (B - 1) * idx.strides[0]! + gh * gw);
@@ -184,6 +187,7 @@ function runLookup(dev: Device, ids: Tensor, cb: Tensor, out: Tensor, head: { n:
   const iw = ids.window(kernel, ids.offset, ids.offset + (B - 1) * sb + head.hw);
   const cw = cb.window(kernel, cb.offset, cb.offset + cb.numel);
   const p = { ...head, idx_base: iw.base, idx_sb: sb, cb_base: cw.base, out_base: 0, nan_bits: 0x7fc00000 };
+  dev.counter?.op('codeLookup', 'other', 0, 4 * (2 * head.n + head.n / head.C));
   dev.run({ kernel, bindings: [iw.binding, cw.binding, out.binding(kernel)], params: p, workgroups: dev.grid(head.n, 64) });
 }
 
@@ -195,6 +199,7 @@ function codeLookupBackward(ids: Tensor, g: Tensor, V: number, C: number, B: num
   const iw = ids.window(op, ids.offset, ids.offset + (B - 1) * sb + hw);
   const gw = gc.window(op, gc.offset, gc.offset + gc.numel);
   const p = { V, C, B, hw, idx_base: iw.base, idx_sb: sb, g_base: gw.base, out_base: 0 };
+  g.dev.counter?.op(op, 'other', 0, 4 * (gc.numel + B * hw + V * C));
   g.dev.run({ kernel: 'quant/lookup_backward', bindings: [iw.binding, gw.binding, out.binding(op)], params: p,
     workgroups: g.dev.grid(V * Math.ceil(C / 32), 64) });
   if (gc !== g) gc.dispose();
@@ -209,6 +214,7 @@ export function codeHistogram(idx: Tensor, V: number): Tensor {
   const ids = contiguous(idx);
   const counts = fill(idx.dev, [V + 1], 0, 'i32');
   const iw = ids.window(op, ids.offset, ids.offset + Math.max(ids.numel, 1));
+  idx.dev.counter?.op(op, 'other', 0, 4 * (ids.numel + V + 1));
   if (ids.numel) idx.dev.run({ kernel: 'quant/histogram', bindings: [iw.binding, counts.binding(op)], params: { n: ids.numel, V, idx_base: iw.base, cnt_base: 0 },
     workgroups: idx.dev.grid(ids.numel, 64) });
   if (ids !== idx) ids.dispose();
@@ -234,6 +240,8 @@ export function phiUpdate(h: Tensor, w: Tensor, b: Tensor, fHat: Tensor, fRest: 
   const fr = fRest ?? dummy(h.dev, 'f32');
   const n = B * (up(C, 8) / 8) * S * Math.ceil(S / 4);
   const [hw, ww, bw, fhw, frw] = [h, wp, b, fHat, fr].map((t) => t.window(op, t.offset, t.offset + t.numel));
+  // Work: the 3×3 conv C → C over B·S² pixels (2·C·C·9 each); bytes: h, f_hat (read and written), f_rest, the weights.
+  h.dev.counter?.op(op, 'conv', 2 * B * C * C * 9 * S * S, 4 * (h.numel * (fRest ? 5 : 3) + wp.numel + C), { B, C, S });
   const p = { n, C, S, Cp8: up(C, 8), keep, mix, h_base: hw!.base, w_base: ww!.base / 4, b_base: bw!.base, fh_base: fhw!.base, fr_base: frw!.base,
     flags: fRest ? 1 : 0 };
   h.dev.run({ kernel: 'quant/phi_update', bindings: [hw!.binding, ww!.binding, bw!.binding, fhw!.binding, frw!.binding], params: p, workgroups: h.dev.grid(n, 8) });

@@ -5,6 +5,7 @@ import { openGpu, adapterReport, type GpuHandle, type AdapterReport } from './en
 import { paramLayout, packParams, type KernelName, type KernelParams } from './params.ts';
 import { defaultWaitMode, waitFor, type WaitMode } from './wait.ts';
 import { detectProfile, type AdapterProfile, type ProfileOverrides } from './profile.ts';
+import type { OpWork, WorkCounter } from './counter.ts';
 
 /** A storage-buffer range, or a storage-texture view (its access, read or write, is declared by the kernel). */
 export type Binding = BufferBinding | TextureBinding;
@@ -82,6 +83,14 @@ export class Device {
   readonly ctx = { scopes: [] as Set<{ dispose(): void }>[], gradEnabled: true, nextTensorId: 1 };
   /** Counters for tests and benchmarks. */
   stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0 };
+  /**
+   * Work counter (runtime/counter.ts; countWork installs one): ops report FLOPs and bytes to it, dispatches are counted
+   * per kernel and, with its `timestamps`, timed on the GPU. Null (the default) costs one property check per dispatch.
+   */
+  counter: WorkCounter | null = null;
+  /** GPU timestamps of the dispatches since the last submit (counter.timestamps): query set, resolve buffer, owners. */
+  private stamps: { set: GPUQuerySet; resolve: GPUBuffer; capacity: number } | null = null;
+  private stampOwners: { counter: WorkCounter; e: OpWork; kernel: string }[] = [];
 
   private constructor(gpu: GpuHandle, waitMode: WaitMode, profile: ProfileOverrides) {
     this.gpu = gpu;
@@ -115,6 +124,9 @@ export class Device {
   wait<T>(p: Promise<T>): Promise<T> { return waitFor(p, this.waitMode); }
 
   report(): AdapterReport { return adapterReport(this.gpu); }
+
+  /** The device has the timestamp-query feature (GPU time per dispatch under a counter with timestamps). */
+  get hasTimestamps(): boolean { return this.dev.features.has('timestamp-query'); }
 
   private fail(e: Error) { if (!this.error) this.error = e; }
 
@@ -253,6 +265,8 @@ export class Device {
    */
   run<K extends KernelName>(call: KernelCall<K>) {
     this.assertAlive();
+    const counter = this.counter, timed = !!counter?.timestamps;
+    if (timed && this.stamps && this.stampOwners.length >= this.stamps.capacity) this.flush();
     const u = this.stageParams(call.kernel, call.params);
     const [x, y = 1, z = 1] = call.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -268,11 +282,15 @@ export class Device {
     const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => ({ binding: i, resource: 'view' in b ? b.view : { buffer: b.buffer, offset: b.offset, size: b.size } }));
     entries.push({ binding: call.bindings.length, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
     const group = this.dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    const pass = timed ? this.timedPass() : this.computePass();
     pass.setPipeline(pipe);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (counter) {
+      const e = counter.dispatched(call.kernel);
+      if (timed) { this.stampOwners.push({ counter, e, kernel: call.kernel }); this.endPass(); }
+    }
     if (++this.dispatches >= this.flushEvery) this.flush();
   }
 
@@ -298,10 +316,12 @@ export class Device {
     if (this.uniformUsed > 0) {
       this.dev.queue.writeBuffer(this.uniformArena[this.arenaIndex]!, 0, this.uniformStage, 0, this.uniformUsed);
     }
+    const stamped = this.stampOwners.length ? this.resolveStamps() : null;
     this.dev.queue.submit([this.encoder.finish()]);
     this.encoder = null; this.dispatches = 0; this.uniformUsed = 0; this.arenaIndex = 0;
     this.stats.submits++;
     this.pool.onSubmit();
+    if (stamped) this.readStamps(stamped.staging, stamped.owners);
   }
 
   /** Flushes and waits until the GPU has finished; throws pending errors. */
@@ -321,6 +341,7 @@ export class Device {
     for (const t of this.owned.keys()) t.destroy();
     this.owned.clear();
     for (const b of this.uniformArena) b.destroy();
+    if (this.stamps) { this.stamps.set.destroy(); this.stamps.resolve.destroy(); }
     this.dev.destroy();
   }
   get isDestroyed() { return this.destroyed; }
@@ -330,6 +351,39 @@ export class Device {
   private enc(): GPUCommandEncoder { return (this.encoder ??= this.dev.createCommandEncoder()); }
   private computePass(): GPUComputePassEncoder { return (this.pass ??= this.enc().beginComputePass()); }
   private endPass() { if (this.pass) { this.pass.end(); this.pass = null; } }
+
+  /** A compute pass of its own for one timed dispatch, writing its begin and end timestamps. */
+  private timedPass(): GPUComputePassEncoder {
+    this.endPass();
+    const cap = 1024;
+    this.stamps ??= {
+      set: this.dev.createQuerySet({ type: 'timestamp', count: 2 * cap }),
+      resolve: this.dev.createBuffer({ size: 16 * cap, usage: (globalThis as any).GPUBufferUsage.QUERY_RESOLVE | (globalThis as any).GPUBufferUsage.COPY_SRC }),
+      capacity: cap,
+    };
+    const i = this.stampOwners.length;
+    return (this.pass = this.enc().beginComputePass({ timestampWrites: { querySet: this.stamps.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }));
+  }
+
+  /** Encodes the resolve of this submit's timestamps and their copy into a fresh mappable buffer. */
+  private resolveStamps(): { staging: GPUBuffer; owners: { counter: WorkCounter; e: OpWork; kernel: string }[] } {
+    const owners = this.stampOwners, n = owners.length, s = this.stamps!;
+    this.stampOwners = [];
+    const staging = this.dev.createBuffer({ size: 16 * n, usage: (globalThis as any).GPUBufferUsage.MAP_READ | (globalThis as any).GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.enc().resolveQuerySet(s.set, 0, 2 * n, s.resolve, 0);
+    this.enc().copyBufferToBuffer(s.resolve, 0, staging, 0, 16 * n);
+    return { staging, owners };
+  }
+
+  /** Reads one submit's timestamps once it has run and hands each dispatch's time (ms) to its counter. */
+  private readStamps(staging: GPUBuffer, owners: { counter: WorkCounter; e: OpWork; kernel: string }[]) {
+    const done = this.wait(staging.mapAsync((globalThis as any).GPUMapMode.READ)).then(() => {
+      const t = new BigUint64Array(staging.getMappedRange());
+      owners.forEach((o, i) => { const d = t[2 * i + 1]! - t[2 * i]!; o.counter.timed(o.e, o.kernel, d > 0n ? Number(d) / 1e6 : 0); });
+    }).finally(() => staging.destroy());
+    owners[0]!.counter.track(done);
+  }
 
   /** Checks and packs a call's Params into the next uniform slot; run() claims the slot once the dispatch is valid. */
   private stageParams(kernel: string, values: object): { buffer: GPUBuffer; offset: number; size: number } {
