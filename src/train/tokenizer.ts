@@ -89,7 +89,7 @@ export function tokenizerLoss(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor
   const dev = x_B3HW.dev, B = x_B3HW.shape[0]!, segs = q.plan.segments;
   const xs = segmentInputs(vae, q, x_B3HW);
   const zs = xs.map((x) => (o.encoderTrains ? vae.encode(x) : noGrad(dev, () => vae.encode(x))));
-  const idx = noGrad(dev, () => q.tokenize(zs.map((z) => z), {}));
+  const idx = q.tokenize(zs); // no gradient: tokenize runs under noGrad itself
   idx.fHats.forEach((t) => t.dispose());
   const fhs = q.rebuild(idx.idx_BL);
   const vq = ops.vqLoss(fhs.map((t, k) => [t, zs[q.plan.scales[k]!.segment]!] as [Tensor, Tensor]), o.beta);
