@@ -1,5 +1,5 @@
-// The built `hvar upscale` with a tiny bundle: a folder with one bad file among PNGs (RGB, RGBA, 16-bit gray) plus a JPEG given
-// directly — exit 1, every good image's ×1, ×2, ×4 written in that order (log lines and mtimes), then its sheet; the ×4 file equals
+// The built `hvar upscale` with a tiny bundle: a folder with one bad file among PNGs (RGB, odd-sized RGBA, 16-bit gray) and a
+// grayscale JPEG, plus a JPEG given directly — exit 1, every good image's ×1, ×2, ×4 written in that order (log lines and mtimes), then its sheet; the ×4 file equals
 // the library's output; the size limit names --max-pixels; help, flag errors (exit 2), the missing embedded model; `hvar bundle`
 // and `hvar inspect` on a bundle.
 import { test } from 'uvu';
@@ -16,6 +16,7 @@ import { loadBundle, saveBundle } from '../../src/upscale/bundle_file.ts';
 import { upscale, sheetLayout } from '../../src/upscale/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { tinyParts, CARD, picture } from './fixture.ts';
+import { flatJpeg } from '../helpers/jpeg_flat.ts';
 
 const root = process.cwd();
 const build = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet', '--no-types'], { cwd: root, encoding: 'utf8' });
@@ -43,14 +44,15 @@ test('a folder with a bad file and a JPEG beside it: exit 1, the others written 
   writeFileSync(join(inDir, 'b.png'), pngjs(5, 3, 6, 8, Array.from({ length: 60 }, (_, i) => (i % 4 === 3 ? 128 : (i * 37) % 256))));
   writeFileSync(join(inDir, 'bad.png'), 'not an image at all');
   writeFileSync(join(inDir, 'g.png'), pngjs(9, 6, 0, 16, Array.from({ length: 54 }, (_, i) => (i * 1213) % 65536)));
+  writeFileSync(join(inDir, 'k.jpg'), flatJpeg([[[40], [200]], [[90], [10]], [[250], [128]]]));   // one-component (grayscale) JPEG, 16×24
   writeFileSync(join(inDir, 'notes.txt'), 'ignored');
   writeFileSync(join(dir, 'j.jpg'), encodeJpeg(picture(8, 8, 2)));
   const r = hvar(['upscale', inDir, join(dir, 'j.jpg'), '--out', out, '--model', model, '--seed', '5']);
   assert.is(r.code, 1, r.err);
-  assert.match(r.err, /\[3\/5\] bad\.png: failed: hvar: cannot read image '.*bad\.png': not a PNG or JPEG file/);
+  assert.match(r.err, /\[3\/6\] bad\.png: failed: hvar: cannot read image '.*bad\.png': not a PNG or JPEG file/);
   assert.match(r.out, /^model: tiny-random \(.*tiny\.safetensors\); LR tile 8 px/);
-  assert.match(r.out, /upscaled 4 of 5 images in \d+:\d\d to .*out; 1 problem/);
-  const sizes: Record<string, [number, number]> = { a: [13, 21], b: [3, 5], g: [6, 9], j: [8, 8] };
+  assert.match(r.out, /upscaled 5 of 6 images in \d+:\d\d to .*out; 1 problem/);
+  const sizes: Record<string, [number, number]> = { a: [13, 21], b: [3, 5], g: [6, 9], k: [24, 16], j: [8, 8] };
   assert.equal(readdirSync(out).sort(), Object.keys(sizes).flatMap((n) => ['_sheet', '_x1', '_x2', '_x4'].map((s) => `${n}${s}.png`)).sort());
   for (const [n, [h, w]] of Object.entries(sizes)) {
     const lines = r.out.split('\n').filter((l) => l.includes(`] ${n}.`)).map((l) => / (x\d|sheet) /.exec(l)?.[1]);
