@@ -66,7 +66,7 @@ const tot = counted.counter.totals();
 log(`cold generation ${(coldMs / 1000).toFixed(2)} s; dispatched ${(tot.flops / 1e9).toFixed(1)} GFLOP in ${tot.dispatches} dispatches (analytic ${(analytic.totals.fullFlops / 1e9).toFixed(1)})`);
 
 // 2. The whole generation with the KV cache (LR latent, steps with host sampling, three decodes). With --warmup 0 --repeats 1
-// the counted run above is the one sample (for sizes whose generation takes many minutes).
+// the counted run above is the one sample (for sizes whose generation takes many minutes), as for the step loops in 4.
 const single = warmup === 0 && repeats === 1;
 const gen = single ? summarise([coldMs], [(coldCpu.user + coldCpu.system) / 1000], tot.flops)
   : (await measure([{ name: 'generation', run: () => generation(b, s) }], hopts, { flops: tot.flops }))['generation']!;
@@ -84,9 +84,17 @@ log(`decodes ${Object.entries(decodeStats).map(([k, v]) => `${k}: ${v.medianMs.t
 
 // 4. The transformer's steps with and without the KV cache (each step's logits read back), in turns.
 const inp = stepInputs(b, cfg);
-const recomputeCount = (await countWork(dev, () => transformerRecompute(b, inp))).counter.totals();
-const cachedCount = (await countWork(dev, () => transformerCached(b, inp))).counter.totals();
-const tr = await measure([{ name: 'cached', run: () => transformerCached(b, inp) }, { name: 'recompute', run: () => transformerRecompute(b, inp) }], hopts);
+/** One counted run of a step loop: its dispatched totals and, for --warmup 0 --repeats 1, its one sample. */
+const countedRun = async (work: () => Promise<void>) => {
+  const t1 = performance.now(), c1 = process.cpuUsage();
+  const totals = (await countWork(dev, work)).counter.totals();
+  const cu = process.cpuUsage(c1);
+  return { totals, stats: summarise([performance.now() - t1], [(cu.user + cu.system) / 1000]) };
+};
+const rc = await countedRun(() => transformerRecompute(b, inp)), cc = await countedRun(() => transformerCached(b, inp));
+const recomputeCount = rc.totals, cachedCount = cc.totals;
+const tr = single ? { cached: cc.stats, recompute: rc.stats }
+  : await measure([{ name: 'cached', run: () => transformerCached(b, inp) }, { name: 'recompute', run: () => transformerRecompute(b, inp) }], hopts);
 inp.dispose();
 const cached = tr['cached']!, recompute = tr['recompute']!;
 const noCacheMs = gen.medianMs - cached.medianMs + recompute.medianMs;
