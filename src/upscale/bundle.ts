@@ -30,6 +30,9 @@ export interface ModelCard {
   [k: string]: unknown;
 }
 
+/** How a bundle is written: floating-point tensors as F32 (default) or rounded to F16 / BF16 (half the file; read back as f32). */
+export interface BundleWriteOptions { dtype?: 'F32' | 'F16' | 'BF16' }
+
 /** A loaded bundle: the tokenizer and transformer on one device, the card, and the sizes the upscaler works with. */
 export interface HVARBundle {
   vae: VQVAE;
@@ -131,14 +134,19 @@ export function parseBundle(dev: Device, bytes: Uint8Array, what = 'model bundle
 }
 
 /** The tensors (F32, I32 kept) and metadata of a bundle holding `vae` and `model`, for writing as safetensors. */
-export async function bundleTensors(vae: VQVAE, model: HVAR, card: ModelCard): Promise<{ tensors: Record<string, StInput>; metadata: Record<string, string> }> {
+export async function bundleTensors(vae: VQVAE, model: HVAR, card: ModelCard, o: BundleWriteOptions = {}): Promise<{ tensors: Record<string, StInput>; metadata: Record<string, string> }> {
   checkCard(card, 'bundle');
   checkPair(vae.cfg, model.cfg, 'bundle');
+  const float = o.dtype ?? 'F32';
+  if (!['F32', 'F16', 'BF16'].includes(float)) throw new Error(`bundle: dtype must be F32, F16 or BF16, got '${float}'`);
   const tensors: Record<string, StInput> = {};
   for (const [prefix, sd] of [['vqvae.', vae.stateDict()], ['hvar.', model.stateDict()]] as const)
     for (const [k, t] of Object.entries(sd)) {
       const data = await t.toArray();
-      tensors[prefix + k] = { dtype: t.dtype === 'i32' ? 'I32' : 'F32', shape: [...t.shape], data: data as Float32Array | Int32Array };
+      if (t.dtype === 'i32') { tensors[prefix + k] = { dtype: 'I32', shape: [...t.shape], data: data as Int32Array }; continue; }
+      const f = data as Float32Array;
+      if (float === 'F16') for (let i = 0; i < f.length; i++) if (Math.abs(f[i]!) > 65504) throw new Error(`bundle: '${prefix + k}' holds ${f[i]}, beyond F16's range (±65504); write the bundle as F32 or BF16`);
+      tensors[prefix + k] = { dtype: float, shape: [...t.shape], data: f };
     }
   const metadata = {
     [BUNDLE_FORMAT_KEY]: BUNDLE_FORMAT, [BUNDLE_VQVAE_KEY]: JSON.stringify(vae.cfg), [BUNDLE_HVAR_KEY]: JSON.stringify(model.cfg),

@@ -7,12 +7,13 @@ import type { VQVAE, HostTensorLike } from '../models/vqvae/vqvae.ts';
 import type { HVAR } from '../models/hvar/hvar.ts';
 import type { VQVAEConfig } from '../models/vqvae/config.ts';
 import type { HVARConfig } from '../models/hvar/config.ts';
-import { bundleFromHost, bundleMetadata, bundleTensors, checkPair, type HVARBundle, type ModelCard } from './bundle.ts';
+import { bundleFromHost, bundleMetadata, bundleTensors, checkPair, type BundleWriteOptions, type HVARBundle, type ModelCard } from './bundle.ts';
 
-/** Writes the tokenizer, the transformer and the card to `path` (.safetensors) through a temp file renamed into place. */
-export async function saveBundle(path: string, vae: VQVAE, model: HVAR, card: ModelCard): Promise<void> {
+/** Writes the tokenizer, the transformer and the card to `path` (.safetensors) through a temp file renamed into place; `dtype`
+ * F16 / BF16 rounds the floating-point tensors (round to nearest even) to halve the file. */
+export async function saveBundle(path: string, vae: VQVAE, model: HVAR, card: ModelCard, o: BundleWriteOptions = {}): Promise<void> {
   checkOutputPath(path, ['.safetensors'], 'model bundle');
-  const { tensors, metadata } = await bundleTensors(vae, model, card);
+  const { tensors, metadata } = await bundleTensors(vae, model, card, o);
   await writeSafetensors(path, tensors, metadata);
 }
 

@@ -17,6 +17,7 @@ import { upscale, sheetLayout } from '../../src/upscale/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { tinyParts, CARD, picture } from './fixture.ts';
 import { flatJpeg } from '../helpers/jpeg_flat.ts';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/engine/half.ts';
 
 const root = process.cwd();
 const build = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet', '--no-types'], { cwd: root, encoding: 'utf8' });
@@ -120,7 +121,7 @@ test('hvar bundle joins a tokenizer, a transformer and a card; hvar inspect show
   writeFileSync(cardP, JSON.stringify({ ...CARD, name: 'joined', sampling: { topK: 5 } }));
   const r = hvar(['bundle', '--vae', vaeP, '--hvar', hvarP, '--card', cardP, outP]);
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, /joined\.safetensors: 'joined': tokenizer 1,011,099 parameters/);
+  assert.match(r.out, /joined\.safetensors: 'joined' \(F32\): tokenizer 1,011,099 parameters/);
   const i = hvar(['inspect', outP]);
   assert.is(i.code, 0, i.err);
   assert.match(i.out, /model bundle: 'joined'; LR tile 8 px -> x1, x2, x4; latent sides 2\/4\/8; tokenizer 1,011,099 parameters, transformer 167,556/);
@@ -131,6 +132,24 @@ test('hvar bundle joins a tokenizer, a transformer and a card; hvar inspect show
   for (const [x, y] of [[b.vae.stateDict(), parts.vae.stateDict()], [b.model.stateDict(), parts.model.stateDict()]] as const)
     for (const k of Object.keys(y)) assert.equal(Array.from(await x[k]!.toArray()), Array.from(await y[k]!.toArray()), k);
   b.dispose();
+  // --dtype f16: half the bytes per weight, read back as the f16 rounding of each weight
+  const halfP = join(dir, 'half.safetensors');
+  const h = hvar(['bundle', '--vae', vaeP, '--hvar', hvarP, '--card', cardP, '--dtype', 'f16', halfP]);
+  assert.is(h.code, 0, h.err);
+  assert.match(h.out, /half\.safetensors: 'joined' \(F16\)/);
+  const ratio = statSync(halfP).size / statSync(outP).size;
+  assert.ok(ratio > 0.45 && ratio < 0.56, `f16 bundle is ${ratio} of the f32 one`);
+  const hb = await loadBundle(dev, halfP);
+  for (const [x, y] of [[hb.vae.stateDict(), parts.vae.stateDict()], [hb.model.stateDict(), parts.model.stateDict()]] as const)
+    for (const k of Object.keys(y)) {
+      const want = await y[k]!.toArray(), got = await x[k]!.toArray();
+      const round = want instanceof Float32Array ? f16BitsToF32(Uint16Array.from(want, f32ToF16Bits)) : want;
+      assert.equal(Array.from(got), Array.from(round), k);
+    }
+  hb.dispose();
+  const badType = hvar(['bundle', '--vae', vaeP, '--hvar', hvarP, '--card', cardP, '--dtype', 'f8', halfP]);
+  assert.is(badType.code, 2);
+  assert.match(badType.err, /--dtype must be f32, f16 or bf16, got 'f8'/);
   writeFileSync(cardP, '{"data": "no name"}');
   const bad = hvar(['bundle', '--vae', vaeP, '--hvar', hvarP, '--card', cardP, join(dir, 'x.safetensors')]);
   assert.is(bad.code, 1);
