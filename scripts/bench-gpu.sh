@@ -12,53 +12,20 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//'; }
-quick=0 out=""
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=1 ;;
-    -h|--help) usage; exit 0 ;;
-    -*) echo "bench-gpu.sh: unknown option '$a'" >&2; usage >&2; exit 2 ;;
-    *) if [ -n "$out" ]; then echo "bench-gpu.sh: one OUT_DIR only (got '$out' and '$a')" >&2; exit 2; fi; out=$a ;;
-  esac
-done
+. "$root/scripts/gpu-steps.sh"
+gpu_args bench-gpu.sh "$@"
 out=${out:-$root/bench/results/gpu-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)
 cd "$root" || exit 1
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 t0=$(date +%s)
 deadline=$((t0 + 470))
-
-# Vulkan loader and driver for Dawn.
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
-  if ls .gl/*.deb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    for f in .gl/*.deb; do dpkg -x "$f" /; done
-    ldconfig
-  fi
-fi
-nv_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv_icd" ]; then export VK_DRIVER_FILES=$nv_icd; fi
 
 if [ ! -f dist/hvar.mjs ] || [ ! -f dist/bench.mjs ] || [ ! -f dist/bench-paper.mjs ]; then
   node scripts/build.mjs --quiet --no-types || { echo "bench-gpu.sh: building dist/ failed" >&2; exit 1; }
 fi
 
-steps="$out/steps.tsv"
-printf 'step\tstatus\tseconds\tlimit\tcommand\n' > "$steps"
-# step NAME LIMIT_S CMD...: runs CMD with its output in NAME.log, under min(LIMIT_S, time left before the deadline).
-step() {
-  local name=$1 limit=$2; shift 2
-  local left=$((deadline - $(date +%s)))
-  [ "$left" -lt "$limit" ] && limit=$left
-  if [ "$limit" -lt 5 ]; then printf '%s\tskipped (deadline)\t0\t0\t%s\n' "$name" "$*" >> "$steps"; echo "[$name] skipped: deadline"; return; fi
-  echo "[$name] $* (limit ${limit} s)"
-  local s=$(date +%s.%N)
-  timeout -k 10 "$limit" "$@" > "$out/$name.log" 2>&1
-  local rc=$? e=$(date +%s.%N) status
-  case $rc in 0) status=ok ;; 124|137) status="timed out" ;; *) status="failed ($rc)" ;; esac
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$(awk "BEGIN { printf \"%.1f\", $e - $s }")" "$limit" "$*" >> "$steps"
-  echo "[$name] $status"
-}
+gpu_init
 
 hvar="node dist/hvar.mjs"
 step doctor 30 sh -c "$hvar doctor --json > '$out/doctor.json'"
