@@ -13,7 +13,9 @@ export const USAGE = `usage: hvar eval-upscaler --model FILE [--data DIR[,DIR...
                     --val-fraction (default 0.1, as 'hvar train') of them; train the others; all every file
   --size N          HR crop side, a multiple of 16 (default 256, the training crop); smaller photos are named and skipped
   --seed S          the upscaler's seed and the root of the per-photo degradation seeds (default 0)
-  --lr degrade      the Real-ESRGAN degradation exactly as training makes its LR (default); bicubic: a clean area downsample
+  --lr degrade      the Real-ESRGAN degradation exactly as training makes its LR (default); bicubic: the clean downsample
+                    of the bicubic-degradation benchmarks, made by 4x4 area averaging (the engine's bicubic has no
+                    antialiasing) and rounded to 8 bits; it is then close to the x1 ground truth
   --max-images N    the first N photos of the split only (default all)
   --out DIR         also writes DIR/report.md, DIR/report.json and DIR/grid.png (per photo: LR, bicubic x4, H-VAR x4, GT;
                     the first 8 photos)
