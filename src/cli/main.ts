@@ -1,4 +1,4 @@
-// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, bundle, convert, inspect, flops, bench, tokenize, sample-var, train, eval-tokenizer).
+// The `hvar` command line: dispatches sub-commands (doctor, degrade, eval, upscale, bundle, convert, inspect, flops, bench, tokenize, sample-var, train, eval-tokenizer, eval-upscaler).
 import { runFiltered, runsHere } from './quiet_dawn.ts';
 
 /** `gpu`: the command may open a WebGPU device (it then runs behind the Dawn start-up warning filter). */
@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { help: string; gpu?: boolean; load: () => Promis
   flops: { help: '--model NAME [--json]: analytic parameter and FLOP counts per part (paper accounting and full)', load: () => import('./flops.ts') },
   bench: { help: 'paper|kernels [...]: the paper benchmark (one ×4 H-VAR generation) or the kernel roofline against tfjs-webgpu', gpu: true, load: () => import('./bench.ts') },
   'eval-tokenizer': { help: '--vae FILE [--data DIR] [--size N] [--out DIR] [--json]: prefix-decode PSNR/SSIM, HIT vs plain VAR', gpu: true, load: () => import('./eval_tokenizer.ts') },
+  'eval-upscaler': { help: '--model FILE [--data DIR] [--split val] [--size N] [--lr degrade|bicubic] [--out DIR] [--json]: H-VAR x1/x2/x4 PSNR/SSIM vs bicubic', gpu: true, load: () => import('./eval_upscaler.ts') },
   train: { help: 'tokenizer|hvar --out DIR ... [--resume]: train the HIT tokenizer or the H-VAR transformer (checkpoints, resume)', gpu: true, load: () => import('./train.ts') },
   tokenize: { help: '--vae FILE IMG --out DIR [--schedule hit512]: VQVAE tokens of an image and the image decoded per segment', gpu: true, load: () => import('./tokenize.ts') },
   'sample-var': { help: '--vae FILE --var FILE --class N OUT [--cfg --top-k --top-p --seed]: one class-conditional VAR image', gpu: true, load: () => import('./sample_var.ts') },

@@ -46,12 +46,21 @@ export function upLR(lr_B3hw: Tensor, side: number): Tensor {
 const signed = (img: ImageCHW) => img.data.map((v) => v * 2 - 1);
 
 /**
+ * The LR of an HR image (values in [0, 1]) as training makes it: a Real-ESRGAN plan for `scale` drawn from `rng`, applied on
+ * `dev` (gpuDegradeOps), read back as 8-bit levels. `what` names the image in errors. `hvar eval-upscaler` uses it too.
+ */
+export async function degradeLR(dev: Device, hr: ImageCHW, rng: StreamRng, scale: number, what: string): Promise<ImageCHW> {
+  const plan = sampleDegradePlan(rng, realEsrganConfig(scale), hr.h, hr.w);
+  return assertCpuImage(await applyDegradePlan(hr, plan, gpuDegradeOps(dev)), what);
+}
+
+/**
  * Builds every missing cache entry (each written atomically, so an interrupted preparation resumes) and returns the
  * cache file names in canonical order (photo order, then k). `vae` must be planned for crop/16 (hitSegments).
  */
 export async function prepareTokenCache(dev: Device, vae: VQVAE, spec: CacheSpec, log: (s: string) => void = () => {}): Promise<string[]> {
   mkdirSync(spec.dir, { recursive: true });
-  const fp = fileFingerprint(spec.vaePath), root = StreamRng.fromSeed(spec.seed), cfg = realEsrganConfig(spec.scale);
+  const fp = fileFingerprint(spec.vaePath), root = StreamRng.fromSeed(spec.seed);
   if (vae.imageSide !== spec.crop) throw new Error(`token cache: the tokenizer is planned for ${vae.imageSide} px images, the crop is ${spec.crop}`);
   const names: string[] = [];
   let made = 0;
@@ -65,8 +74,7 @@ export async function prepareTokenCache(dev: Device, vae: VQVAE, spec: CacheSpec
       img ??= await readImage(e.path);
       const s = root.split(`sample/${e.key}/${k}`);
       const hr = randomCrop(img, spec.crop, s.split('crop'), { hflip: true });
-      const plan = sampleDegradePlan(s.split('lr'), cfg, hr.h, hr.w);
-      const lr = assertCpuImage(await applyDegradePlan(hr, plan, gpuDegradeOps(dev)), `${e.path} (sample ${k})`);
+      const lr = await degradeLR(dev, hr, s.split('lr'), spec.scale, `${e.path} (sample ${k})`);
       const out = await scopeAsync(dev, async () => noGrad(dev, () => {
         const hrT = fromArray(dev, signed(hr), [1, 3, spec.crop, spec.crop]);
         const lrUp = upLR(fromArray(dev, signed(lr), [1, 3, lr.h, lr.w]), spec.crop);
