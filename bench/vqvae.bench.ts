@@ -61,8 +61,11 @@ interface StageRow {
   flops: number; bytes: number; dispatches: number; convFlops: number; gflops: number;
   /** src/models/flops.ts's count of the stage's convs and attention products (encode and decode; null for tokenize). */
   analyticFlops: number | null;
-  /** Bytes above the start of the stage (weights, layouts and inputs excluded): in live tensors, and held (buffers + textures). */
-  peakLiveMiB: number; peakHeldMiB: number;
+  /**
+   * Most bytes above the start of the stage (weights, layouts and inputs excluded): in live tensors; held in buffers (live, or
+   * released and cached by the pool); held in buffers and textures (scratch textures of the texture kernels included).
+   */
+  peakLiveMiB: number; peakBuffersMiB: number; peakHeldMiB: number;
   kernels: Record<string, number>;
 }
 interface SizeResult {
@@ -88,7 +91,7 @@ async function counted(fn: () => void) {
   return {
     coldMs, flops: tot.flops, bytes: tot.bytes, dispatches: tot.dispatches, convFlops: tot.byFamily.conv.flops, calls: counter.calls!,
     kernels: Object.fromEntries([...counter.kernels].sort((a, b) => b[1].dispatches - a[1].dispatches).map(([k, v]) => [k, v.dispatches])),
-    peakLiveMiB: MiB(s1.peakLiveBytes - s0.liveBytes), peakHeldMiB: MiB(s1.peakTotalBytes - (s0.createdBytes + s0.textureBytes + s0.ownedTextureBytes)),
+    peakLiveMiB: MiB(s1.peakLiveBytes - s0.liveBytes), peakBuffersMiB: MiB(s1.peakCreatedBytes - s0.createdBytes), peakHeldMiB: MiB(s1.peakTotalBytes - (s0.createdBytes + s0.textureBytes + s0.ownedTextureBytes)),
   };
 }
 
@@ -215,15 +218,16 @@ function writeLatest(dir: string) {
     'count bytes only). *Whole* = tokenize + decode (image → ids → image). *Of conv rate* = GFLOP/s over the rate of the conv kernel alone',
     'at the decode\'s dominant conv shape (prepared weight), measured in the same run. *Per call* repacks every conv weight at each call;',
     '*prepared* uses VQVAE.prepareForInference()\'s layouts. *Peak* = GPU memory above the stage\'s start (weights, layouts and the input',
-    'excluded), in live tensors / held by the process (buffers incl. the pool\'s cache + textures), from a trimmed pool.', '',
+    'excluded), from a trimmed pool: in live tensors / in buffers (live, or released and not yet reused: the pool reuses a buffer only',
+    'after the submit that last used it) / held in buffers and textures (the texture kernels\' scratch textures too).', '',
   ];
   for (const { run, size: s } of items) {
     const a = run.adapter;
     lines.push(`## ${run.config}, ${s.side} px (${run.schedule} schedule, ${s.tokens} tokens)`, '',
       `${(s.params / 1e6).toFixed(1)} M parameters (${s.weightsMiB} MiB; prepared layouts ${s.layoutsMiB} MiB). ${a.description || a.device || '?'} (${a.runtime}); ` +
       `${run.date.slice(0, 16)}, ${run.git.slice(0, 7)}; ${run.settings.repeats} repeats after the counted run; load ${s.load.before.map((x) => x.toFixed(1)).join('/')} → ${s.load.after.map((x) => x.toFixed(1)).join('/')}.`, '',
-      '| stage | layout | time | GFLOP | GFLOP/s | of conv rate | conv share of FLOPs | peak live / held MiB | cold |', '|---|---|---|---|---|---|---|---|---|');
-    for (const r of s.rows) lines.push(`| ${r.stage} | ${r.layout} | ${sec(r.stats.medianMs)} (${sec(r.stats.p10Ms)}–${sec(r.stats.p90Ms)}) | ${(r.flops / 1e9).toFixed(1)} | ${r.gflops.toFixed(2)} | ${pct(r.gflops / s.reference.gflops)} | ${pct(r.convFlops / r.flops)} | ${r.peakLiveMiB} / ${r.peakHeldMiB} | ${sec(r.coldMs)} |`);
+      '| stage | layout | time | GFLOP | GFLOP/s | of conv rate | conv share of FLOPs | peak MiB: live / buffers / held | cold |', '|---|---|---|---|---|---|---|---|---|');
+    for (const r of s.rows) lines.push(`| ${r.stage} | ${r.layout} | ${sec(r.stats.medianMs)} (${sec(r.stats.p10Ms)}–${sec(r.stats.p90Ms)}) | ${(r.flops / 1e9).toFixed(1)} | ${r.gflops.toFixed(2)} | ${pct(r.gflops / s.reference.gflops)} | ${pct(r.convFlops / r.flops)} | ${r.peakLiveMiB} / ${r.peakBuffersMiB ?? '–'} / ${r.peakHeldMiB} | ${sec(r.coldMs)} |`);
     for (const l of ['per-call', 'prepared'] as const) {
       const w = s.whole[l];
       if (w) lines.push(`| **whole** | ${l} | ${sec(w.ms)} | ${(w.flops / 1e9).toFixed(1)} | ${w.gflops.toFixed(2)} | **${pct(w.ofReference)}** | | | |`);
