@@ -16,7 +16,7 @@ import { VAR_SCHEDULES, hitSegments, varSegments } from '../src/models/quant/sch
 import { VQVAE, vqvaeConfig, vqvaeParamCount, type VQVAEConfig } from '../src/models/vqvae/index.ts';
 import { TOKENIZER_PRESETS } from '../src/train/tokenizer_presets.ts';
 import { barChart, writeChartPng } from '../src/viz/chart.ts';
-import { measure, type Stats } from './harness.ts';
+import { measure, summarise, type Stats } from './harness.ts';
 
 const CONFIGS = ['released', 'small'] as const, SCHEDULES = ['hit', 'var'] as const;
 function usage(msg: string): never {
@@ -58,7 +58,9 @@ type Layout = 'per-call' | 'prepared';
 /** One stage on one layout: its counted (cold) run and its timed runs. */
 interface StageRow {
   stage: StageName; layout: Layout; coldMs: number; stats: Stats;
-  flops: number; bytes: number; dispatches: number; convFlops: number; gflops: number;
+  flops: number; bytes: number; dispatches: number; convFlops: number;
+  /** GFLOP/s from the median wall time and from the median CPU time of this process; each over the conv alone's in the same turns. */
+  gflops: number; gflopsCpu: number; ofReference: number; ofReferenceCpu: number;
   /** src/models/flops.ts's count of the stage's convs and attention products (encode and decode; null for tokenize). */
   analyticFlops: number | null;
   /**
@@ -71,8 +73,10 @@ interface StageRow {
 interface SizeResult {
   side: number; cfg: VQVAEConfig; params: number; tokens: number; weightsMiB: number; layoutsMiB: number;
   rows: StageRow[];
-  reference: { name: string; shape: Record<string, number>; flops: number; stats: Stats; gflops: number; share: number; kernels: Record<string, number> };
-  whole: Record<Layout, { ms: number; flops: number; gflops: number; ofReference: number } | undefined>;
+  /** The conv alone: its samples over all stages' turns, its rate per stage's turns, its share of the decode's FLOPs. */
+  reference: { name: string; shape: Record<string, number>; flops: number; stats: Stats; gflops: number; gflopsCpu: number;
+    byStage: Record<StageName, { wall: number; cpu: number }>; share: number; calls: number; kernels: Record<string, number> };
+  whole: Partial<Record<Layout, { ms: number; cpuMs: number; flops: number; gflops: number; gflopsCpu: number; ofReference: number; ofReferenceCpu: number }>>;
   load: { before: number[]; after: number[] };
 }
 
@@ -80,6 +84,7 @@ const dev = await Device.create();
 const load0 = loadavg();
 log(`vqvae bench: config ${config}, schedule ${schedule}, sizes ${sizes.join(', ')}; adapter ${dev.report().description}; ${JSON.stringify(hopts)}${bothLayouts ? '' : ', prepared only'}`);
 
+type Counted = Awaited<ReturnType<typeof counted>>;
 /** Runs fn once under noGrad with the work counter (trace: every call's sizes), from a trimmed pool with fresh memory peaks. */
 async function counted(fn: () => void) {
   await dev.sync();
@@ -144,44 +149,57 @@ for (const side of sizes) {
     decode: (v) => () => { v.decodeLatent(fHat).dispose(); },
   };
   const layouts: Layout[] = bothLayouts ? ['per-call', 'prepared'] : ['prepared'];
-  const rows: StageRow[] = [];
-  let decodeCalls: WorkCall[] = [];
+  const an = analytic(cfg, side / 16);
+  // 1. One counted run per stage and layout (cold): FLOPs, kernels, memory peaks, the call trace.
+  const cold = {} as Record<StageName, Partial<Record<Layout, Counted>>>;
   for (const stage of STAGES) {
-    const c = {} as Record<Layout, Awaited<ReturnType<typeof counted>>>;
-    for (const l of layouts) c[l] = await counted(work[stage](instances[l]));
-    const st = await measure(layouts.map((l) => ({ name: l, run: async () => { noGrad(dev, work[stage](instances[l])); await dev.sync(); } })), hopts);
-    for (const l of layouts) {
-      const { calls, ...k } = c[l];
-      if (stage === 'decode' && l === 'prepared') decodeCalls = calls;
-      rows.push({ stage, layout: l, ...k, stats: st[l]!, gflops: k.flops / (st[l]!.medianMs * 1e6), analyticFlops: analytic(cfg, side / 16)[stage] });
-    }
-    const an = analytic(cfg, side / 16)[stage];
-    log(`${side} px ${stage} (${(c.prepared.flops / 1e9).toFixed(1)} GFLOP dispatched${an ? `, ${(an / 1e9).toFixed(1)} analytic` : ''}): ${rows.slice(-layouts.length).map((r) => `${r.layout} ${r.stats.medianMs.toFixed(0)} ms, ${r.gflops.toFixed(1)} GFLOP/s, peak +${r.peakHeldMiB} MiB`).join('; ')}`);
+    cold[stage] = {};
+    for (const l of layouts) cold[stage][l] = await counted(work[stage](instances[l]));
+    const c = cold[stage].prepared!;
+    log(`${side} px ${stage}: ${(c.flops / 1e9).toFixed(1)} GFLOP dispatched${an[stage] ? ` (${(an[stage]! / 1e9).toFixed(1)} analytic)` : ''}, cold ${layouts.map((l) => `${l} ${(cold[stage][l]!.coldMs / 1000).toFixed(1)} s, peak +${cold[stage][l]!.peakHeldMiB} MiB`).join('; ')}`);
   }
 
-  // The conv kernel alone at the decode's dominant shape (prepared weight: the kernel's own rate, no repack).
-  const dom = dominantConv(decodeCalls), g = dom.shape;
+  // 2. The conv kernel alone at the decode's dominant shape (prepared weight: the kernel's own rate, no repack).
+  const dom = dominantConv(cold.decode.prepared!.calls), g = dom.shape;
   const x = new Rng(3).uniform(dev, [g.B!, g.C!, g.H!, g.W!], -1, 1).keep();
   const w = new Rng(4).uniform(dev, [g.O!, g.C!, g.KH!, g.KW!], -0.05, 0.05).keep(), b = new Rng(5).uniform(dev, [g.O!], -0.05, 0.05).keep();
   const convOpts = { stride: g.S!, padding: [g.pT!, g.pB!, g.pL!, g.pR!] as [number, number, number, number] };
   const prep = ops.prepareConv(w, b, convOpts);
   const one = () => { ops.conv2d(x, w, b, { ...convOpts, prepared: prep }).dispose(); };
   const rc = await counted(one);
-  const rs = (await measure([{ name: 'conv', run: async () => { noGrad(dev, one); await dev.sync(); } }], hopts))['conv']!;
-  prep.dispose(); x.dispose(); w.dispose(); b.dispose();
   const refName = `conv${g.KH}x${g.KW}${g.S! > 1 ? ` s${g.S}` : ''} ${g.C}→${g.O} @${g.H}×${g.W}`;
-  const refGflops = rc.flops / (rs.medianMs * 1e6);
-  const decodeFlops = rows.find((r) => r.stage === 'decode' && r.layout === 'prepared')!.flops;
-  const reference = { name: refName, shape: g, flops: rc.flops, stats: rs, gflops: refGflops, share: dom.flops / decodeFlops, kernels: rc.kernels };
-  log(`${side} px reference ${refName} (${dom.calls} calls of this shape: ${(100 * reference.share).toFixed(0)} % of the decode's FLOPs): ${rs.medianMs.toFixed(0)} ms, ${refGflops.toFixed(1)} GFLOP/s`);
 
+  // 3. Timed: each stage's layouts and the conv alone in turns, so that a change of load on a shared machine hits them alike;
+  // every stage is compared with the conv's samples taken in its own turns.
+  const rows: StageRow[] = [], refByStage = {} as Record<StageName, Stats>;
+  const rate = (flops: number, st: Stats) => ({ wall: flops / (st.medianMs * 1e6), cpu: flops / (st.cpuMedianMs * 1e6) });
+  for (const stage of STAGES) {
+    const st = await measure([...layouts.map((l) => ({ name: l, run: async () => { noGrad(dev, work[stage](instances[l])); await dev.sync(); } })),
+      { name: 'conv alone', run: async () => { noGrad(dev, one); await dev.sync(); } }], hopts);
+    const ref = refByStage[stage] = st['conv alone']!, rr = rate(rc.flops, ref);
+    for (const l of layouts) {
+      const { calls: _calls, ...k } = cold[stage][l]!, r = rate(k.flops, st[l]!);
+      rows.push({ stage, layout: l, ...k, stats: st[l]!, gflops: r.wall, gflopsCpu: r.cpu, ofReference: r.wall / rr.wall, ofReferenceCpu: r.cpu / rr.cpu, analyticFlops: an[stage] });
+    }
+    log(`${side} px ${stage}: ${rows.slice(-layouts.length).map((r) => `${r.layout} ${r.stats.medianMs.toFixed(0)} ms, ${r.gflops.toFixed(1)} GFLOP/s`).join('; ')}; conv alone ${rr.wall.toFixed(1)} GFLOP/s`);
+  }
+  prep.dispose(); x.dispose(); w.dispose(); b.dispose();
+  const pool = (which: readonly StageName[]) => summarise(which.flatMap((s) => refByStage[s].samplesMs), which.flatMap((s) => refByStage[s].samplesCpuMs), rc.flops);
+  const rs = pool(STAGES), rw = rate(rc.flops, pool(['tokenize', 'decode']));
+  const reference = { name: refName, shape: g, flops: rc.flops, stats: rs, gflops: rs.gflops!, gflopsCpu: rc.flops / (rs.cpuMedianMs * 1e6),
+    byStage: Object.fromEntries(STAGES.map((s) => [s, rate(rc.flops, refByStage[s])])) as Record<StageName, { wall: number; cpu: number }>,
+    share: dom.flops / cold.decode.prepared!.flops, calls: dom.calls, kernels: rc.kernels };
+  log(`${side} px conv alone: ${refName} (${dom.calls} calls of this shape: ${(100 * reference.share).toFixed(0)} % of the decode's FLOPs), ${reference.gflops.toFixed(1)} GFLOP/s over all turns`);
+
+  // Whole = tokenize + decode, against the conv's samples of those two stages' turns.
   const whole = {} as SizeResult['whole'];
   for (const l of layouts) {
     const t = rows.find((r) => r.stage === 'tokenize' && r.layout === l)!, d = rows.find((r) => r.stage === 'decode' && r.layout === l)!;
-    const ms = t.stats.medianMs + d.stats.medianMs, flops = t.flops + d.flops, gf = flops / (ms * 1e6);
-    whole[l] = { ms, flops, gflops: gf, ofReference: gf / refGflops };
+    const ms = t.stats.medianMs + d.stats.medianMs, cpuMs = t.stats.cpuMedianMs + d.stats.cpuMedianMs, flops = t.flops + d.flops;
+    const gf = flops / (ms * 1e6), gfc = flops / (cpuMs * 1e6);
+    whole[l] = { ms, cpuMs, flops, gflops: gf, gflopsCpu: gfc, ofReference: gf / rw.wall, ofReferenceCpu: gfc / rw.cpu };
   }
-  log(`${side} px whole (tokenize + decode), prepared: ${(whole.prepared!.ms / 1000).toFixed(2)} s, ${whole.prepared!.gflops.toFixed(1)} GFLOP/s = ${(100 * whole.prepared!.ofReference).toFixed(0)} % of the conv kernel's rate`);
+  log(`${side} px whole (tokenize + decode), prepared: ${(whole.prepared!.ms / 1000).toFixed(2)} s, ${whole.prepared!.gflops.toFixed(1)} GFLOP/s = ${(100 * whole.prepared!.ofReference).toFixed(0)} % of the conv kernel's rate (${(100 * whole.prepared!.ofReferenceCpu).toFixed(0)} % per CPU-s)`);
   results.push({ side, cfg, params: vqvaeParamCount(cfg), tokens: plain.tokens, weightsMiB, layoutsMiB, rows, reference, whole, load: { before: loadBefore, after: loadavg() } });
   img.dispose(); fHat.dispose(); plain.dispose(); prepared.dispose();
   await dev.sync();
@@ -216,7 +234,9 @@ function writeLatest(dir: string) {
     'Random weights. Time = median wall time of a stage until the GPU is done (p10–p90 in brackets); GFLOP = dispatched FLOPs (work',
     'counter: 2 per multiply-add of convs, the attention blocks\' products and the quantizer\'s distance search; norms and elementwise ops',
     'count bytes only). *Whole* = tokenize + decode (image → ids → image). *Of conv rate* = GFLOP/s over the rate of the conv kernel alone',
-    'at the decode\'s dominant conv shape (prepared weight), measured in the same run. *Per call* repacks every conv weight at each call;',
+    'at the decode\'s dominant conv shape (prepared weight), timed in the same turns as the stage (for the whole: tokenize\'s and decode\'s',
+    'turns); from wall time / from this process\'s CPU time (steadier on a shared machine). Above 100 % is possible: the smaller convs',
+    'of the lower levels can run faster than the dominant shape. *Per call* repacks every conv weight at each call;',
     '*prepared* uses VQVAE.prepareForInference()\'s layouts. *Peak* = GPU memory above the stage\'s start (weights, layouts and the input',
     'excluded), from a trimmed pool: in live tensors / in buffers (live, or released and not yet reused: the pool reuses a buffer only',
     'after the submit that last used it) / held in buffers and textures (the texture kernels\' scratch textures too).', '',
@@ -226,13 +246,13 @@ function writeLatest(dir: string) {
     lines.push(`## ${run.config}, ${s.side} px (${run.schedule} schedule, ${s.tokens} tokens)`, '',
       `${(s.params / 1e6).toFixed(1)} M parameters (${s.weightsMiB} MiB; prepared layouts ${s.layoutsMiB} MiB). ${a.description || a.device || '?'} (${a.runtime}); ` +
       `${run.date.slice(0, 16)}, ${run.git.slice(0, 7)}; ${run.settings.repeats} repeats after the counted run; load ${s.load.before.map((x) => x.toFixed(1)).join('/')} → ${s.load.after.map((x) => x.toFixed(1)).join('/')}.`, '',
-      '| stage | layout | time | GFLOP | GFLOP/s | of conv rate | conv share of FLOPs | peak MiB: live / buffers / held | cold |', '|---|---|---|---|---|---|---|---|---|');
-    for (const r of s.rows) lines.push(`| ${r.stage} | ${r.layout} | ${sec(r.stats.medianMs)} (${sec(r.stats.p10Ms)}–${sec(r.stats.p90Ms)}) | ${(r.flops / 1e9).toFixed(1)} | ${r.gflops.toFixed(2)} | ${pct(r.gflops / s.reference.gflops)} | ${pct(r.convFlops / r.flops)} | ${r.peakLiveMiB} / ${r.peakBuffersMiB ?? '–'} / ${r.peakHeldMiB} | ${sec(r.coldMs)} |`);
+      '| stage | layout | time (p10–p90) | GFLOP | GFLOP/s wall / CPU | of conv rate wall / CPU | conv share of FLOPs | peak MiB: live / buffers / held | cold |', '|---|---|---|---|---|---|---|---|---|');
+    for (const r of s.rows) lines.push(`| ${r.stage} | ${r.layout} | ${sec(r.stats.medianMs)} (${sec(r.stats.p10Ms)}–${sec(r.stats.p90Ms)}) | ${(r.flops / 1e9).toFixed(1)} | ${r.gflops.toFixed(2)} / ${r.gflopsCpu.toFixed(2)} | ${pct(r.ofReference)} / ${pct(r.ofReferenceCpu)} | ${pct(r.convFlops / r.flops)} | ${r.peakLiveMiB} / ${r.peakBuffersMiB} / ${r.peakHeldMiB} | ${sec(r.coldMs)} |`);
     for (const l of ['per-call', 'prepared'] as const) {
       const w = s.whole[l];
-      if (w) lines.push(`| **whole** | ${l} | ${sec(w.ms)} | ${(w.flops / 1e9).toFixed(1)} | ${w.gflops.toFixed(2)} | **${pct(w.ofReference)}** | | | |`);
+      if (w) lines.push(`| **whole** | ${l} | ${sec(w.ms)} | ${(w.flops / 1e9).toFixed(1)} | ${w.gflops.toFixed(2)} / ${w.gflopsCpu.toFixed(2)} | **${pct(w.ofReference)} / ${pct(w.ofReferenceCpu)}** | | | |`);
     }
-    lines.push(`| ${s.reference.name} alone | prepared | ${sec(s.reference.stats.medianMs)} | ${(s.reference.flops / 1e9).toFixed(1)} | ${s.reference.gflops.toFixed(2)} | 100 % | ${pct(s.reference.share)} of the decode | | |`, '');
+    lines.push(`| ${s.reference.name} alone | prepared | ${sec(s.reference.stats.medianMs)} (${sec(s.reference.stats.p10Ms)}–${sec(s.reference.stats.p90Ms)}) | ${(s.reference.flops / 1e9).toFixed(1)} | ${s.reference.gflops.toFixed(2)} / ${s.reference.gflopsCpu.toFixed(2)} | per stage's turns: ${STAGES.map((st) => `${st} ${s.reference.byStage[st].wall.toFixed(1)}`).join(', ')} GFLOP/s | ${s.reference.calls} calls, ${pct(s.reference.share)} of the decode | | |`, '');
     const pc = s.whole['per-call'], pr = s.whole.prepared;
     if (pc && pr) lines.push(`Repacking cost (per call − prepared): ${s.rows.filter((r) => r.layout === 'prepared').map((r) => {
       const o = s.rows.find((q) => q.stage === r.stage && q.layout === 'per-call')!;

@@ -55,15 +55,18 @@ testIf(adapter, 'no WebGPU adapter')('smoke run (small, 64 px, 1 repeat): JSON, 
       assert.ok(x.stats.medianMs > 0 && x.flops > 0 && x.gflops > 0 && x.peakHeldMiB >= x.peakBuffersMiB && x.peakBuffersMiB >= x.peakLiveMiB && x.peakLiveMiB > 0, `${x.stage} ${x.layout}: ${JSON.stringify(x).slice(0, 300)}`);
       if (x.analyticFlops !== null) assert.ok(Math.abs(x.flops / x.analyticFlops - 1) < 1e-6, `${x.stage}: dispatched ${x.flops} vs analytic ${x.analyticFlops}`);
       assert.is(x.layout === 'prepared', !('conv/pack_weights' in x.kernels || 'conv/pack_wtex' in x.kernels), `${x.stage} ${x.layout}: weight packing only per call`);
+      assert.ok(Math.abs(x.ofReference - x.gflops / s.reference.byStage[x.stage].wall) < 1e-9, `${x.stage}: against the conv's rate in its own turns`);
+      assert.ok(x.gflopsCpu > 0 && x.ofReferenceCpu > 0);
     }
     assert.is(s.rows[0].flops, s.rows[1].flops, 'both layouts dispatch the same work');
     assert.equal(Object.keys(s.reference.shape).filter((k) => ['C', 'O', 'KH', 'KW'].includes(k)).map((k) => s.reference.shape[k]), [32, 32, 3, 3]);
     assert.is(s.reference.name, 'conv3x3 32→32 @64×64');
     assert.ok(s.reference.gflops > 0 && s.reference.share > 0.3 && s.reference.share < 1);
+    assert.is(s.reference.stats.samplesMs.length, 3, 'the conv alone timed once in each stage\'s turns');
     for (const l of ['per-call', 'prepared']) {
       const w = s.whole[l], t = s.rows.find((x: any) => x.stage === 'tokenize' && x.layout === l), d = s.rows.find((x: any) => x.stage === 'decode' && x.layout === l);
       assert.is(w.flops, t.flops + d.flops);
-      assert.ok(Math.abs(w.ofReference - w.flops / ((t.stats.medianMs + d.stats.medianMs) * 1e6) / s.reference.gflops) < 1e-9);
+      assert.ok(Math.abs(w.gflops - w.flops / ((t.stats.medianMs + d.stats.medianMs) * 1e6)) < 1e-9 && w.ofReference > 0 && w.ofReferenceCpu > 0);
     }
     assert.ok(s.layoutsMiB > 0 && s.weightsMiB > 0);
     const md = readFileSync(join(out, 'vqvae-latest.md'), 'utf8');
