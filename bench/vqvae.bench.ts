@@ -7,7 +7,7 @@
 // Writes bench/results/vqvae-<config>-<date>-<sha>.json, vqvae-latest.md and vqvae-latest.png (see bench/README.md).
 import { parseArgs } from 'node:util';
 import { execSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Device, Rng, countWork, noGrad, ops, scope, type Tensor, type WorkCall } from '../src/engine/index.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
@@ -15,8 +15,8 @@ import { vqvaeDecoder, vqvaeEncoder, type VqvaeConfig } from '../src/models/flop
 import { VAR_SCHEDULES, hitSegments, varSegments } from '../src/models/quant/schedule.ts';
 import { VQVAE, vqvaeConfig, vqvaeParamCount, type VQVAEConfig } from '../src/models/vqvae/index.ts';
 import { TOKENIZER_PRESETS } from '../src/train/tokenizer_presets.ts';
-import { barChart, writeChartPng } from '../src/viz/chart.ts';
 import { measure, summarise, type Stats } from './harness.ts';
+import { STAGES, writeVqvaeLatest, type Layout, type SizeResult, type StageName, type StageRow, type VqvaeRecord } from './vqvae_report.ts';
 
 const CONFIGS = ['released', 'small'] as const, SCHEDULES = ['hit', 'var'] as const;
 function usage(msg: string): never {
@@ -52,33 +52,6 @@ const T0 = performance.now();
 const log = (s: string) => console.log(`[${((performance.now() - T0) / 1000).toFixed(1)} s] ${s}`);
 const MiB = (b: number) => +(b / 2 ** 20).toFixed(1);
 
-const STAGES = ['encode', 'tokenize', 'decode'] as const;
-type StageName = typeof STAGES[number];
-type Layout = 'per-call' | 'prepared';
-/** One stage on one layout: its counted (cold) run and its timed runs. */
-interface StageRow {
-  stage: StageName; layout: Layout; coldMs: number; stats: Stats;
-  flops: number; bytes: number; dispatches: number; convFlops: number;
-  /** GFLOP/s from the median wall time and from the median CPU time of this process; each over the conv alone's in the same turns. */
-  gflops: number; gflopsCpu: number; ofReference: number; ofReferenceCpu: number;
-  /** src/models/flops.ts's count of the stage's convs and attention products (encode and decode; null for tokenize). */
-  analyticFlops: number | null;
-  /**
-   * Most bytes above the start of the stage (weights, layouts and inputs excluded): in live tensors; held in buffers (live, or
-   * released and cached by the pool); held in buffers and textures (scratch textures of the texture kernels included).
-   */
-  peakLiveMiB: number; peakBuffersMiB: number; peakHeldMiB: number;
-  kernels: Record<string, number>;
-}
-interface SizeResult {
-  side: number; cfg: VQVAEConfig; params: number; tokens: number; weightsMiB: number; layoutsMiB: number;
-  rows: StageRow[];
-  /** The conv alone: its samples over all stages' turns, its rate per stage's turns, its share of the decode's FLOPs. */
-  reference: { name: string; shape: Record<string, number>; flops: number; stats: Stats; gflops: number; gflopsCpu: number;
-    byStage: Record<StageName, { wall: number; cpu: number }>; share: number; calls: number; kernels: Record<string, number> };
-  whole: Partial<Record<Layout, { ms: number; cpuMs: number; flops: number; gflops: number; gflopsCpu: number; ofReference: number; ofReferenceCpu: number }>>;
-  load: { before: number[]; after: number[] };
-}
 
 const dev = await Device.create();
 const load0 = loadavg();
@@ -208,7 +181,7 @@ for (const side of sizes) {
 // ---- record -----------------------------------------------------------------------------------------------------------
 const rev = sh('git rev-parse HEAD'), dirty = sh('git status --porcelain --untracked-files=no') !== '';
 const date = new Date().toISOString();
-const record = {
+const record: VqvaeRecord = {
   bench: 'vqvae', date, git: rev + (dirty ? '-dirty' : ''), node: process.version, cpu: `${cpus()[0]?.model ?? '?'} ×${cpus().length}`,
   adapter: dev.report(), load: { before: load0, after: loadavg() }, config, schedule, settings: { ...hopts, layouts: bothLayouts ? 'both' : 'prepared' },
   sizes: results,
@@ -216,61 +189,6 @@ const record = {
 mkdirSync(outDir, { recursive: true });
 const file = `${outDir}vqvae-${config}-${date.slice(0, 19).replace(/:/g, '')}-${rev.slice(0, 7) || 'nogit'}.json`;
 writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
-writeLatest(outDir);
+writeVqvaeLatest(outDir);
 log(`wrote ${file}, ${outDir}vqvae-latest.md and vqvae-latest.png`);
 dev.destroy();
-
-// ---- Markdown and chart over the newest run of each config and size -----------------------------------------------------
-function writeLatest(dir: string) {
-  const runs = readdirSync(dir).filter((f) => /^vqvae-.*\.json$/.test(f)).map((f) => JSON.parse(readFileSync(dir + f, 'utf8')) as typeof record)
-    .sort((a, b) => a.date.localeCompare(b.date));
-  const latest = new Map<string, { run: typeof record; size: SizeResult }>();
-  for (const r of runs) for (const s of r.sizes) latest.set(`${r.config} ${r.schedule} ${s.side}`, { run: r, size: s });
-  const items = [...latest.values()].sort((a, b) => a.run.config.localeCompare(b.run.config) || a.size.side - b.size.side);
-  const sec = (ms: number) => (ms >= 10000 ? (ms / 1000).toFixed(1) : (ms / 1000).toFixed(2)) + ' s';
-  const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
-  const lines = [
-    '# VQVAE benchmark: encode, tokenize, decode (latest run of each config and size)', '',
-    'Random weights. Time = median wall time of a stage until the GPU is done (p10–p90 in brackets); GFLOP = dispatched FLOPs (work',
-    'counter: 2 per multiply-add of convs, the attention blocks\' products and the quantizer\'s distance search; norms and elementwise ops',
-    'count bytes only). *Whole* = tokenize + decode (image → ids → image). *Of conv rate* = GFLOP/s over the rate of the conv kernel alone',
-    'at the decode\'s dominant conv shape (prepared weight), timed in the same turns as the stage (for the whole: tokenize\'s and decode\'s',
-    'turns); from wall time / from this process\'s CPU time (steadier on a shared machine). Above 100 % is possible: the smaller convs',
-    'of the lower levels can run faster than the dominant shape. *Per call* repacks every conv weight at each call;',
-    '*prepared* uses VQVAE.prepareForInference()\'s layouts. *Peak* = GPU memory above the stage\'s start (weights, layouts and the input',
-    'excluded), from a trimmed pool: in live tensors / in buffers (live, or released and not yet reused: the pool reuses a buffer only',
-    'after the submit that last used it) / held in buffers and textures (the texture kernels\' scratch textures too).', '',
-  ];
-  for (const { run, size: s } of items) {
-    const a = run.adapter;
-    lines.push(`## ${run.config}, ${s.side} px (${run.schedule} schedule, ${s.tokens} tokens)`, '',
-      `${(s.params / 1e6).toFixed(1)} M parameters (${s.weightsMiB} MiB; prepared layouts ${s.layoutsMiB} MiB). ${a.description || a.device || '?'} (${a.runtime}); ` +
-      `${run.date.slice(0, 16)}, ${run.git.slice(0, 7)}; ${run.settings.repeats} repeats after the counted run; load ${s.load.before.map((x) => x.toFixed(1)).join('/')} → ${s.load.after.map((x) => x.toFixed(1)).join('/')}.`, '',
-      '| stage | layout | time (p10–p90) | GFLOP | GFLOP/s wall / CPU | of conv rate wall / CPU | conv share of FLOPs | peak MiB: live / buffers / held | cold |', '|---|---|---|---|---|---|---|---|---|');
-    for (const r of s.rows) lines.push(`| ${r.stage} | ${r.layout} | ${sec(r.stats.medianMs)} (${sec(r.stats.p10Ms)}–${sec(r.stats.p90Ms)}) | ${(r.flops / 1e9).toFixed(1)} | ${r.gflops.toFixed(2)} / ${r.gflopsCpu.toFixed(2)} | ${pct(r.ofReference)} / ${pct(r.ofReferenceCpu)} | ${pct(r.convFlops / r.flops)} | ${r.peakLiveMiB} / ${r.peakBuffersMiB} / ${r.peakHeldMiB} | ${sec(r.coldMs)} |`);
-    for (const l of ['per-call', 'prepared'] as const) {
-      const w = s.whole[l];
-      if (w) lines.push(`| **whole** | ${l} | ${sec(w.ms)} | ${(w.flops / 1e9).toFixed(1)} | ${w.gflops.toFixed(2)} / ${w.gflopsCpu.toFixed(2)} | **${pct(w.ofReference)} / ${pct(w.ofReferenceCpu)}** | | | |`);
-    }
-    lines.push(`| ${s.reference.name} alone | prepared | ${sec(s.reference.stats.medianMs)} (${sec(s.reference.stats.p10Ms)}–${sec(s.reference.stats.p90Ms)}) | ${(s.reference.flops / 1e9).toFixed(1)} | ${s.reference.gflops.toFixed(2)} / ${s.reference.gflopsCpu.toFixed(2)} | per stage's turns: ${STAGES.map((st) => `${st} ${s.reference.byStage[st].wall.toFixed(1)}`).join(', ')} GFLOP/s | ${s.reference.calls} calls, ${pct(s.reference.share)} of the decode | | |`, '');
-    const pc = s.whole['per-call'], pr = s.whole.prepared;
-    if (pc && pr) lines.push(`Repacking cost (per call − prepared): ${s.rows.filter((r) => r.layout === 'prepared').map((r) => {
-      const o = s.rows.find((q) => q.stage === r.stage && q.layout === 'per-call')!;
-      return `${r.stage} ${(o.stats.medianMs - r.stats.medianMs).toFixed(0)} ms (${pct((o.stats.medianMs - r.stats.medianMs) / o.stats.medianMs)})`;
-    }).join(', ')}.`, '');
-  }
-  lines.push('Generated by bench/vqvae.bench.ts (npm run bench:vqvae; see bench/README.md).', '');
-  writeFileAtomic(dir + 'vqvae-latest.md', lines.join('\n'));
-  writeChartPng(dir + 'vqvae-latest.png', barChart({
-    title: 'VQVAE: achieved GFLOP/s per stage vs the conv kernel alone',
-    series: [{ name: 'per call' }, { name: 'prepared' }, { name: 'conv kernel alone' }], yLabel: 'GFLOP/s',
-    groups: items.flatMap(({ run, size: s }) => [
-      ...STAGES.map((st) => ({ label: `${run.config} ${s.side} ${st}`, bars: s.rows.filter((r) => r.stage === st).map((r) => ({ series: r.layout === 'prepared' ? 'prepared' : 'per call', value: r.gflops })) })),
-      { label: `${run.config} ${s.side} whole`, bars: [
-        ...(s.whole['per-call'] ? [{ series: 'per call', value: s.whole['per-call'].gflops }] : []),
-        { series: 'prepared', value: s.whole.prepared!.gflops, note: pct(s.whole.prepared!.ofReference) },
-        { series: 'conv kernel alone', value: s.reference.gflops }] },
-    ]),
-    valueFormat: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
-  }));
-}
