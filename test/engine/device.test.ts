@@ -1,4 +1,4 @@
-// Device and memory behaviour: pool reuse only after submit, scopes, dispose, compile errors, out-of-memory, views.
+// Device and memory behaviour: pool reuse only after submit, memory peaks, scopes, dispose, compile errors, out-of-memory, views.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { empty, fromArray, scope, ops, backward } from '../../src/engine/index.ts';
@@ -16,6 +16,45 @@ test('a released buffer is reused only after the submit that used it', async () 
   const c = empty(dev, [1000]);
   assert.ok(c.storage.buffer === buf, 'not reused after submit');
   b.dispose(); c.dispose();
+});
+
+test('memory peaks: live, created and total (with textures) since resetPeakMemory; trim drops the cache', async () => {
+  const dev = await getDevice();
+  const MiB = 2 ** 20; // bucket sizes: a power of two is its own bucket
+  const warm = empty(dev, [MiB / 4]); warm.dispose();
+  await dev.sync();
+  dev.resetPeakMemory({ trim: true });
+  let s = dev.poolStats();
+  assert.is(s.pooledBytes, 0, 'trim destroyed the cached buffers');
+  assert.is(s.textureBytes, 0, 'trim destroyed the scratch textures');
+  assert.is(s.createdBytes, s.liveBytes);
+  assert.equal([s.peakLiveBytes, s.peakCreatedBytes, s.peakTotalBytes], [s.liveBytes, s.createdBytes, s.createdBytes + s.ownedTextureBytes]);
+  const base = s.liveBytes;
+  const a = empty(dev, [MiB / 4]), b = empty(dev, [MiB / 2]); // 1 MiB and 2 MiB at once
+  a.dispose(); b.dispose();
+  const c = empty(dev, [MiB / 4]); // a fresh buffer: a's is not reusable before the submit
+  c.dispose();
+  await dev.sync();
+  s = dev.poolStats();
+  assert.is(s.peakLiveBytes - base, 3 * MiB, 'peak live: a and b together');
+  assert.is(s.peakCreatedBytes - base, 4 * MiB, 'peak created: a, b and c');
+  assert.is(s.liveBytes, base);
+  dev.resetPeakMemory();
+  s = dev.poolStats();
+  assert.is(s.peakLiveBytes, base, 'reset to the live bytes now');
+  assert.is(s.peakCreatedBytes, base + 4 * MiB, 'reset to the cached bytes now (no trim)');
+  const d = empty(dev, [MiB / 2]); // from the pool: live grows, created does not
+  s = dev.poolStats();
+  assert.is(s.peakLiveBytes - base, 2 * MiB);
+  assert.is(s.peakCreatedBytes - base, 4 * MiB);
+  d.dispose();
+  const tex = dev.createTexture('peak test', 64, 32); // 64·32 texels × 16 bytes
+  const total = dev.poolStats().peakTotalBytes;
+  dev.destroyTexture(tex);
+  assert.is(total - dev.poolStats().createdBytes - dev.poolStats().ownedTextureBytes, 64 * 32 * 16, 'textures count in the total peak');
+  dev.resetPeakMemory({ trim: true });
+  s = dev.poolStats();
+  assert.equal([s.peakLiveBytes, s.peakCreatedBytes, s.peakTotalBytes], [base, base, base + s.ownedTextureBytes]);
 });
 
 test('scope disposes what it does not return; views keep storage alive', async () => {

@@ -1,5 +1,14 @@
 // Buffer pool: size-bucketed free lists; a released buffer waits in `pending` until the submit that used it.
-export interface PoolStats { liveBytes: number; pooledBytes: number; pendingBytes: number; createdBytes: number; peakCreatedBytes: number; buffers: number }
+/**
+ * live: in tensors now; pooled / pending: released, reusable now / after the next submit; created: all buffers the pool
+ * holds (live + pooled + pending). The peaks run since the pool was made or since resetPeak(): peakLive = most bytes in
+ * live buffers at once; peakCreated = most buffer bytes held at once; peakTotal = most bytes held at once counting the
+ * device's other GPU memory (its textures) as reported through `extraBytes`.
+ */
+export interface PoolStats {
+  liveBytes: number; pooledBytes: number; pendingBytes: number; createdBytes: number;
+  peakLiveBytes: number; peakCreatedBytes: number; peakTotalBytes: number; buffers: number;
+}
 
 /** Round a byte size up to its bucket: 8 buckets per power of two above 4 KiB, so waste stays under 12.5 %. */
 export function bucketSize(bytes: number): number {
@@ -13,13 +22,26 @@ export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
   private live = 0; private pooled = 0; private pendingB = 0; private created = 0; private peak = 0; private count = 0;
+  private peakLive = 0; private peakTotal = 0;
+  /** Bytes of other GPU memory the owner holds (the Device's textures), counted in peakTotalBytes. */
+  extraBytes: () => number = () => 0;
   constructor(private device: GPUDevice, private maxBufferSize: number, private usage: number) {}
+
+  /** Takes the current totals into the peaks; the owner calls it after its other GPU memory grew. */
+  notePeak() {
+    this.peakLive = Math.max(this.peakLive, this.live);
+    this.peak = Math.max(this.peak, this.created);
+    this.peakTotal = Math.max(this.peakTotal, this.created + this.extraBytes());
+  }
+
+  /** Starts the peaks again from the current totals (to measure one piece of work; trim() first to drop the cache). */
+  resetPeak() { this.peakLive = this.live; this.peak = this.created; this.peakTotal = this.created + this.extraBytes(); }
 
   acquire(bytes: number, what: string): GPUBuffer {
     const size = bucketSize(bytes);
     const list = this.free.get(size);
     const hit = list?.pop();
-    if (hit) { this.pooled -= size; this.live += size; return hit; }
+    if (hit) { this.pooled -= size; this.live += size; this.peakLive = Math.max(this.peakLive, this.live); return hit; }
     if (size > this.maxBufferSize)
       throw new RangeError(`out of memory: ${what} needs a buffer of ${fmtBytes(bytes)}, above this adapter's maxBufferSize of ${fmtBytes(this.maxBufferSize)}`);
     let buf: GPUBuffer;
@@ -30,7 +52,8 @@ export class BufferPool {
       try { buf = this.device.createBuffer({ size, usage: this.usage, label: what }); }
       catch { throw new RangeError(`out of memory: could not allocate ${fmtBytes(size)} for ${what} (${fmtBytes(this.created)} already on the GPU): ${(e as Error).message}`); }
     }
-    this.created += size; this.peak = Math.max(this.peak, this.created); this.live += size; this.count++;
+    this.created += size; this.live += size; this.count++;
+    this.notePeak();
     return buf;
   }
 
@@ -54,7 +77,8 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return { liveBytes: this.live, pooledBytes: this.pooled, pendingBytes: this.pendingB, createdBytes: this.created, peakCreatedBytes: this.peak, buffers: this.count };
+    return { liveBytes: this.live, pooledBytes: this.pooled, pendingBytes: this.pendingB, createdBytes: this.created,
+      peakLiveBytes: this.peakLive, peakCreatedBytes: this.peak, peakTotalBytes: this.peakTotal, buffers: this.count };
   }
 }
 

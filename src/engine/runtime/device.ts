@@ -53,8 +53,9 @@ export class Device {
   /** Scratch storage textures by slot and size (ops/matmul.ts packs operands into them); reused across calls. */
   private textures = new Map<string, { binding: TextureBinding; bytes: number; epoch: number }>();
   private textureBytes = 0;
-  /** Textures handed to callers by createTexture (prepared conv weights), with their bytes. */
+  /** Textures handed to callers by createTexture (prepared conv weights), with their bytes, and their sum. */
   private owned = new Map<GPUTexture, number>();
+  private ownedBytes = 0;
   /** Above this many bytes of scratch textures, unused sizes are destroyed before a new one is made. */
   textureBudget = 256 * 2 ** 20;
   private pipelines = new Map<string, GPUComputePipeline>();
@@ -108,6 +109,7 @@ export class Device {
     this.hasF16 = this.dev.features.has('shader-f16');
     this.maxTexture2D = L.maxTextureDimension2D;
     this.pool = new BufferPool(this.dev, L.maxBufferSize, STORAGE_USAGE);
+    this.pool.extraBytes = () => this.textureBytes + this.ownedBytes;
     this.uniformStage = new ArrayBuffer(this.arenaBytes);
     this.uniformView = new DataView(this.uniformStage);
     this.dev.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.fail(new Error(`WebGPU error: ${ev.error.message}`));
@@ -140,9 +142,29 @@ export class Device {
   // ---- buffers -------------------------------------------------------------------------------
   alloc(bytes: number, what: string): GPUBuffer { this.assertAlive(); return this.pool.acquire(bytes, what); }
   release(buf: GPUBuffer) { if (!this.destroyed) this.pool.release(buf); }
-  /** Buffer pool statistics, plus the bytes held by scratch textures and by textures handed out by createTexture. */
+  /**
+   * Buffer pool statistics, plus the bytes held by scratch textures and by textures handed out by createTexture. The
+   * peaks (peakLiveBytes, peakCreatedBytes, peakTotalBytes = buffers + textures) run from the device's creation or the
+   * last resetPeakMemory().
+   */
   poolStats(): PoolStats & { textureBytes: number; ownedTextureBytes: number } {
-    return { ...this.pool.stats(), textureBytes: this.textureBytes, ownedTextureBytes: [...this.owned.values()].reduce((a, b) => a + b, 0) };
+    return { ...this.pool.stats(), textureBytes: this.textureBytes, ownedTextureBytes: this.ownedBytes };
+  }
+
+  /**
+   * Starts the memory peaks of poolStats() again from the current totals, to measure one piece of work. With `trim`
+   * the work so far is submitted and the pool's cached free buffers and the scratch textures are destroyed first, so
+   * that peakCreatedBytes and peakTotalBytes count what the next work needs, not what earlier work left cached.
+   */
+  resetPeakMemory(o: { trim?: boolean } = {}): void {
+    this.assertAlive();
+    if (o.trim) {
+      this.flush();
+      this.pool.trim();
+      for (const t of this.textures.values()) t.binding.texture.destroy();
+      this.textures.clear(); this.textureBytes = 0;
+    }
+    this.pool.resetPeak();
   }
 
   /**
@@ -156,13 +178,16 @@ export class Device {
       throw new RangeError(`texture ${label}: ${width} × ${height} texels is outside 1 .. maxTextureDimension2D ${max}`);
     const usage = (globalThis as any).GPUTextureUsage?.STORAGE_BINDING ?? 0x08;
     const texture = this.dev.createTexture({ size: [width, height], format: 'rgba32float', usage, label });
-    this.owned.set(texture, width * height * 16);
+    this.owned.set(texture, width * height * 16); this.ownedBytes += width * height * 16;
+    this.pool.notePeak();
     return { texture, view: texture.createView() };
   }
 
   /** Frees a texture from createTexture once the work submitted so far is done with it (WebGPU defers the destroy). */
   destroyTexture(t: TextureBinding): void {
-    if (!this.owned.delete(t.texture) || this.destroyed) return;
+    const bytes = this.owned.get(t.texture);
+    if (bytes === undefined || this.destroyed) return;
+    this.owned.delete(t.texture); this.ownedBytes -= bytes;
     this.flush();
     t.texture.destroy();
   }
@@ -194,6 +219,7 @@ export class Device {
     const texture = this.dev.createTexture({ size: [w, h], format: 'rgba32float', usage, label: key });
     t = { binding: { texture, view: texture.createView() }, bytes, epoch };
     this.textures.set(key, t); this.textureBytes += bytes;
+    this.pool.notePeak();
     return t.binding;
   }
 
@@ -339,7 +365,7 @@ export class Device {
     for (const t of this.textures.values()) t.binding.texture.destroy();
     this.textures.clear(); this.textureBytes = 0;
     for (const t of this.owned.keys()) t.destroy();
-    this.owned.clear();
+    this.owned.clear(); this.ownedBytes = 0;
     for (const b of this.uniformArena) b.destroy();
     if (this.stamps) { this.stamps.set.destroy(); this.stamps.resolve.destroy(); }
     this.dev.destroy();

@@ -1,6 +1,6 @@
 // VQVAE layers: parameter makers (torch-default random init, or uninitialised storage for loading), Conv and Norm with
 // PyTorch names, and the rule that frees intermediates promptly when no autograd graph is recorded.
-import { Tensor, empty, needsGrad, Module, parameter, ops, type Device, type Rng } from '../../engine/index.ts';
+import { Tensor, empty, needsGrad, Module, parameter, ops, type Device, type PreparedConv, type Rng } from '../../engine/index.ts';
 import { GN_EPS, GN_GROUPS } from './config.ts';
 
 /**
@@ -25,16 +25,35 @@ export class ParamMaker {
   }
 }
 
-/** torch.nn.Conv2d(i, o, k, stride, padding) with bias; padding as a number or [top, bottom, left, right]. */
+/**
+ * torch.nn.Conv2d(i, o, k, stride, padding) with bias; padding as a number or [top, bottom, left, right]. prepare() lays
+ * the weight out once (ops.prepareConv) for every later forward that records no gradient for the weights; the layout
+ * is a copy, so it is for frozen weights: prepare() again after changing them, unprepare() frees it.
+ */
 export class Conv extends Module {
   weight: Tensor; bias: Tensor;
+  /** The weight laid out by prepare(), or null. Not a field Module walks (it holds no parameters). */
+  private prepared: PreparedConv | null = null;
   constructor(mk: ParamMaker, i: number, o: number, readonly k: number, readonly stride = 1,
     readonly padding: number | [number, number, number, number] = 0) {
     super();
     this.weight = mk.fanIn([o, i, k, k], i * k * k, 'conv.weight');
     this.bias = mk.fanIn([o], i * k * k, 'conv.bias');
   }
-  forward(x: Tensor): Tensor { return ops.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding }); }
+  /** Lays the current weight out for inference (replacing an earlier layout). */
+  prepare(): void {
+    this.unprepare();
+    this.prepared = ops.prepareConv(this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+  /** Frees the layout of prepare(), if any. */
+  unprepare(): void { this.prepared?.dispose(); this.prepared = null; }
+  get isPrepared(): boolean { return this.prepared !== null; }
+  /** conv2d(x); with the prepared layout whenever no gradient is recorded for the weights (no-grad, or frozen weights). */
+  forward(x: Tensor): Tensor {
+    const prepared = this.prepared && !needsGrad(this.weight, this.bias) ? this.prepared : undefined;
+    return ops.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, prepared });
+  }
+  override dispose() { this.unprepare(); super.dispose(); }
 }
 
 /** VAR's Normalize(): GroupNorm(32 groups, eps 1e-6, affine). */

@@ -1,7 +1,7 @@
 // VQVAE: VAR's VQVAE (models/vqvae.py) with VAR's state-dict names — encoder, quant_conv, the multi-scale quantizer
 // (plain VAR or HIT segments, MODEL_SPEC §2), post_quant_conv, decoder — plus tokenize / decodeTokens / teacherInput.
 import { Tensor, noGrad, needsGrad, scope, Module, ops, type Device, type Rng } from '../../engine/index.ts';
-import { MultiScaleQuantizer } from '../quant/quantizer.ts';
+import { MultiScaleQuantizer, type PreparedQuantizer } from '../quant/quantizer.ts';
 import type { Plan } from '../quant/schedule.ts';
 import { downsampleOf, imageSideOf, phiLayout, scaleCount, vqvaeConfig, type VQVAEConfig, type VQVAEConfigInput } from './config.ts';
 import { Encoder } from './encoder.ts';
@@ -37,6 +37,8 @@ export class VQVAE extends Module {
   source = '';
   /** How the config was obtained when it was inferred from a checkpoint (what was read, what was defaulted). */
   configNotes: string[] = [];
+  /** The quantizer's parameters laid out by prepareForInference(), or null. */
+  private preparedQ: PreparedQuantizer | null = null;
 
   private constructor(readonly dev: Device, readonly cfg: VQVAEConfig, mk: ParamMaker, eini = 0) {
     super();
@@ -85,6 +87,39 @@ export class VQVAE extends Module {
     return v;
   }
 
+  /**
+   * Lays every weight out once for inference, for frozen weights: each conv's weight (encoder, decoder, quant_conv,
+   * post_quant_conv: ops.prepareConv) and the quantizer's codebook search and φ weights (MultiScaleQuantizer.prepare).
+   * Later calls of encode, decodeLatent, tokenize, decodeTokens and teacherInput that record no gradient for the
+   * weights (under noGrad, or with parameters that do not require grad) use these layouts instead of repacking the
+   * weights at every conv call; results are the same up to float rounding. The layouts are copies: after changing the
+   * weights in place (an optimizer step) call prepareForInference() again or releaseInference(); loadStateDict
+   * refreshes them itself. They hold about the weights' size again in GPU memory; releaseInference() or dispose() frees them.
+   */
+  prepareForInference(): this {
+    this.releaseInference();
+    noGrad(this.dev, () => {
+      for (const c of convsOf(this)) c.prepare();
+      this.preparedQ = this.quantize.prepare({ search: true });
+    });
+    return this;
+  }
+
+  /** Frees the layouts of prepareForInference(); later calls repack the weights per call again. */
+  releaseInference(): void {
+    for (const c of convsOf(this)) c.unprepare();
+    this.preparedQ?.dispose();
+    this.preparedQ = null;
+  }
+
+  /** Whether prepareForInference() layouts are in use. */
+  get preparedForInference(): boolean { return this.preparedQ !== null; }
+
+  /** The quantizer layouts for a call that records no gradient (the quantizer's own calls never do). */
+  private get qPrepared(): PreparedQuantizer | undefined { return this.preparedQ ?? undefined; }
+
+  override dispose(): void { this.releaseInference(); super.dispose(); }
+
   get plan(): Plan { return this.quantize.plan; }
   /** Tokens per image over all scales. */
   get tokens(): number { return this.quantize.tokens; }
@@ -130,10 +165,13 @@ export class VQVAE extends Module {
       const missing = keys.filter((k) => !(k in src)), unexpected = Object.keys(src).filter((k) => !keys.includes(k) && !ignored(k));
       if ((o.strict ?? true) && (missing.length || unexpected.length))
         throw new Error(`loadStateDict${o.source ? ` from ${o.source}` : ''}: ${[missing.length ? `missing keys: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` (+${missing.length - 8} more)` : ''}` : '', unexpected.length ? `unexpected keys: ${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ` (+${unexpected.length - 8} more)` : ''}` : ''].filter(Boolean).join('; ')}`);
-      return super.loadStateDict(src, { ...o, strict: false });
+      return this.refreshAfterLoad(super.loadStateDict(src, { ...o, strict: false }));
     }
-    return super.loadStateDict(src, o);
+    return this.refreshAfterLoad(super.loadStateDict(src, o));
   }
+
+  /** New weights make prepareForInference() layouts stale: lay them out again. */
+  private refreshAfterLoad<T>(r: T): T { if (this.preparedQ) this.prepareForInference(); return r; }
 
   private checkImage(img: Tensor, what: string) {
     const S = this.imageSide;
@@ -181,7 +219,7 @@ export class VQVAE extends Module {
   tokenize(img_B3HW: Tensor, o: { teacherInput?: boolean; usage?: boolean } = {}): VQVAETokens {
     return noGrad(this.dev, () => {
       const zs = this.encodeSegments(img_B3HW);
-      const r = this.quantize.tokenize(zs, o);
+      const r = this.quantize.tokenize(zs, { ...o, prepared: this.qPrepared });
       zs.forEach((t) => t.dispose());
       return { idx_BL: r.idx_BL, perScale: this.perScale(r.idx_BL), fHats: r.fHats, varInput: r.varInput, usage: r.usage };
     });
@@ -206,7 +244,7 @@ export class VQVAE extends Module {
     if (cols < ends[n]! || cols > this.tokens) throw new Error(`VQVAE.decodeTokens: segment ${n} ends at column ${ends[n]}, but the ids have ${cols} columns (at most ${this.tokens})`);
     return noGrad(this.dev, () => {
       const full = cols === this.tokens ? idx_BL : this.padIds(idx_BL);
-      const r = this.quantize.decode(full);
+      const r = this.quantize.decode(full, { prepared: this.qPrepared });
       if (full !== idx_BL) full.dispose();
       const imgs = r.fHats.slice(0, n + 1).map((f) => this.decodeLatent(f));
       r.fHats.forEach((t) => t.dispose());
@@ -225,7 +263,7 @@ export class VQVAE extends Module {
   /** Teacher-forcing input [B, L − pn₀², z] from ground-truth ids (MODEL_SPEC §3; VAR's idxBl_to_var_input). */
   teacherInput(idx_BL: Tensor): Tensor {
     return noGrad(this.dev, () => {
-      const r = this.quantize.decode(idx_BL, { teacherInput: true });
+      const r = this.quantize.decode(idx_BL, { teacherInput: true, prepared: this.qPrepared });
       r.fHats.forEach((t) => t.dispose());
       return r.varInput!;
     });
@@ -249,4 +287,15 @@ export class VQVAE extends Module {
     const recs = which.map((f) => this.decodeLatent(f, { clamp: false }));
     return { recs, ...q };
   }
+}
+
+/** Every Conv below `m` (fields and arrays of modules), in field order. */
+function convsOf(m: Module, out: Conv[] = []): Conv[] {
+  for (const v of Object.values(m)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x instanceof Conv) out.push(x);
+      else if (x instanceof Module) convsOf(x, out);
+    }
+  }
+  return out;
 }
