@@ -29,7 +29,7 @@ for (let k = 0; k < 4; k++) {
 const base = (over: Partial<TokenizerRunConfig> = {}): TokenizerRunConfig => ({
   data: [data], model: TOKENIZER_PRESETS.tiny!, init: null, initKey: null, train: 'all', crop: 32, batch: 2, steps: 6,
   lr: 2e-3, warmup: 2, minLr: 2e-4, weightDecay: 0, clip: 1, beta: 0.25, qdrop: 0.5, lpips: null, lpipsWeight: 5,
-  seed: 7, valFraction: 0, every: 3, sampleEvery: 0, ...over,
+  seed: 7, valFraction: 0, every: 3, sampleEvery: 0, restartDead: 0, ...over,
 });
 const quiet = { log: () => {} };
 
