@@ -70,8 +70,8 @@ test('CLI: bad flags are refused naming the flag; --resume without a checkpoint 
   const hvar = (args: string[]) => spawnSync(process.execPath, [join(repo, 'dist/hvar.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
   let r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--qdrop', '2']);
   assert.is(r.status, 2); assert.match(r.stderr, /--qdrop expects a number from 0 to 1, got '2'/);
-  r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--restart-dead', '-1']);
-  assert.is(r.status, 2); assert.match(r.stderr, /--restart-dead expects a decimal integer from 0 to \d+, got '-1'/);
+  r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--restart-dead', '1.5']);
+  assert.is(r.status, 2); assert.match(r.stderr, /--restart-dead expects a decimal integer from 0 to \d+, got '1.5'/);
   r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--config', 'huge']);
   assert.is(r.status, 2); assert.match(r.stderr, /--config: unknown 'huge'/);
   r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--resume', '--lr', '1']);
