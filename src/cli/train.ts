@@ -21,6 +21,8 @@ export const USAGE = `usage: hvar train hvar --vae FILE --out DIR ... (see 'hvar
   --lpips FILE     LPIPS weights (.safetensors, see 'hvar eval --help'); --lpips-weight X (default 5)
   --seed S         seed of initialisation, data order and dropout (default 0)
   --every N        checkpoint interval in steps (default 50)  --sample-every N  sample sheet interval (default 250)
+  --restart-dead N dead-code restart every N steps: codes unused in the window are re-drawn from the step's encoder
+                   outputs and their AdamW moments zeroed; logs codes in use and restarted (default 0 = off)
   --resume         continue DIR's run exactly where its checkpoint stopped (same losses as an uninterrupted run)`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     const f = { type: 'string' } as const;
     const a = parseCommand(cmd, rest, {
       out: f, data: f, config: f, init: f, key: f, train: f, crop: f, batch: f, steps: f, lr: f, warmup: f, 'min-lr': f, wd: f, clip: f,
-      beta: f, qdrop: f, lpips: f, 'lpips-weight': f, seed: f, every: f, 'sample-every': f, 'val-fraction': f, resume: { type: 'boolean' },
+      beta: f, qdrop: f, lpips: f, 'lpips-weight': f, seed: f, every: f, 'sample-every': f, 'val-fraction': f, 'restart-dead': f, resume: { type: 'boolean' },
     }, { names: [] });
     if (!a) { console.log(USAGE); return 0; }
     const v = a.values;
@@ -75,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         lpips, lpipsWeight: numberFlag(cmd, '--lpips-weight', v['lpips-weight'], 5, 0),
         seed: intFlag(cmd, '--seed', v.seed, 0, 0), valFraction: numberFlag(cmd, '--val-fraction', v['val-fraction'], 0.1, 0, 0.9),
         every: intFlag(cmd, '--every', v.every, 50, 1), sampleEvery: intFlag(cmd, '--sample-every', v['sample-every'], 250, 0),
+        restartDead: intFlag(cmd, '--restart-dead', v['restart-dead'], 0, 0),
       }, { resume: false });
       return 0;
     } finally { dev.destroy(); }

@@ -14,6 +14,7 @@ import { warmupCosine } from './optim/schedule.ts';
 import { DataLoader } from './data/loader.ts';
 import { scanDataset, describeScan } from './data/dataset.ts';
 import { StreamRng } from './data/rng.ts';
+import { restartDeadCodes, countCodes, codesInUse } from './dead_codes.ts';
 import { saveCheckpoint, loadCheckpoint, runConfig, type LoopState } from './checkpoint.ts';
 import { Progress, RunLog, writeLossPng, formatDuration, type LogRow } from './progress.ts';
 
@@ -35,6 +36,11 @@ export interface TokenizerRunConfig {
   seed: number; valFraction: number;
   /** Checkpoint / sample-sheet intervals in steps. */
   every: number; sampleEvery: number;
+  /**
+   * Dead-code restart window in steps (0 = off): after steps N, 2N, ... every code the quantizer picked no time in the
+   * window is re-initialised from the step's last-segment latent (`restartDeadCodes`). Absent in older checkpoints = 0.
+   */
+  restartDead: number;
 }
 
 export interface RunPaths { dir: string; checkpoint: string; weights: string; log: string; lossPng: string; samples: string }
@@ -78,7 +84,8 @@ export function hitPrefixes(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor):
   });
 }
 
-export interface StepOut { loss: Tensor; rec: Tensor[]; vq: Tensor; lp: Tensor[] }
+/** The loss and its terms; the token ids picked [B, L] (i32) and the last segment's latent z [B, Cv, h, w] (full crop). */
+export interface StepOut { loss: Tensor; rec: Tensor[]; vq: Tensor; lp: Tensor[]; idx_BL: Tensor; z_BChw: Tensor }
 
 /**
  * One training forward: encode the image at each segment's size (¼, ½, 1), tokenize (no grad), rebuild f_hat
@@ -113,7 +120,7 @@ export function tokenizerLoss(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor
       loss = ops.add(loss, ops.mulScalar(l, o.lpipsWeight));
     }
   });
-  return { loss, rec, vq, lp };
+  return { loss, rec, vq, lp, idx_BL: idx.idx_BL, z_BChw: zs[zs.length - 1]! };
 }
 
 /** Per-sample quantization-dropout mask of a step: 1 = decode the continuous latent. Depends only on (seed, step). */
@@ -158,6 +165,16 @@ export async function trainTokenizer(dev: Device, dir: string, cfgIn: TokenizerR
     log.truncate(-1);
     loop = { kind: TOKENIZER_KIND, step: 0, epoch: 0, batch: 0, wallMs: 0, config: cfg as unknown as Record<string, unknown> };
   }
+  // Dead-code restart: hits per code since the last restart, carried in the checkpoint so a resumed run restarts alike.
+  const restartEvery = cfg.restartDead ?? 0, V = q.cfg.vocab;
+  const window = new Float64Array(V);
+  if (restartEvery > 0) {
+    const saved = loop.extra?.codeCounts;
+    if (saved !== undefined) {
+      if (!Array.isArray(saved) || saved.length !== V) throw new Error(`${P.checkpoint}: extra.codeCounts must hold ${V} counts (one per code)`);
+      window.set(saved as number[]);
+    }
+  }
 
   let lpips: LPIPS | null = null;
   if (cfg.lpips) { const { loadLpips } = await import('../metrics/lpips.ts'); lpips = await loadLpips(dev, cfg.lpips); }
@@ -177,6 +194,7 @@ export async function trainTokenizer(dev: Device, dir: string, cfgIn: TokenizerR
   let step = loop.step;
   const save = async (nextEpoch: number, nextBatch: number) => {
     const state: LoopState = { ...loop!, step, epoch: nextEpoch, batch: nextBatch, wallMs: wall0 + performance.now() - t0 };
+    if (restartEvery > 0) state.extra = { ...loop!.extra, codeCounts: Array.from(window) };
     await saveCheckpoint(P.checkpoint, vae, opt, state);
     await saveVQVAE(vae, P.weights);
     writeLossPng(P.lossPng, rows, ['loss', ...q.plan.segments.map((_, n) => `rec${n + 1}`), 'vq'], `tokenizer training (${cfg.train})`);
@@ -197,12 +215,23 @@ export async function trainTokenizer(dev: Device, dir: string, cfgIn: TokenizerR
       out.rec.forEach((_, n) => { row[`rec${n + 1}`] = vals[2 + n]!; });
       out.lp.forEach((_, n) => { row[`lpips${n + 1}`] = vals[2 + out.rec.length + n]!; });
       if (gn) row.gradNorm = vals[vals.length - 1]!;
+      if (restartEvery > 0) {
+        countCodes(window, (await out.idx_BL.toArray()) as Int32Array);
+        if ((step + 1) % restartEvery === 0) {
+          // After this step's update: dead codes take this step's full-crop latents; the window starts again.
+          const r = await restartDeadCodes(q.codebook, opt, window, out.z_BChw, rootRng.split(`restart/${step + 1}`));
+          row.codes = codesInUse(window);
+          row.restarted = r.dead.length;
+          window.fill(0);
+        }
+      }
       return row;
     });
     step++;
     const row: LogRow = { step, ...fields, lr };
     rows.push(row); log.append(row);
-    say(prog.line(step, { loss: fields.loss!, ...Object.fromEntries(q.plan.segments.map((_, n) => [`rec${n + 1}`, fields[`rec${n + 1}`]!])) }));
+    const restartNote = fields.restarted !== undefined ? `  codes ${fields.codes}/${V} in use, restarted ${fields.restarted}` : '';
+    say(prog.line(step, { loss: fields.loss!, ...Object.fromEntries(q.plan.segments.map((_, n) => [`rec${n + 1}`, fields[`rec${n + 1}`]!])) }) + restartNote);
     const [ne, nb] = b.index + 1 >= loader.batchesPerEpoch() ? [b.epoch + 1, 0] : [b.epoch, b.index + 1];
     if (step % cfg.every === 0 || step === stopAt) await save(ne, nb);
     if (cfg.sampleEvery > 0 && (step % cfg.sampleEvery === 0 || step === stopAt)) await writeSampleSheet(dev, vae, q, sheetSrc, cfg.crop, join(P.samples, `step-${String(step).padStart(6, '0')}.png`));

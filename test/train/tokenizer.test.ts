@@ -29,7 +29,7 @@ for (let k = 0; k < 4; k++) {
 const base = (over: Partial<TokenizerRunConfig> = {}): TokenizerRunConfig => ({
   data: [data], model: TOKENIZER_PRESETS.tiny!, init: null, initKey: null, train: 'all', crop: 32, batch: 2, steps: 6,
   lr: 2e-3, warmup: 2, minLr: 2e-4, weightDecay: 0, clip: 1, beta: 0.25, qdrop: 0.5, lpips: null, lpipsWeight: 5,
-  seed: 7, valFraction: 0, every: 3, sampleEvery: 0, ...over,
+  seed: 7, valFraction: 0, every: 3, sampleEvery: 0, restartDead: 0, ...over,
 });
 const quiet = { log: () => {} };
 
@@ -70,6 +70,8 @@ test('CLI: bad flags are refused naming the flag; --resume without a checkpoint 
   const hvar = (args: string[]) => spawnSync(process.execPath, [join(repo, 'dist/hvar.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
   let r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--qdrop', '2']);
   assert.is(r.status, 2); assert.match(r.stderr, /--qdrop expects a number from 0 to 1, got '2'/);
+  r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--restart-dead', '1.5']);
+  assert.is(r.status, 2); assert.match(r.stderr, /--restart-dead expects a decimal integer from 0 to \d+, got '1.5'/);
   r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--config', 'huge']);
   assert.is(r.status, 2); assert.match(r.stderr, /--config: unknown 'huge'/);
   r = hvar(['train', 'tokenizer', '--out', join(root, 'x'), '--resume', '--lr', '1']);

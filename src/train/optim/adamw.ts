@@ -1,5 +1,5 @@
 // AdamW with parameter groups and a fused per-tensor kernel (kernels/optim/adamw.wgsl); state is explicit.
-import { Tensor, launch, ops } from '../../engine/index.ts';
+import { Tensor, fromArray, launch, ops } from '../../engine/index.ts';
 
 export interface ParamGroup { params: Tensor[]; lr?: number; weightDecay?: number }
 /** Per-parameter state, named as torch.optim.AdamW's `state[p]`: steps taken and both moment estimates. */
@@ -48,6 +48,25 @@ export class AdamW {
         params: { n, lr: g.lr, beta1: b1, beta2: b2, eps: this.eps, wd: g.weightDecay, bc1, sqrt_bc2: Math.sqrt(bc2) },
         workgroups: p.dev.grid(n, 64),
       });
+    }
+  }
+
+  /**
+   * Zeroes rows `rows` (indices along the first dimension) of `p`'s exp_avg and exp_avg_sq, leaving its step count and
+   * every other row as they are; for a parameter whose rows were re-initialised (dead-code restart of a codebook). A
+   * parameter with no state yet has nothing to reset. Host round trip: meant for occasional use, not every step.
+   */
+  async resetRows(p: Tensor, rows: readonly number[]): Promise<void> {
+    const s = this.state.get(p);
+    if (!s || rows.length === 0) return;
+    const R = p.shape[0] ?? 1, W = p.numel / R;
+    for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= R) throw new RangeError(`AdamW.resetRows: row ${r} is outside ${p}'s ${R} rows`);
+    for (const m of [s.exp_avg, s.exp_avg_sq]) {
+      const a = (await m.toArray()) as Float32Array;
+      for (const r of rows) a.fill(0, r * W, (r + 1) * W);
+      const t = fromArray(p.dev, a, m.shape);
+      ops.assign(m, t);
+      t.dispose();
     }
   }
 
