@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync, transformSync } from 'esbuild';
@@ -25,6 +25,12 @@ test('npm pack gives a tarball with the library, its types and the CLI, and no s
   for (const f of ['dist/index.mjs', 'dist/node.mjs', 'dist/browser.mjs', 'dist/internal.mjs', 'dist/hvar.mjs', 'dist/types/index.d.ts', 'dist/types/node.d.ts', 'LICENSE'])
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   assert.not.ok(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('dist/bench')), `sources or benchmarks packed: ${files.filter((f) => !f.startsWith('dist/')).join(', ')}`);
+  // the embedded model and its card ship with the package, within the package's weight budget
+  if (existsSync(join(root, 'models/hvar-small.safetensors'))) {
+    for (const f of ['models/hvar-small.safetensors', 'models/hvar-small.md']) assert.ok(files.includes(f), `${f} missing from the tarball`);
+    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+    assert.ok(statSync(join(work, tgz)).size <= 30 * 2 ** 20, `tarball ${statSync(join(work, tgz)).size} bytes, over 30 MiB`);
+  }
 });
 
 test('the tarball installs into an empty project and the example runs there', () => {
