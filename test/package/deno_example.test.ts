@@ -28,7 +28,7 @@ function why(): string {
 const reason = why();
 const gpuTest = testIf(reason === '', reason);
 
-gpuTest('deno run examples/deno/example.ts: the matmul and the bicubic ×2 match the CPU', () => {
+gpuTest('deno run examples/deno/example.ts: the matmul and the bicubic ×2 match the CPU; one upscale with the embedded model', () => {
   const r = run(['run', '-A', example]);
   const lines = r.out;
   assert.match(lines, /^adapter deno \(wgpu\) /m, lines);
@@ -41,6 +41,9 @@ gpuTest('deno run examples/deno/example.ts: the matmul and the bicubic ×2 match
   assert.ok(rs, lines);
   assert.is(+rs![1]!, 3 * 10 * 14);
   assert.ok(+rs![2]! <= 1e-5, `bicubic error ${rs![2]}`);
+  // one H-VAR upscale with the embedded model (when it ships): exact sizes, values in range
+  if (existsSync(join(root, 'models/hvar-small.safetensors')))
+    assert.match(lines, /^upscale 16x16 -> x1 16x16, x2 32x32, x4 64x64, values in \[0, 1\]: true \(/m, lines);
   assert.match(lines, /^ok$/m);
   // Deno 2.9.6 can abort at exit after the work is done (docs/LAVAPIPE.md §7): reported as a failure, never hidden.
   assert.is(r.code, 0, `deno exited with ${r.code} after the example's checks:\n${lines}`);
