@@ -134,9 +134,10 @@ async function runPage(browser: Browser, pngPath: string, readPixels: number[], 
         rgba: readPixels.includes(+(f as HTMLElement).dataset.scale!) ? b64(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) : '' };
     }),
   }; }, readPixels);
+  const screenshot = await page.screenshot({ fullPage: true });
   await page.close();
   assert.is(out.state, 'done', `page ended with: ${out.status} ${errors.join('; ')}`);
-  return { adapter, before, ...out, figs: out.figs.map((f) => ({ ...f, rgba: Buffer.from(f.rgba, 'base64') })) as Fig[] };
+  return { adapter, before, ...out, screenshot, figs: out.figs.map((f) => ({ ...f, rgba: Buffer.from(f.rgba, 'base64') })) as Fig[] };
 }
 
 let work: string;
@@ -213,6 +214,17 @@ testIf(!sessions[0]!.why, sessions[0]!.why)('with a bundle at models/hvar-small.
     assert.equal(r.order, [1, 2, 4]);
     assert.equal(r.figs.map((f) => [f.scale, f.w, f.h]), [[1, w, h], [2, 2 * w, 2 * h], [4, 4 * w, 4 * h]]);
     for (const f of r.figs) assert.match(f.caption, `×${f.scale} H-VAR — ${f.w}×${f.h}`);
+    // the page as a user sees it after the upscale: a screenshot with the three canvases drawn (not a blank page)
+    const shot = decodeImage(r.screenshot, 'screenshot.png');
+    let sum = 0, sq = 0;
+    for (const v of shot.data) { sum += v; sq += v * v; }
+    const mean = sum / shot.data.length;
+    assert.ok(shot.w >= 4 * w && shot.h >= 4 * h && sq / shot.data.length - mean * mean > 1e-3, `screenshot ${shot.w}×${shot.h}, variance ${sq / shot.data.length - mean * mean}`);
+    for (const f of r.figs) {
+      let v = 0;
+      for (let i = 0; i < f.rgba.length; i += 4) v = Math.max(v, Math.abs(f.rgba[i]! - f.rgba[0]!), Math.abs(f.rgba[i + 1]! - f.rgba[1]!));
+      assert.ok(v > 0, `×${f.scale}: the canvas is one flat colour`);
+    }
     const bundle = await loadBundle(dev, bundlePath);
     const want = await hvarUpscale(dev, bundle, decodeImage(png, path));
     bundle.dispose();
