@@ -7,21 +7,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
+import { checkArgErrors, scriptRunner } from '../helpers/gpu_script.ts';
 
 const repo = process.cwd();
-const script = (args: string[], timeoutS = 240) => spawnSync('bash', [join(repo, 'scripts/bench-gpu.sh'), ...args],
-  { cwd: repo, encoding: 'utf8', timeout: timeoutS * 1000, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+const script = scriptRunner(repo, 'bench-gpu.sh');
 const adapter = await getDevice().then(() => true, () => false);
 await closeDevice();
 
-test('argument errors: an unknown option and a second folder exit 2 naming them', () => {
-  const a = script(['--fast']);
-  assert.is(a.status, 2);
-  assert.match(a.stderr, /unknown option '--fast'/);
-  const b = script(['/tmp/x', '/tmp/y']);
-  assert.is(b.status, 2);
-  assert.match(b.stderr, /one OUT_DIR only/);
-});
+test('argument errors: an unknown option and a second folder exit 2 naming them', () => checkArgErrors(script, 'bench-gpu.sh'));
 
 test('hvar bench: an unknown benchmark and bad flags of each benchmark exit 2 naming them', () => {
   const build = spawnSync(process.execPath, [join(repo, 'scripts/build.mjs'), '--quiet', '--no-types'], { cwd: repo, encoding: 'utf8' });

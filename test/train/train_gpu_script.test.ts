@@ -7,21 +7,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
+import { checkArgErrors, scriptRunner } from '../helpers/gpu_script.ts';
 
 const repo = process.cwd();
-const script = (args: string[], timeoutS = 480) => spawnSync('bash', [join(repo, 'scripts/train-gpu.sh'), ...args],
-  { cwd: repo, encoding: 'utf8', timeout: timeoutS * 1000, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+const script = scriptRunner(repo, 'train-gpu.sh');
 const adapter = await getDevice().then(() => true, () => false);
 await closeDevice();
 
-test('argument errors: an unknown option and a second folder exit 2 naming them', () => {
-  const a = script(['--fast']);
-  assert.is(a.status, 2);
-  assert.match(a.stderr, /train-gpu\.sh: unknown option '--fast'/);
-  const b = script(['/tmp/x', '/tmp/y']);
-  assert.is(b.status, 2);
-  assert.match(b.stderr, /one OUT_DIR only/);
-});
+test('argument errors: an unknown option and a second folder exit 2 naming them', () => checkArgErrors(script, 'train-gpu.sh'));
 
 testIf(adapter, 'no WebGPU adapter')('--quick: both trainings, the bundle with its card, the evaluation and the example upscale in OUT_DIR', () => {
   const build = spawnSync(process.execPath, [join(repo, 'scripts/build.mjs'), '--quiet', '--no-types'], { cwd: repo, encoding: 'utf8' });
