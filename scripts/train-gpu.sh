@@ -40,7 +40,7 @@ if [ $quick = 1 ]; then
     writeImageSync('$example', { data: d, c: 3, h: s, w: s });" || exit 1
 else
   tok="--config small --crop 256 --batch 16 --steps 400 --every 25 --sample-every 100 --warmup 40"
-  hv="--config small --crop 256 --scale 4 --batch 16 --crops-per-image 8 --steps 600 --every 25 --warmup 60"
+  hv="--config small --crop 256 --scale 4 --batch 16 --crops-per-image 8 --steps 600 --every 25 --warmup 60 --dpo 0"
   ev="--size 256" lim_tok=170 lim_hv=210 example=examples/images/wine_lr.png
 fi
 step doctor 30 sh -c "$hvar doctor --json > '$out/doctor.json'"
