@@ -65,7 +65,7 @@ elapsed=$(($(date +%s) - t0))
   echo "# train-gpu.sh run ($([ $quick = 1 ] && echo quick || echo full))"
   echo
   echo "- revision: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); wall ${elapsed} s"
-  echo "- adapter: $(node -e 'try { const d = require(process.argv[1]); console.log(d.adapter?.description || d.adapter?.device || d.adapter?.vendor || JSON.stringify(d.adapter ?? d).slice(0, 120)); } catch { console.log("unknown (doctor failed)"); }' "$out/doctor.json")"
+  echo "- adapter: $(node -e 'try { const d = require(process.argv[1]); console.log([d.vendor, d.architecture, d.device, d.description].filter(Boolean).join(" / ")); } catch { console.log("(doctor.json missing or unreadable)"); }' "$out/doctor.json")"
   echo
   echo "| step | status | seconds | limit |"
   echo "|---|---|---:|---:|"
