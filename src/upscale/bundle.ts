@@ -33,7 +33,11 @@ export interface ModelCard {
 /** How a bundle is written: floating-point tensors as F32 (default) or rounded to F16 / BF16 (half the file; read back as f32). */
 export interface BundleWriteOptions { dtype?: 'F32' | 'F16' | 'BF16' }
 
-/** A loaded bundle: the tokenizer and transformer on one device, the card, and the sizes the upscaler works with. */
+/**
+ * A loaded bundle: the tokenizer and transformer on one device, the card, and the sizes the upscaler works with. Both are in
+ * eval mode and the tokenizer's weights are laid out once for inference (VQVAE.prepareForInference: about its weights' size
+ * again in GPU memory, no repacking per conv call); a caller that trains `vae` in place calls vae.releaseInference() first.
+ */
 export interface HVARBundle {
   vae: VQVAE;
   model: HVAR;
@@ -120,7 +124,7 @@ export function bundleFromHost(dev: Device, metadata: Record<string, string> | u
       throw new Error(`${what}: transformer: ${[missing.length ? `missing hvar.${missing.slice(0, 5).join(', hvar.')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}` : '',
         r.unexpected.length ? `unexpected hvar.${r.unexpected.slice(0, 5).join(', hvar.')}${r.unexpected.length > 5 ? ` (+${r.unexpected.length - 5})` : ''}` : ''].filter(Boolean).join('; ')}`);
     model.eval();
-    vae.eval();
+    vae.eval().prepareForInference();
   } catch (e) { vae?.dispose(); model?.dispose(); throw e; }
   const { lrSide, factors } = checkPair(vaeCfg, hvarCfg, what);
   const v = vae!, m = model!;

@@ -41,6 +41,8 @@ test('round trip: loadBundle gives back every tensor, both configurations and th
   const p = parseBundle(dev, readFileSync(path), 'fetched bytes');
   await sameState(p, parts);
   assert.equal(p.card, CARD);
+  for (const x of [b, p]) assert.ok(x.vae.preparedForInference && !x.vae.training && !x.model.training, `${x.source}: the bundle comes in eval mode, the tokenizer laid out for inference`);
+  assert.ok(!parts.vae.preparedForInference, 'the source tokenizer was not prepared (the check can fail)');
   const d = await describeBundle(path);
   assert.equal([d.card, d.lrSide, d.parameters], [CARD, LR_SIDE, { vqvae: parts.vae.numParameters(), hvar: parts.model.numParameters() }]);
   for (const x of [b, p]) x.dispose();
