@@ -18,6 +18,33 @@ test('a released buffer is reused only after the submit that used it', async () 
   b.dispose(); c.dispose();
 });
 
+test('released buffers past flushPendingBytes trigger a submit, so a chain of big temporaries reuses them', async () => {
+  const dev = await getDevice();
+  const MiB = 2 ** 20, n = 12; // 12 steps of a 4 MiB temporary, far fewer dispatches than flushEvery
+  const chain = () => {
+    let x = fromArray(dev, new Float32Array(MiB), [MiB]);
+    for (let i = 0; i < n; i++) { const y = ops.mulScalar(x, 0.5); x.dispose(); x = y; }
+    x.dispose();
+  };
+  const run = async (pending: number) => {
+    const keep = dev.flushPendingBytes;
+    dev.flushPendingBytes = pending;
+    try {
+      await dev.sync();
+      dev.resetPeakMemory({ trim: true });
+      const base = dev.poolStats().createdBytes, submits = dev.stats.submits;
+      chain();
+      const s = dev.poolStats();
+      await dev.sync();
+      return { created: (s.peakCreatedBytes - base) / MiB, submits: dev.stats.submits - submits };
+    } finally { dev.flushPendingBytes = keep; }
+  };
+  const none = await run(Infinity), capped = await run(8 * MiB);
+  assert.ok(none.created >= 4 * (n + 1), `without the byte limit every temporary is a new buffer (${none.created} MiB)`);
+  assert.ok(capped.created <= 4 * 5, `with an 8 MiB limit at most ~4 temporaries exist at once (${capped.created} MiB)`);
+  assert.ok(capped.submits > none.submits, 'the limit submitted sooner');
+});
+
 test('memory peaks: live, created and total (with textures) since resetPeakMemory; trim drops the cache', async () => {
   const dev = await getDevice();
   const MiB = 2 ** 20; // bucket sizes: a power of two is its own bucket

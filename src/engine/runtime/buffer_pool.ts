@@ -60,6 +60,9 @@ export class BufferPool {
   /** The buffer may still be read by encoded, unsubmitted commands: it is reusable only after the next submit. */
   release(buf: GPUBuffer) { this.pending.push(buf); this.live -= buf.size; this.pendingB += buf.size; }
 
+  /** Bytes released since the last submit (reusable after the next one). */
+  get pendingBytes(): number { return this.pendingB; }
+
   /** Called right after queue.submit(): everything released before it is free to reuse. */
   onSubmit() {
     for (const b of this.pending) {

@@ -76,6 +76,12 @@ export class Device {
   private destroyed = false;
   /** Flush (submit) after this many dispatches so released buffers return to the pool. */
   flushEvery = 128;
+  /**
+   * Flush sooner once this many bytes of released buffers wait for a submit: a buffer released inside a submit cannot be
+   * reused until the next one, so without it a run of big activations (a VQVAE decode at 512 px) holds several times
+   * its live memory.
+   */
+  flushPendingBytes = 32 * 2 ** 20;
   /** How reads and syncs wait for the GPU: 'sleep' (Node and Deno default, keeps the JS thread idle) or 'spin' (plain await). */
   readonly waitMode: WaitMode;
   /** Per-adapter kernel choices (runtime/profile.ts), detected once; Device.create({ profile }) overrides fields. */
@@ -317,7 +323,7 @@ export class Device {
       const e = counter.dispatched(call.kernel);
       if (timed) { this.stampOwners.push({ counter, e, kernel: call.kernel }); this.endPass(); }
     }
-    if (++this.dispatches >= this.flushEvery) this.flush();
+    if (++this.dispatches >= this.flushEvery || this.pool.pendingBytes > this.flushPendingBytes) this.flush();
   }
 
   /** Splits n invocations of workgroup size wg into a grid within maxComputeWorkgroupsPerDimension. */
