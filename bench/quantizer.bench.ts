@@ -1,8 +1,9 @@
 // Benchmark: VAR's multi-scale quantizer on 32×32×32 latents over the 10-scale 512 schedule (V = 4096, C = 32):
 // tokenize, tokenize + teacher input, decode, the last scale's nearest-code search alone; then the nearest-code
 // searches of a HIT tokenize (every scale's area-pool + search + lookup, 1 image) at 256 px (543 tokens) and 512 px
-// (2,155 tokens) for the released tokenizer (V 4096, C 32) and the small preset (V 1024, C 16), and HIT-512 tokenize.
-// ms per image and dispatches.
+// (2,155 tokens) for the released tokenizer (V 4096, C 32) and the small preset (V 1024, C 16), HIT-512 tokenize, and
+// single searches of a few rows (20 per sample, one submit) with the texture kernel forced at any row count (a second
+// device with nearestCodeTextureMin 0), where the profile's threshold (rows·V·C) comes from. ms per image and dispatches.
 // Run: npm run bench:quantizer [-- --repeats 5 --warmup 1 --budget 60 --batch 4 --path buffer|texture|both --only SUBSTR]
 //   --path: which codebook layouts the path-dependent cases (prepared codebook) run; `both` interleaves them in one
 //   measure() call per case (turns buffer, texture, buffer, ...). Cases without a prepared codebook take the default.
@@ -37,9 +38,11 @@ function values(n: number, seed: number, scale = 1): Float32Array {
 const gitRev = () => { try { return execSync('git rev-parse HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return null; } };
 
 const dev = await Device.create();
-const texOk = dev.profile.storageTextures;
+const texOk = dev.profile.subgroups8 && dev.profile.storageTextures;
+/** The texture kernel from the first multiply-add (the threshold cases' texture side). */
+const devAll = texOk ? await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 0 } }) : null;
 const paths: Path[] = pathArg === 'both' ? (texOk ? ['buffer', 'texture'] : ['buffer']) : [pathArg as Path];
-if (paths.includes('texture') && !texOk) throw new Error('quantizer bench: --path texture needs read-only storage textures, which this adapter lacks');
+if (paths.includes('texture') && !texOk) throw new Error('quantizer bench: --path texture needs subgroups of at least 8 and read-only storage textures, which this adapter lacks');
 
 function quantizer(Vq: number, Cq: number, segments: Segment[]) {
   return new MultiScaleQuantizer({ vocab: Vq, width: Cq, segments, beta: 0.25, quantResi: 0.5, phiCount: 4, phiAtLastScale: true }, {
@@ -95,7 +98,25 @@ function hitTokenize(Vq: number, Cq: number, px: number) {
     run: (path: Path) => () => free(mq.tokenize(zs, { usage: true, prepared: prepQ(mq, path) })) };
 }
 
-type Case = { name: string; what: string; images: number; rows?: number; V?: number; C?: number; run: ((path: Path) => () => void) | (() => void); byPath?: boolean };
+/** `calls` searches of N rows (V codes, width C) in one submit; the texture side on devAll (texture kernel at any rows). */
+function fewRows(N: number, Vq: number, Cq: number, calls = 20) {
+  const on = (path: Path) => (path === 'texture' ? devAll! : dev);
+  const cbs = new Map<Path, Tensor>(), fs = new Map<Path, Tensor>();
+  for (const path of paths) {
+    const d = on(path);
+    cbs.set(path, fromArray(d, values(Vq * Cq, 1 + Vq), [Vq, Cq]).keep());
+    fs.set(path, fromArray(d, values(N * Cq, 3 + N, 1.5), [N, Cq, 1, 1]).keep());
+  }
+  const run = (path: Path) => {
+    const d = on(path), cb = cbs.get(path)!, f = fs.get(path)!;
+    return () => noGrad(d, () => { const p = prep(cb, path); for (let i = 0; i < calls; i++) { const r = nearestCodeArea(f, cb, 1, 1, { prepared: p, lookup: true }); r.idx.dispose(); r.h!.dispose(); } });
+  };
+  return { name: `nearestCode ${N}x${Vq}x${Cq} x${calls}`, what: `${calls} searches of ${N} rows in one submit (texture: the kernel forced from 1 row)`, images: 1,
+    rows: N * calls, V: Vq, C: Cq, byPath: true, run, sync: (path: Path) => on(path).sync() };
+}
+
+type Case = { name: string; what: string; images: number; rows?: number; V?: number; C?: number; run: ((path: Path) => () => void) | (() => void); byPath?: boolean;
+  sync?: (path: Path) => Promise<void> };
 const hit = [hitSearches('released', V, C, 256), hitSearches('released', V, C, 512), hitSearches('small', 1024, 16, 256), hitSearches('small', 1024, 16, 512)];
 const cases: Case[] = [
   { name: 'tokenize B=1', what: 'ids + f_hat + usage counts (default path)', images: 1, run: () => free(q.tokenize(f1, { usage: true })) },
@@ -108,6 +129,8 @@ const cases: Case[] = [
   ...hit.map((h) => ({ ...h, byPath: true })),
   { ...hitTokenize(V, C, 512), byPath: true },
   { ...hitTokenize(1024, 16, 512), byPath: true },
+  ...[1, 4, 9, 16, 36].map((N) => fewRows(N, V, C)),
+  ...[4, 16, 36, 64].map((N) => fewRows(N, 1024, 16)),
 ].filter((c) => c.name.includes(only));
 await dev.sync();
 
@@ -117,16 +140,17 @@ const rows: Row[] = [];
 for (const c of cases) {
   const ps: (Path | 'default')[] = c.byPath ? paths : ['default'];
   const fns = ps.map((p) => (c.byPath ? (c.run as (path: Path) => () => void)(p as Path) : c.run as () => void));
-  const counts = fns.map((fn) => { const d0 = dev.stats.dispatches, s0 = dev.stats.submits; noGrad(dev, fn); return [d0, s0] as const; });
-  await dev.sync();
+  const devOf = (p: Path | 'default') => (c.sync && p === 'texture' ? devAll! : dev);
+  const sync = (p: Path | 'default') => (c.sync ? c.sync(p as Path) : dev.sync());
   const dispatches = fns.map(() => 0), submits = fns.map(() => 0);
-  for (const [i, fn] of fns.entries()) { // dispatches of one run each (after the warm-up above made the layouts)
-    const d0 = dev.stats.dispatches, s0 = dev.stats.submits; noGrad(dev, fn); await dev.sync();
-    dispatches[i] = dev.stats.dispatches - d0; submits[i] = dev.stats.submits - s0;
+  for (const [i, fn] of fns.entries()) { // a first run makes the layouts; the second counts one run's dispatches
+    noGrad(devOf(ps[i]!), fn); await sync(ps[i]!);
+    const d = devOf(ps[i]!), d0 = d.stats.dispatches, s0 = d.stats.submits;
+    noGrad(d, fn); await sync(ps[i]!);
+    dispatches[i] = d.stats.dispatches - d0; submits[i] = d.stats.submits - s0;
   }
-  void counts;
   const load0 = loadavg()[0]!;
-  const contenders: Contender[] = ps.map((p, i) => ({ name: `${c.name} [${p}]`, run: async () => { noGrad(dev, fns[i]!); await dev.sync(); } }));
+  const contenders: Contender[] = ps.map((p, i) => ({ name: `${c.name} [${p}]`, run: async () => { noGrad(devOf(p), fns[i]!); await sync(p); } }));
   const stats = await measure(contenders, hopts);
   const load1 = loadavg()[0]!;
   ps.forEach((p, i) => {
@@ -152,4 +176,5 @@ console.log(`\n### quantizer (V=${V}, C=${C}, 32x32 latent, scales ${scales.join
 console.log('| case | path | ms (median) | p10–p90 | ms / image | search GFLOP/s | dispatches | submits | load |\n|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${r.path} | ${r.stats.medianMs.toFixed(1)} | ${r.stats.p10Ms.toFixed(1)}–${r.stats.p90Ms.toFixed(1)} | ${r.msPerImage.toFixed(1)} | ${r.gflops?.toFixed(2) ?? ''} | ${r.dispatches} | ${r.submits} | ${r.load.map((l) => l.toFixed(1)).join('→')} |`);
 console.log(`\nwrote ${file}`);
+devAll?.destroy();
 dev.destroy();

@@ -3,7 +3,7 @@
 // forward/backward, codeHistogram, the fused φ update, and the errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, fromArray, backward, Device, type Tensor } from '../../src/engine/index.ts';
+import { ops, fromArray, backward, countWork, Device, type Tensor } from '../../src/engine/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
 
@@ -34,14 +34,15 @@ function assertArgmin(got: ArrayLike<number>, want: ReturnType<typeof argminRef>
   assert.ok(exact >= want.idx.length - 2, `${what}: only ${exact}/${want.idx.length} exact`);
 }
 
-// The search on each path: a device whose profile forces it (unprepared calls follow the profile), as the conv tests do.
+// The search on each path: a device whose profile forces it (unprepared calls follow the profile; the texture device
+// from the first multiply-add, nearestCodeTextureMin 0), as the conv tests do.
 const base = await getDevice();
 const TEX_OK = base.profile.subgroups8 && base.profile.storageTextures;
 const WHY = 'no texture search on this adapter (needs subgroups of at least 8 and read-only storage textures)';
 type Path = 'buffer' | 'texture';
 const devices = new Map<Path, Device>();
 async function deviceFor(path: Path): Promise<Device> {
-  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture' } }));
+  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMin: 0 } }));
   return devices.get(path)!;
 }
 const onPath = (path: Path) => testIf(path === 'buffer' || TEX_OK, WHY);
@@ -137,37 +138,42 @@ async function search(f: Tensor, cb: Tensor, g: number, path: Path) {
 }
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
 
-testIf(TEX_OK, WHY)('nearestCode odd shapes (V 1, 3, 65, 257 × C 1, 3, 33 × rows 1, 65, area-pooled 65): each path vs CPU argmin; texture = buffer bit for bit (idx, h, counts)', async () => {
-  const dev = base;
+test('nearestCode odd shapes (V 1, 3, 65, 257 × C 1, 3, 33 × rows 1, 65, and 80 area-pooled): each path vs CPU argmin; texture = buffer bit for bit (idx, h, counts)', async () => {
+  const dev = await deviceFor(TEX_OK ? 'texture' : 'buffer');
+  const paths: Path[] = TEX_OK ? ['buffer', 'texture'] : ['buffer'];
+  if (!TEX_OK) console.log(`  (${WHY}: the buffer path only)`);
   for (const V of [1, 3, 65, 257]) for (const C of [1, 3, 33]) for (const N of [1, 65]) {
     const e = rand([V, C], 7 * V + C, -1, 1), cb = toGpu(dev, e);
-    // N rows as [N, C, 1, 1] (1 × 1 grids: no pooling).
-    const z = rand([N, C], N * 31 + V + C, -1.5, 1.5);
-    const f = toGpu(dev, { shape: [N, C, 1, 1], data: z.data });
-    const want = argminRef(z, e, N, V, C);
-    const [b, t] = [await search(f, cb, 1, 'buffer'), await search(f, cb, 1, 'texture')];
     const what = `V=${V} C=${C} N=${N}`;
-    assertArgmin(b.idx, want, `buffer ${what}`, 2 * C);
-    assertArgmin(t.idx, want, `texture ${what}`, 2 * C);
-    assert.equal(t.idx, b.idx, `${what}: texture indices = buffer indices`);
-    assert.ok(sameBits(t.h, b.h), `${what}: texture h = buffer h bit for bit`);
-    assert.equal(t.counts, b.counts, `${what}: usage counts`);
-    // Area pooling: 5 images of C × 7 × 7 to 4 × 4 grids (80 rows; overlapping bins) on both paths.
+    // N rows as [N, C, 1, 1] (1 × 1 grids: no pooling); for N = 65 also 5 images of C × 7 × 7 pooled to 4 × 4 (80 rows,
+    // overlapping bins).
+    const cases: [Tensor, number, ReturnType<typeof argminRef>, string][] = [];
+    const z = rand([N, C], N * 31 + V + C, -1.5, 1.5);
+    cases.push([toGpu(dev, { shape: [N, C, 1, 1], data: z.data }), 1, argminRef(z, e, N, V, C), what]);
     if (N === 65) {
-      const fa = rand([5, C, 7, 7], V + 3 * C, -2, 2), ft = toGpu(dev, fa);
-      const wantA = argminRef({ shape: [80, C], data: areaPool(fa, 4) }, e, 80, V, C);
-      const [ba, ta] = [await search(ft, cb, 4, 'buffer'), await search(ft, cb, 4, 'texture')];
-      assertArgmin(ta.idx, wantA, `texture pooled ${what}`, 2 * C);
-      assert.equal(ta.idx, ba.idx, `pooled ${what}: texture indices = buffer indices`);
-      assert.ok(sameBits(ta.h, ba.h), `pooled ${what}: texture h = buffer h bit for bit`);
-      ft.dispose();
+      const fa = rand([5, C, 7, 7], V + 3 * C, -2, 2);
+      cases.push([toGpu(dev, fa), 4, argminRef({ shape: [80, C], data: areaPool(fa, 4) }, e, 80, V, C), `pooled ${what}`]);
     }
-    f.dispose(); cb.dispose();
+    for (const [f, g, want, w] of cases) {
+      const got = [];
+      for (const path of paths) {
+        const r = await search(f, cb, g, path);
+        assertArgmin(r.idx, want, `${path} ${w}`, 2 * C);
+        got.push(r);
+      }
+      if (got.length === 2) {
+        assert.equal(got[1]!.idx, got[0]!.idx, `${w}: texture indices = buffer indices`);
+        assert.ok(sameBits(got[1]!.h, got[0]!.h), `${w}: texture h = buffer h bit for bit`);
+        assert.equal(got[1]!.counts, got[0]!.counts, `${w}: usage counts`);
+      }
+      f.dispose();
+    }
+    cb.dispose();
   }
 });
 
 testIf(TEX_OK, WHY)('nearestCode: ties that only rounding decides come out the same on both paths (same summation order)', async () => {
-  const dev = base;
+  const dev = await deviceFor('texture');
   // Codes in pairs (a, a with channels 2j and 2j + 1 swapped); rows with z[2j] = z[2j + 1]. In exact arithmetic each
   // pair ties for every row; in f32 the order of the sums decides, so another order on one path would show here.
   const [P, C, N] = [65, 32, 400];
@@ -183,7 +189,7 @@ testIf(TEX_OK, WHY)('nearestCode: ties that only rounding decides come out the s
 });
 
 testIf(TEX_OK, WHY)('nearestCode texture path: rows split into chunks of the texture height, codebooks above maxTextureDimension2D fall back to the buffer path (auto) or are refused (forced)', async () => {
-  const dev = await Device.create({ profile: { nearestCodeTexture: true } });
+  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 0 } });
   try {
     (dev as any).maxTexture2D = 64;
     const [V, C, N] = [200, 5, 333]; // 13 tiles of 64 codes = 52 texels wide; 333 rows = 6 chunks of 64 rows
@@ -203,6 +209,23 @@ testIf(TEX_OK, WHY)('nearestCode texture path: rows split into chunks of the tex
   } finally { dev.destroy(); }
 });
 
+testIf(TEX_OK, WHY)('nearestCode texture path: calls below nearestCodeTextureMin multiply-adds run the buffer kernel, prepared or not; same indices', async () => {
+  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 16 * 300 * 8 } }); // from 16 rows
+  try {
+    const e = rand([300, 8], 111), cb = toGpu(dev, e), prepared = ops.prepareCodebook(cb);
+    assert.is(prepared.path, 'texture');
+    assert.ok(prepared.tex && prepared.transposed, 'a prepared texture codebook keeps the buffer layout for small calls');
+    for (const [N, kernel] of [[15, 'quant/nearest_code'], [16, 'quant/nearest_code_tex']] as const) for (const prep of [prepared, undefined]) {
+      const z = rand([N, 8], 112 + N);
+      const { result, counter } = await countWork(dev, () => ops.nearestCode(toGpu(dev, z), cb, { prepared: prep }));
+      const ran = [...counter.kernels.keys()].filter((k) => k.startsWith('quant/nearest_code'));
+      assert.equal(ran, [kernel], `N=${N}, ${prep ? 'prepared' : 'unprepared'}: ${ran}`);
+      assertArgmin(await result.toArray(), argminRef(z, e, N, 300, 8), `N=${N}`, 16);
+    }
+    prepared.dispose();
+  } finally { dev.destroy(); }
+});
+
 test('prepareCodebook: the path follows the profile; a prepared texture is freed by dispose(), a disposed one refused; bad path named', async () => {
   const bufDev = await deviceFor('buffer');
   const cb = toGpu(bufDev, rand([9, 4], 3));
@@ -217,7 +240,7 @@ test('prepareCodebook: the path follows the profile; a prepared texture is freed
   const owned0 = dev.poolStats().ownedTextureBytes;
   const pt = ops.prepareCodebook(toGpu(dev, rand([9, 4], 3)));
   assert.is(pt.path, 'texture');
-  assert.ok(pt.tex && !pt.transposed);
+  assert.ok(pt.tex && pt.transposed, 'the texture and, for calls below nearestCodeTextureMin, the buffer layout');
   assert.ok(dev.poolStats().ownedTextureBytes > owned0, 'the prepared texture is owned by the caller');
   pt.dispose();
   assert.is(dev.poolStats().ownedTextureBytes, owned0, 'dispose() freed it');

@@ -45,11 +45,12 @@ const up = (n: number, m: number) => Math.ceil(n / m) * m;
 function dummy(dev: Device, dtype: 'f32' | 'i32'): Tensor { return empty(dev, [1], dtype, 'vq.unused'); }
 
 /**
- * A codebook laid out for the search, on one of two paths: 'buffer' (quant/nearest_code: `transposed` = [Cp, Vp], 4
- * codes per vec4, zero-padded) or 'texture' (quant/nearest_code_tex: `tex` = an rgba32float texture of Cp + 1 rows, 4
- * codes per texel, the last row |e|²); `norms` = |e|² either way. Make it once per codebook value (3 dispatches), pass
- * it to every nearestCode* call that uses that codebook, dispose() it after (its tensors and texture are kept out of
- * scopes). Both paths give the same indices and h, bit for bit.
+ * A codebook laid out for the search, on one of two paths: 'buffer' (quant/nearest_code reads `transposed` = [Cp, Vp],
+ * 4 codes per vec4, zero-padded) or 'texture' (quant/nearest_code_tex reads `tex`, an rgba32float texture of Cp + 1
+ * rows, 4 codes per texel, the last row |e|², for calls from the profile's nearestCodeTextureMin multiply-adds; it
+ * keeps `transposed` too, for smaller calls); `norms` = |e|² either way. Make it once per codebook value (3–4 dispatches),
+ * pass it to every nearestCode* call that uses that codebook, dispose() it after (its tensors and texture are kept
+ * out of scopes). Both paths give the same indices and h, bit for bit.
  */
 export interface PreparedCodebook {
   codebook: Tensor; path: 'buffer' | 'texture'; transposed: Tensor | null; tex: TextureBinding | null; norms: Tensor;
@@ -80,15 +81,18 @@ export function prepareCodebook(codebook_VC: Tensor, o: PrepareCodebookOpts = {}
   return layoutCodebook('prepareCodebook', codebook_VC, codebookPath('prepareCodebook', codebook_VC.dev, codebook_VC.shape[0]!, codebook_VC.shape[1]!, o.path), false);
 }
 
-/** The layout of prepareCodebook; `scratch`: the texture from a scratch slot (one call's use, nothing to free). */
+/**
+ * The layout of prepareCodebook; `scratch`: for one call of `path` (the texture from a scratch slot, nothing to free,
+ * no buffer layout beside it).
+ */
 function layoutCodebook(op: string, codebook_VC: Tensor, path: 'buffer' | 'texture', scratch: boolean): PreparedCodebook {
   checkCodebook(op, codebook_VC);
   const dev = codebook_VC.dev, [V, C] = codebook_VC.shape as [number, number];
   const cb = contiguous(codebook_VC);
   const norms = codeNorms(cb).keep();
   let transposed: Tensor | null = null, tex: TextureBinding | null = null;
-  if (path === 'buffer') transposed = packT(cb, V, C, up(V, 4), up(C, 4)).keep();
-  else {
+  if (path === 'buffer' || !scratch) transposed = packT(cb, V, C, up(V, 4), up(C, 4)).keep();
+  if (path === 'texture') {
     const s = codebookTexShape(dev, V, C);
     tex = scratch ? dev.scratchTexture('quant.codebook', s.width, s.height) : dev.createTexture(`quant.codebook [${V}, ${C}]`, s.width, s.height);
     const ew = cb.window(op, cb.offset, cb.offset + cb.numel), nw = norms.window(op, norms.offset, norms.offset + V);
@@ -147,7 +151,10 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   if (!(Number.isInteger(gh) && gh > 0 && Number.isInteger(gw) && gw > 0)) throw new Error(`${op}: bad grid ${gh}x${gw} for ${f_BCHW}`);
   const dev = f_BCHW.dev, V = codebook_VC.shape[0]!;
   const x = contiguous(f_BCHW);
-  const prep = o.prepared ?? layoutCodebook(op, codebook_VC, codebookPath(op, dev, V, C), true);
+  // The texture kernel from nearestCodeTextureMin multiply-adds (a prepared texture codebook keeps the buffer layout
+  // for smaller calls).
+  const rows = B * gh * gw, big = rows * V * C >= dev.profile.nearestCodeTextureMin;
+  const prep = o.prepared ?? layoutCodebook(op, codebook_VC, big ? codebookPath(op, dev, V, C) : 'buffer', true);
   if (prep.codebook !== codebook_VC) throw new Error(`${op}: the prepared codebook belongs to ${prep.codebook}, not ${codebook_VC}`);
   if (prep.disposed) throw new Error(`${op}: the prepared codebook of ${codebook_VC} was disposed`);
   const cb = contiguous(codebook_VC);
@@ -159,7 +166,6 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   const cntBase = o.counts ? (o.countsRow ?? 0) * V : 0;
   if (o.counts && (o.counts.dtype !== 'i32' || !o.counts.isContiguous || cntBase + V > o.counts.numel))
     throw new Error(`${op}: counts must be a contiguous i32 tensor with row ${o.countsRow ?? 0} of ${V} codes, got ${o.counts}`);
-  const rows = B * gh * gw;
   // Work: the distance products z·e (2·C per row and code); bytes: the area-pooled input, the codebook, ids (and h).
   dev.counter?.op(op, 'other', 2 * rows * V * C, 4 * (x.numel + V * C + rows + (o.lookup ? rows * C : 0)), { rows, C, V });
   const whole = (t: Tensor) => t.window(op, t.offset, t.offset + t.numel);
@@ -167,7 +173,7 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   const iw = idx.window(op, idx.offset, idx.offset + (B - 1) * idx.strides[0]! + gh * gw);
   const common = { C, V, gh, gw, e_base: ew!.base, idx_base: iw.base, idx_sb: idx.strides[0]!, h_base: hw!.base, cnt_base: cntBase + cw!.base,
     flags: (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), pad0: 0, pad1: 0 };
-  if (prep.path === 'texture') {
+  if (prep.path === 'texture' && (big || !prep.transposed)) {
     // z (pooled) and |z|² into a scratch texture, in chunks of rows that fit its height; the search reads both textures.
     const C4 = Math.ceil(C / 4), R = ROWS_PER_WORKGROUP_TEX, chunk = Math.floor(dev.maxTexture2D / R) * R;
     const zt = dev.scratchTexture('quant.z', C4 + 1, Math.min(up(rows, R), chunk));
