@@ -3,7 +3,7 @@
 // searches of a HIT tokenize (every scale's area-pool + search + lookup, 1 image) at 256 px (543 tokens) and 512 px
 // (2,155 tokens) for the released tokenizer (V 4096, C 32) and the small preset (V 1024, C 16), HIT-512 tokenize, and
 // single searches of a few rows (20 per sample, one submit) with the texture kernel forced at any row count (a second
-// device with nearestCodeTextureMin 0), where the profile's threshold (rows·V·C) comes from. ms per image and dispatches.
+// device with nearestCodeTextureMinRows 0), where the profile's row threshold comes from. ms per image and dispatches.
 // Run: npm run bench:quantizer [-- --repeats 5 --warmup 1 --budget 60 --batch 4 --path buffer|texture|both --only SUBSTR]
 //   --path: which codebook layouts the path-dependent cases (prepared codebook) run; `both` interleaves them in one
 //   measure() call per case (turns buffer, texture, buffer, ...). Cases without a prepared codebook take the default.
@@ -39,8 +39,8 @@ const gitRev = () => { try { return execSync('git rev-parse HEAD', { stdio: ['ig
 
 const dev = await Device.create();
 const texOk = dev.profile.subgroups8 && dev.profile.storageTextures;
-/** The texture kernel from the first multiply-add (the threshold cases' texture side). */
-const devAll = texOk ? await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 0 } }) : null;
+/** The texture kernel from the first row (the row-threshold cases' texture side). */
+const devAll = texOk ? await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMinRows: 0 } }) : null;
 const paths: Path[] = pathArg === 'both' ? (texOk ? ['buffer', 'texture'] : ['buffer']) : [pathArg as Path];
 if (paths.includes('texture') && !texOk) throw new Error('quantizer bench: --path texture needs subgroups of at least 8 and read-only storage textures, which this adapter lacks');
 
@@ -129,8 +129,8 @@ const cases: Case[] = [
   ...hit.map((h) => ({ ...h, byPath: true })),
   { ...hitTokenize(V, C, 512), byPath: true },
   { ...hitTokenize(1024, 16, 512), byPath: true },
-  ...[1, 4, 9, 16, 36].map((N) => fewRows(N, V, C)),
-  ...[4, 16, 36, 64].map((N) => fewRows(N, 1024, 16)),
+  ...[1, 4, 9, 16, 24, 36].map((N) => fewRows(N, V, C)),
+  ...[4, 16, 24, 36, 64].map((N) => fewRows(N, 1024, 16)),
 ].filter((c) => c.name.includes(only));
 await dev.sync();
 

@@ -35,14 +35,14 @@ function assertArgmin(got: ArrayLike<number>, want: ReturnType<typeof argminRef>
 }
 
 // The search on each path: a device whose profile forces it (unprepared calls follow the profile; the texture device
-// from the first multiply-add, nearestCodeTextureMin 0), as the conv tests do.
+// from the first row, nearestCodeTextureMinRows 0), as the conv tests do.
 const base = await getDevice();
 const TEX_OK = base.profile.subgroups8 && base.profile.storageTextures;
 const WHY = 'no texture search on this adapter (needs subgroups of at least 8 and read-only storage textures)';
 type Path = 'buffer' | 'texture';
 const devices = new Map<Path, Device>();
 async function deviceFor(path: Path): Promise<Device> {
-  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMin: 0 } }));
+  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMinRows: 0 } }));
   return devices.get(path)!;
 }
 const onPath = (path: Path) => testIf(path === 'buffer' || TEX_OK, WHY);
@@ -189,7 +189,7 @@ testIf(TEX_OK, WHY)('nearestCode: ties that only rounding decides come out the s
 });
 
 testIf(TEX_OK, WHY)('nearestCode texture path: rows split into chunks of the texture height, codebooks above maxTextureDimension2D fall back to the buffer path (auto) or are refused (forced)', async () => {
-  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 0 } });
+  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMinRows: 0 } });
   try {
     (dev as any).maxTexture2D = 64;
     const [V, C, N] = [200, 5, 333]; // 13 tiles of 64 codes = 52 texels wide; 333 rows = 6 chunks of 64 rows
@@ -209,8 +209,8 @@ testIf(TEX_OK, WHY)('nearestCode texture path: rows split into chunks of the tex
   } finally { dev.destroy(); }
 });
 
-testIf(TEX_OK, WHY)('nearestCode texture path: calls below nearestCodeTextureMin multiply-adds run the buffer kernel, prepared or not; same indices', async () => {
-  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMin: 16 * 300 * 8 } }); // from 16 rows
+testIf(TEX_OK, WHY)('nearestCode texture path: calls below nearestCodeTextureMinRows rows run the buffer kernel, prepared or not; same indices', async () => {
+  const dev = await Device.create({ profile: { nearestCodeTexture: true, nearestCodeTextureMinRows: 16 } });
   try {
     const e = rand([300, 8], 111), cb = toGpu(dev, e), prepared = ops.prepareCodebook(cb);
     assert.is(prepared.path, 'texture');
@@ -240,7 +240,7 @@ test('prepareCodebook: the path follows the profile; a prepared texture is freed
   const owned0 = dev.poolStats().ownedTextureBytes;
   const pt = ops.prepareCodebook(toGpu(dev, rand([9, 4], 3)));
   assert.is(pt.path, 'texture');
-  assert.ok(pt.tex && pt.transposed, 'the texture and, for calls below nearestCodeTextureMin, the buffer layout');
+  assert.ok(pt.tex && pt.transposed, 'the texture and, for calls below nearestCodeTextureMinRows, the buffer layout');
   assert.ok(dev.poolStats().ownedTextureBytes > owned0, 'the prepared texture is owned by the caller');
   pt.dispose();
   assert.is(dev.poolStats().ownedTextureBytes, owned0, 'dispose() freed it');

@@ -34,10 +34,10 @@ test('attention texture kernels: off without storage textures or subgroups, off 
   assert.throws(() => detectProfile(lavapipe, { attention: { subgroups: false, textureDq: true } }), /attention\.textureDq needs/);
 });
 
-test('nearest-code texture search: on for lavapipe from a work threshold; off without subgroups (Deno), storage textures, or on GPUs; refused when forced', () => {
+test('nearest-code texture search: on for lavapipe from a row threshold; off without subgroups (Deno), storage textures, or on GPUs; refused when forced', () => {
   const p = detectProfile(lavapipe);
   assert.ok(p.nearestCodeTexture);
-  assert.ok(p.nearestCodeTextureMin > 0, 'scales of a few tokens keep the buffer kernel by default');
+  assert.ok(p.nearestCodeTextureMinRows > 0, 'scales of a few tokens keep the buffer kernel by default');
   assert.not.ok(detectProfile({ features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] }).nearestCodeTexture, 'Deno: no subgroups');
   assert.not.ok(detectProfile({ ...lavapipe, wgslFeatures: [] }).nearestCodeTexture, 'no storage textures');
   assert.not.ok(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'],

@@ -105,7 +105,7 @@ const TEX_OK = BASE.subgroups8 && BASE.storageTextures;
 type Path = 'buffer' | 'texture';
 const devices = new Map<Path, Device>();
 async function deviceFor(path: Path): Promise<Device> {
-  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMin: 0 } }));
+  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMinRows: 0 } }));
   return devices.get(path)!;
 }
 const onPath = (path: Path) => testIf(path === 'buffer' || TEX_OK, 'no texture search on this adapter (needs subgroups of at least 8 and read-only storage textures)');

@@ -47,8 +47,8 @@ function dummy(dev: Device, dtype: 'f32' | 'i32'): Tensor { return empty(dev, [1
 /**
  * A codebook laid out for the search, on one of two paths: 'buffer' (quant/nearest_code reads `transposed` = [Cp, Vp],
  * 4 codes per vec4, zero-padded) or 'texture' (quant/nearest_code_tex reads `tex`, an rgba32float texture of Cp + 1
- * rows, 4 codes per texel, the last row |e|², for calls from the profile's nearestCodeTextureMin multiply-adds; it
- * keeps `transposed` too, for smaller calls); `norms` = |e|² either way. Make it once per codebook value (3–4 dispatches),
+ * rows, 4 codes per texel, the last row |e|², for calls from the profile's nearestCodeTextureMinRows rows; it keeps
+ * `transposed` too, for smaller calls); `norms` = |e|² either way. Make it once per codebook value (3–4 dispatches),
  * pass it to every nearestCode* call that uses that codebook, dispose() it after (its tensors and texture are kept
  * out of scopes). Both paths give the same indices and h, bit for bit.
  */
@@ -151,9 +151,9 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   if (!(Number.isInteger(gh) && gh > 0 && Number.isInteger(gw) && gw > 0)) throw new Error(`${op}: bad grid ${gh}x${gw} for ${f_BCHW}`);
   const dev = f_BCHW.dev, V = codebook_VC.shape[0]!;
   const x = contiguous(f_BCHW);
-  // The texture kernel from nearestCodeTextureMin multiply-adds (a prepared texture codebook keeps the buffer layout
-  // for smaller calls).
-  const rows = B * gh * gw, big = rows * V * C >= dev.profile.nearestCodeTextureMin;
+  // The texture kernel from nearestCodeTextureMinRows rows (a prepared texture codebook keeps the buffer layout for
+  // smaller calls).
+  const rows = B * gh * gw, big = rows >= dev.profile.nearestCodeTextureMinRows;
   const prep = o.prepared ?? layoutCodebook(op, codebook_VC, big ? codebookPath(op, dev, V, C) : 'buffer', true);
   if (prep.codebook !== codebook_VC) throw new Error(`${op}: the prepared codebook belongs to ${prep.codebook}, not ${codebook_VC}`);
   if (prep.disposed) throw new Error(`${op}: the prepared codebook of ${codebook_VC} was disposed`);

@@ -59,11 +59,11 @@ export interface AdapterProfile {
   /** The quantizer's nearest-code search (ops/vq.ts) from storage textures (quant/nearest_code_tex: codebook and z in
    * read-only rgba32float textures, 32-row × 64-code tiles shared by subgroupBroadcast), where the adapter has
    * `subgroups8` and `storageTextures`, while the codebook texture fits maxTextureDimension2D; false keeps the buffer
-   * kernel quant/nearest_code. Both give the same indices, bit for bit. Calls below
-   * nearestCodeTextureMin multiply-adds (rows·V·C, rows = B·gh·gw) run the buffer kernel all the same: one dispatch
-   * instead of two and 8-row tiles instead of 32, so a scale of a few tokens costs it less. */
+   * kernel quant/nearest_code. Both give the same indices, bit for bit. Calls of fewer
+   * than nearestCodeTextureMinRows rows (B·gh·gw) run the buffer kernel all the same: its tiles are 8 rows against
+   * the texture kernel's 32 (one workgroup, one core, up to 32 rows), so a scale of a few tokens costs it less. */
   nearestCodeTexture: boolean;
-  nearestCodeTextureMin: number;
+  nearestCodeTextureMinRows: number;
   attention: AttentionTuning;
 }
 
@@ -98,7 +98,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     convWeightGradTextureMin: 2 ** 25,
     convWeightGradMinOut: 32,
     nearestCodeTexture: cpu && subgroups8 && storageTextures,
-    nearestCodeTextureMin: 2 ** 20,
+    nearestCodeTextureMinRows: 16,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
