@@ -13,7 +13,7 @@ export { Rng } from './rng.ts';
 export { gradcheck } from './gradcheck.ts';
 export { Module, parameter } from './nn/module.ts';
 export { ops, type OpName } from './ops/registry.ts';
-export type { PreparedCodebook } from './ops/vq.ts';
+export type { PreparedCodebook, PrepareCodebookOpts } from './ops/vq.ts';
 export type { Conv2dOpts, PreparedConv, PrepareConvOpts } from './ops/conv.ts';
 export type { ResampleMode } from './ops/resample.ts';
 export { philoxBlock } from './rng.ts';

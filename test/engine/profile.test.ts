@@ -34,6 +34,18 @@ test('attention texture kernels: off without storage textures or subgroups, off 
   assert.throws(() => detectProfile(lavapipe, { attention: { subgroups: false, textureDq: true } }), /attention\.textureDq needs/);
 });
 
+test('nearest-code texture search: on for lavapipe from a row threshold; off without subgroups (Deno), storage textures, or on GPUs; refused when forced', () => {
+  const p = detectProfile(lavapipe);
+  assert.ok(p.nearestCodeTexture);
+  assert.ok(p.nearestCodeTextureMinRows > 0, 'scales of a few tokens keep the buffer kernel by default');
+  assert.not.ok(detectProfile({ features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] }).nearestCodeTexture, 'Deno: no subgroups');
+  assert.not.ok(detectProfile({ ...lavapipe, wgslFeatures: [] }).nearestCodeTexture, 'no storage textures');
+  assert.not.ok(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'],
+    wgslFeatures: ['readonly_and_readwrite_storage_textures'] }).nearestCodeTexture, 'GPUs: unmeasured, off');
+  assert.not.ok(detectProfile(lavapipe, { nearestCodeTexture: false }).nearestCodeTexture);
+  assert.throws(() => detectProfile({ features: [] }, { nearestCodeTexture: true }), /nearestCodeTexture needs subgroups of at least 8 invocations and read-only storage textures/);
+});
+
 test('an adapter that reports nothing (Deno) counts as a CPU adapter without subgroups', () => {
   const p = detectProfile({ features: [] });
   assert.is(p.kind, 'cpu');

@@ -1,13 +1,14 @@
 // MultiScaleQuantizer on the real adapter: the PyTorch golden (VAR models/quant.py), a CPU f64 reference of the
-// whole loop for HIT segments, bitwise tokenize→decode round trips, teacher-forcing input, usage, VQ losses and grads.
+// whole loop for HIT segments, bitwise tokenize→decode round trips (each on the nearest-code search's buffer and
+// texture path, and the two paths against each other), teacher-forcing input, usage, VQ losses and grads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, fromArray, backward, noGrad, scope, type Device, type Tensor } from '../../src/engine/index.ts';
+import { ops, fromArray, backward, noGrad, scope, Device, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { resampleTaps1d, type ResampleMode } from '../../src/engine/cpu/resample.ts';
 import { MultiScaleQuantizer } from '../../src/models/quant/quantizer.ts';
 import { planOf, phiIndexTable, levelsOf, HIT_512, type Segment } from '../../src/models/quant/schedule.ts';
-import { getDevice, closeDevice } from '../helpers/gpu.ts';
+import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { rand, assertClose } from '../helpers/ref.ts';
 
 const GOLDEN = 'test/fixtures/golden/quant.safetensors';
@@ -98,72 +99,106 @@ async function golden(dev: Device) {
 }
 
 // ---- tests --------------------------------------------------------------------------------------------------
-test('golden (VAR models/quant.py): φ table, ids exact, f_hat and teacher input within 1e-5, usage counts', async () => {
-  const dev = await getDevice();
-  const { g, pns, V, q, fT } = await golden(dev);
-  assert.equal(phiIndexTable(pns.length), [...(await g('phi_index'))]);
-  assert.equal(phiIndexTable(10), [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]);
-  const tok = q.tokenize(fT, { teacherInput: true, usage: true });
-  const want: number[] = [];
-  for (let si = 0; si < pns.length; si++) want.push(...(await g(`idx.${si}`)));
-  same(await tok.idx_BL.toArray(), want, 'token ids');
-  assertClose(await tok.fHats[0]!.toArray(), await g(`fhat.${pns.length - 1}`), 'final f_hat', 1e-5, 0);
-  assertClose(await tok.varInput!.toArray(), await g('var_input'), 'teacher-forcing input [1, 129, 8]', 1e-5, 0);
-  assert.equal(tok.varInput!.shape, [1, 129, 8]);
-  const usage = await tok.usage!.toArray(), lv = levelsOf(q.plan), cnt = new Array(pns.length * V).fill(0);
-  want.forEach((v, i) => cnt[lv[i]! * V + v]++);
-  assert.equal([...usage], cnt, 'per-scale usage histogram');
-  // Every scale's f_hat, through the differentiable rebuild (lookup, bicubic, conv2d).
-  const fhs = q.rebuild(tok.idx_BL);
-  for (let si = 0; si < pns.length; si++) assertClose(await fhs[si]!.toArray(), await g(`fhat.${si}`), `f_hat after scale ${si}`, 1e-5, 0);
-});
+// The nearest-code search on each path: devices whose profile forces it (the texture one from the first row).
+const BASE = (await getDevice()).profile;
+const TEX_OK = BASE.subgroups8 && BASE.storageTextures;
+type Path = 'buffer' | 'texture';
+const devices = new Map<Path, Device>();
+async function deviceFor(path: Path): Promise<Device> {
+  if (!devices.has(path)) devices.set(path, await Device.create({ profile: { nearestCodeTexture: path === 'texture', nearestCodeTextureMinRows: 0 } }));
+  return devices.get(path)!;
+}
+const onPath = (path: Path) => testIf(path === 'buffer' || TEX_OK, 'no texture search on this adapter (needs subgroups of at least 8 and read-only storage textures)');
 
-test('decode(tokenize(f)) reproduces f_hat and the teacher input bitwise', async () => {
-  const dev = await getDevice();
-  const { q, fT } = await golden(dev);
-  const tok = q.tokenize(fT, { teacherInput: true });
-  const dec = q.decode(tok.idx_BL, { teacherInput: true });
-  same(await dec.fHats[0]!.toArray(), await tok.fHats[0]!.toArray(), 'f_hat');
-  same(await dec.varInput!.toArray(), await tok.varInput!.toArray(), 'teacher input');
-});
-
-test('HIT segments (sides 4 and 8, batch 2) vs the CPU f64 loop: ids, per-segment f_hat, teacher input; round trip', async () => {
-  const dev = await getDevice();
-  const [B, C, V] = [2, 8, 37];
-  const segs: Segment[] = [{ side: 4, scales: [1, 2, 4] }, { side: 8, scales: [6, 8] }];
-  const cb = rand([V, C], 41).data, w = [0, 1, 2, 3].map((i) => rand([C, C, 3, 3], 50 + i, -0.12, 0.12).data), b = [0, 1, 2, 3].map((i) => rand([C], 60 + i, -0.05, 0.05).data);
-  const z4 = rand([B, C, 4, 4], 42, -1.5, 1.5), z8 = rand([B, C, 8, 8], 43, -1.5, 1.5);
-  const f32 = (h: { data: Float64Array }) => Float64Array.from(h.data, Math.fround);
-  const ref = refQuantize([{ B, C, S: 4, d: f32(z4) }, { B, C, S: 8, d: f32(z8) }], segs, Float64Array.from(cb, Math.fround), V,
-    w.map((x) => Float64Array.from(x, Math.fround)), b.map((x) => Float64Array.from(x, Math.fround)));
-  assert.ok(ref.minGap > 1e-4, `test data too close to a tie (${ref.minGap})`);
-  const q = build(dev, segs, V, C, cb, w, b);
-  const tok = q.tokenize([fromArray(dev, Float32Array.from(z4.data), [B, C, 4, 4]), fromArray(dev, Float32Array.from(z8.data), [B, C, 8, 8])], { teacherInput: true });
-  same(await tok.idx_BL.toArray(), ref.ids, 'HIT ids [B, L]');
-  assertClose(await tok.fHats[0]!.toArray(), ref.fhats[2]!.d, 'segment-1 f_hat (side 4)', 2e-6, 1e-5);
-  assertClose(await tok.fHats[1]!.toArray(), ref.fhats[4]!.d, 'segment-2 f_hat (side 8)', 2e-6, 1e-5);
-  assertClose(await tok.varInput!.toArray(), ref.teacher, 'HIT teacher input (carried across the 4 → 8 boundary)', 2e-6, 1e-5);
-  const dec = q.decode(tok.idx_BL, { teacherInput: true });
-  for (let n = 0; n < 2; n++) same(await dec.fHats[n]!.toArray(), await tok.fHats[n]!.toArray(), `decoded segment ${n}`);
-  same(await dec.varInput!.toArray(), await tok.varInput!.toArray(), 'decoded teacher input');
-  assert.is(planOf(HIT_512).tokens, 2155);
-  // Training forward over segments: each scale's loss targets its own segment's latent.
-  const zt = [fromArray(dev, Float32Array.from(z4.data), [B, C, 4, 4]), fromArray(dev, Float32Array.from(z8.data), [B, C, 8, 8])];
-  zt.forEach((t) => (t.requiresGrad = true));
-  const out = q.forwardTrain(zt);
-  const K = q.plan.scales.length, zd = [f32(z4), f32(z8)];
-  let want = 0;
-  const gz = zd.map((z) => Float64Array.from(z, () => 0));
-  q.plan.scales.forEach((s, k) => {
-    const z = zd[s.segment]!, fh = ref.fhats[k]!.d;
-    let e = 0;
-    for (let i = 0; i < z.length; i++) { e += (fh[i]! - z[i]!) ** 2; gz[s.segment]![i] += 2 * q.beta * (z[i]! - fh[i]!) / (z.length * K); }
-    want += (1 + q.beta) * e / z.length / K;
+for (const path of ['buffer', 'texture'] as const) {
+  onPath(path)(`golden (VAR models/quant.py) [${path} search]: φ table, ids exact, f_hat and teacher input within 1e-5, usage counts`, async () => {
+    const dev = await deviceFor(path);
+    const { g, pns, V, q, fT } = await golden(dev);
+    assert.equal(phiIndexTable(pns.length), [...(await g('phi_index'))]);
+    assert.equal(phiIndexTable(10), [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]);
+    const tok = q.tokenize(fT, { teacherInput: true, usage: true });
+    const want: number[] = [];
+    for (let si = 0; si < pns.length; si++) want.push(...(await g(`idx.${si}`)));
+    same(await tok.idx_BL.toArray(), want, 'token ids');
+    assertClose(await tok.fHats[0]!.toArray(), await g(`fhat.${pns.length - 1}`), 'final f_hat', 1e-5, 0);
+    assertClose(await tok.varInput!.toArray(), await g('var_input'), 'teacher-forcing input [1, 129, 8]', 1e-5, 0);
+    assert.equal(tok.varInput!.shape, [1, 129, 8]);
+    const usage = await tok.usage!.toArray(), lv = levelsOf(q.plan), cnt = new Array(pns.length * V).fill(0);
+    want.forEach((v, i) => cnt[lv[i]! * V + v]++);
+    assert.equal([...usage], cnt, 'per-scale usage histogram');
+    // Every scale's f_hat, through the differentiable rebuild (lookup, bicubic, conv2d).
+    const fhs = q.rebuild(tok.idx_BL);
+    for (let si = 0; si < pns.length; si++) assertClose(await fhs[si]!.toArray(), await g(`fhat.${si}`), `f_hat after scale ${si}`, 1e-5, 0);
   });
-  assertClose([await out.vqLoss.item()], [want], 'HIT vq loss', 1e-6, 1e-5);
-  for (let n = 0; n < 2; n++) assertClose(await out.fHatSt[n]!.toArray(), await tok.fHats[n]!.toArray(), `segment ${n} straight-through value`, 1e-6, 0);
-  backward(out.vqLoss);
-  for (let n = 0; n < 2; n++) assertClose(await zt[n]!.grad!.toArray(), gz[n]!, `grad of segment ${n} latent`, 1e-7, 1e-4);
+
+  onPath(path)(`decode(tokenize(f)) [${path} search] reproduces f_hat and the teacher input bitwise`, async () => {
+    const dev = await deviceFor(path);
+    const { q, fT } = await golden(dev);
+    const tok = q.tokenize(fT, { teacherInput: true });
+    const dec = q.decode(tok.idx_BL, { teacherInput: true });
+    same(await dec.fHats[0]!.toArray(), await tok.fHats[0]!.toArray(), 'f_hat');
+    same(await dec.varInput!.toArray(), await tok.varInput!.toArray(), 'teacher input');
+  });
+
+  onPath(path)(`HIT segments (sides 4 and 8, batch 2) [${path} search] vs the CPU f64 loop: ids, per-segment f_hat, teacher input; round trip`, async () => {
+    const dev = await deviceFor(path);
+    const [B, C, V] = [2, 8, 37];
+    const segs: Segment[] = [{ side: 4, scales: [1, 2, 4] }, { side: 8, scales: [6, 8] }];
+    const cb = rand([V, C], 41).data, w = [0, 1, 2, 3].map((i) => rand([C, C, 3, 3], 50 + i, -0.12, 0.12).data), b = [0, 1, 2, 3].map((i) => rand([C], 60 + i, -0.05, 0.05).data);
+    const z4 = rand([B, C, 4, 4], 42, -1.5, 1.5), z8 = rand([B, C, 8, 8], 43, -1.5, 1.5);
+    const f32 = (h: { data: Float64Array }) => Float64Array.from(h.data, Math.fround);
+    const ref = refQuantize([{ B, C, S: 4, d: f32(z4) }, { B, C, S: 8, d: f32(z8) }], segs, Float64Array.from(cb, Math.fround), V,
+      w.map((x) => Float64Array.from(x, Math.fround)), b.map((x) => Float64Array.from(x, Math.fround)));
+    assert.ok(ref.minGap > 1e-4, `test data too close to a tie (${ref.minGap})`);
+    const q = build(dev, segs, V, C, cb, w, b);
+    const tok = q.tokenize([fromArray(dev, Float32Array.from(z4.data), [B, C, 4, 4]), fromArray(dev, Float32Array.from(z8.data), [B, C, 8, 8])], { teacherInput: true });
+    same(await tok.idx_BL.toArray(), ref.ids, 'HIT ids [B, L]');
+    assertClose(await tok.fHats[0]!.toArray(), ref.fhats[2]!.d, 'segment-1 f_hat (side 4)', 2e-6, 1e-5);
+    assertClose(await tok.fHats[1]!.toArray(), ref.fhats[4]!.d, 'segment-2 f_hat (side 8)', 2e-6, 1e-5);
+    assertClose(await tok.varInput!.toArray(), ref.teacher, 'HIT teacher input (carried across the 4 → 8 boundary)', 2e-6, 1e-5);
+    const dec = q.decode(tok.idx_BL, { teacherInput: true });
+    for (let n = 0; n < 2; n++) same(await dec.fHats[n]!.toArray(), await tok.fHats[n]!.toArray(), `decoded segment ${n}`);
+    same(await dec.varInput!.toArray(), await tok.varInput!.toArray(), 'decoded teacher input');
+    assert.is(planOf(HIT_512).tokens, 2155);
+    // Training forward over segments: each scale's loss targets its own segment's latent.
+    const zt = [fromArray(dev, Float32Array.from(z4.data), [B, C, 4, 4]), fromArray(dev, Float32Array.from(z8.data), [B, C, 8, 8])];
+    zt.forEach((t) => (t.requiresGrad = true));
+    const out = q.forwardTrain(zt);
+    const K = q.plan.scales.length, zd = [f32(z4), f32(z8)];
+    let want = 0;
+    const gz = zd.map((z) => Float64Array.from(z, () => 0));
+    q.plan.scales.forEach((s, k) => {
+      const z = zd[s.segment]!, fh = ref.fhats[k]!.d;
+      let e = 0;
+      for (let i = 0; i < z.length; i++) { e += (fh[i]! - z[i]!) ** 2; gz[s.segment]![i] += 2 * q.beta * (z[i]! - fh[i]!) / (z.length * K); }
+      want += (1 + q.beta) * e / z.length / K;
+    });
+    assertClose([await out.vqLoss.item()], [want], 'HIT vq loss', 1e-6, 1e-5);
+    for (let n = 0; n < 2; n++) assertClose(await out.fHatSt[n]!.toArray(), await tok.fHats[n]!.toArray(), `segment ${n} straight-through value`, 1e-6, 0);
+    backward(out.vqLoss);
+    for (let n = 0; n < 2; n++) assertClose(await zt[n]!.grad!.toArray(), gz[n]!, `grad of segment ${n} latent`, 1e-7, 1e-4);
+  });
+}
+
+testIf(TEX_OK, 'no texture search on this adapter')('tokenize on the texture and the buffer search: ids, usage, f_hat and teacher input bitwise equal (HIT segments, batch 3, V 300)', async () => {
+  const [B, C, V] = [3, 12, 300];
+  const segs: Segment[] = [{ side: 4, scales: [1, 2, 3, 4] }, { side: 8, scales: [6, 8] }, { side: 16, scales: [12, 16] }];
+  const cb = rand([V, C], 141).data, w = [0, 1, 2, 3].map((i) => rand([C, C, 3, 3], 150 + i, -0.12, 0.12).data), b = [0, 1, 2, 3].map((i) => rand([C], 160 + i, -0.05, 0.05).data);
+  const zs = [4, 8, 16].map((S, i) => rand([B, C, S, S], 142 + i, -1.5, 1.5));
+  const runs = [];
+  for (const path of ['buffer', 'texture'] as const) {
+    const dev = await deviceFor(path), q = build(dev, segs, V, C, cb, w, b);
+    const prepared = q.prepare();
+    assert.is(prepared.codebook!.path, path);
+    const tok = q.tokenize(zs.map((z) => fromArray(dev, Float32Array.from(z.data), z.shape)), { teacherInput: true, usage: true, prepared });
+    runs.push({ ids: await tok.idx_BL.toArray(), usage: await tok.usage!.toArray(), fh: await Promise.all(tok.fHats.map((t) => t.toArray())), ti: await tok.varInput!.toArray() });
+    prepared.dispose();
+  }
+  const [bu, te] = runs as [typeof runs[0], typeof runs[0]];
+  same(te.ids, bu.ids, 'token ids');
+  same(te.usage, bu.usage, 'usage');
+  te.fh.forEach((f, n) => same(f, bu.fh[n]!, `f_hat of segment ${n}`));
+  same(te.ti, bu.ti, 'teacher input');
 });
 
 test('step (sampling) scale by scale over HIT segments = decode: f_hat per segment and next inputs bitwise; errors', async () => {
@@ -243,5 +278,5 @@ test('errors: wrong latent shape, wrong codebook width, wrong ids', async () => 
   assert.throws(() => planOf([{ side: 8, scales: [1, 9] }]), /scale 9 of segment 0 must be an integer in \[1, 8\]/);
 });
 
-test.after(closeDevice);
+test.after(async () => { for (const d of devices.values()) d.destroy(); await closeDevice(); });
 test.run();

@@ -13,7 +13,7 @@ import { assertClose } from '../helpers/ref.ts';
 // convTextureMin multiply-adds at these sizes), so both layouts and both paths are compared.
 const CFG: VQVAEConfigInput = { vocabSize: 64, zChannels: 8, ch: 64, chMult: [1, 2], numResBlocks: 1,
   segments: [{ side: 4, scales: [1, 2, 4] }, { side: 8, scales: [6, 8] }] };
-const PACK = ['conv/pack_weights', 'conv/pack_wtex', 'quant/pack'];
+const PACK = ['conv/pack_weights', 'conv/pack_wtex', 'quant/pack', 'quant/pack_tex'];
 
 const image = (dev: Device, seed: number) => scope(dev, () => ops.clamp(new Rng(seed).normal(dev, [2, 3, 16, 16], 0, 0.6), -1, 1)).keep();
 /** Dispatches of weight-packing kernels in one run of fn (under noGrad), and fn's result. */

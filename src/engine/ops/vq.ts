@@ -8,10 +8,12 @@ import { contiguous } from './movement.ts';
 import { sum } from './reduce.ts';
 import { square, fill, add } from './elementwise.ts';
 import { mapN } from './map.ts';
-import type { Device } from '../runtime/device.ts';
+import type { Device, TextureBinding } from '../runtime/device.ts';
 
 const MAX_CODE_WIDTH = 256;
 const ROWS_PER_WORKGROUP = 8; // kernels/quant/nearest_code.wgsl R
+const ROWS_PER_WORKGROUP_TEX = 32; // kernels/quant/nearest_code_tex.wgsl R
+const PACK_TEX_TPI = 4; // kernels/quant/pack_tex.wgsl TPI
 
 function checkCodebook(op: string, cb: Tensor, C?: number) {
   cb.assertLive(op);
@@ -43,19 +45,74 @@ const up = (n: number, m: number) => Math.ceil(n / m) * m;
 function dummy(dev: Device, dtype: 'f32' | 'i32'): Tensor { return empty(dev, [1], dtype, 'vq.unused'); }
 
 /**
- * A codebook laid out for the search: transposed [Cp, Vp] (4 codes per vec4, zero-padded) plus |e|². Make it once per
- * codebook value (3 dispatches), pass it to every nearestCode* call that uses that codebook, dispose() it after (its
- * tensors are kept out of scopes).
+ * A codebook laid out for the search, on one of two paths: 'buffer' (quant/nearest_code reads `transposed` = [Cp, Vp],
+ * 4 codes per vec4, zero-padded) or 'texture' (quant/nearest_code_tex reads `tex`, an rgba32float texture of Cp + 1
+ * rows, 4 codes per texel, the last row |e|², for calls from the profile's nearestCodeTextureMinRows rows; it keeps
+ * `transposed` too, for smaller calls); `norms` = |e|² either way. Make it once per codebook value (3–4 dispatches),
+ * pass it to every nearestCode* call that uses that codebook, dispose() it after (its tensors and texture are kept
+ * out of scopes). Both paths give the same indices and h, bit for bit.
  */
-export interface PreparedCodebook { codebook: Tensor; transposed: Tensor; norms: Tensor; dispose(): void }
-export function prepareCodebook(codebook_VC: Tensor): PreparedCodebook {
-  checkCodebook('prepareCodebook', codebook_VC);
-  const [V, C] = codebook_VC.shape as [number, number];
+export interface PreparedCodebook {
+  codebook: Tensor; path: 'buffer' | 'texture'; transposed: Tensor | null; tex: TextureBinding | null; norms: Tensor;
+  readonly disposed: boolean; dispose(): void;
+}
+export interface PrepareCodebookOpts {
+  /** 'auto' (default): the texture path where the profile's nearestCodeTexture holds and the texture fits
+   * maxTextureDimension2D, else the buffer path. 'buffer' or 'texture' force one (tests, benchmarks). */
+  path?: 'auto' | 'buffer' | 'texture';
+}
+
+/** Texels per row of quant/nearest_code_tex's codebook texture: codes in whole tiles of TILE_CODES. */
+const TILE_CODES = 64;
+const codebookTexShape = (dev: Device, V: number, C: number) => {
+  const width = Math.ceil(V / TILE_CODES) * (TILE_CODES / 4), height = up(C, 4) + 1;
+  return { width, height, fits: width <= dev.maxTexture2D && height <= dev.maxTexture2D };
+};
+/** The path a codebook of V codes and width C takes on dev for `path` (errors name what a forced texture path lacks). */
+function codebookPath(op: string, dev: Device, V: number, C: number, path: PrepareCodebookOpts['path'] = 'auto'): 'buffer' | 'texture' {
+  if (!['auto', 'buffer', 'texture'].includes(path)) throw new Error(`${op}: path must be 'auto', 'buffer' or 'texture', got '${path}'`);
+  const p = dev.profile, s = codebookTexShape(dev, V, C);
+  if (path === 'texture' && !(p.subgroups8 && p.storageTextures && s.fits))
+    throw new Error(`${op}: path 'texture' needs subgroups of at least 8 and read-only storage textures (this adapter: ${p.subgroups8}, ${p.storageTextures}) and a codebook texture of ${s.width} × ${s.height} texels within maxTextureDimension2D ${dev.maxTexture2D} (codebook [${V}, ${C}])`);
+  return path === 'texture' || (path === 'auto' && p.nearestCodeTexture && s.fits) ? 'texture' : 'buffer';
+}
+
+export function prepareCodebook(codebook_VC: Tensor, o: PrepareCodebookOpts = {}): PreparedCodebook {
+  return layoutCodebook('prepareCodebook', codebook_VC, codebookPath('prepareCodebook', codebook_VC.dev, codebook_VC.shape[0]!, codebook_VC.shape[1]!, o.path), false);
+}
+
+/**
+ * The layout of prepareCodebook; `scratch`: for one call of `path` (the texture from a scratch slot, nothing to free,
+ * no buffer layout beside it).
+ */
+function layoutCodebook(op: string, codebook_VC: Tensor, path: 'buffer' | 'texture', scratch: boolean): PreparedCodebook {
+  checkCodebook(op, codebook_VC);
+  const dev = codebook_VC.dev, [V, C] = codebook_VC.shape as [number, number];
   const cb = contiguous(codebook_VC);
-  const transposed = packT(cb, V, C, up(V, 4), up(C, 4)).keep();
   const norms = codeNorms(cb).keep();
+  let transposed: Tensor | null = null, tex: TextureBinding | null = null;
+  if (path === 'buffer' || !scratch) transposed = packT(cb, V, C, up(V, 4), up(C, 4)).keep();
+  if (path === 'texture') {
+    const s = codebookTexShape(dev, V, C);
+    tex = scratch ? dev.scratchTexture('quant.codebook', s.width, s.height) : dev.createTexture(`quant.codebook [${V}, ${C}]`, s.width, s.height);
+    const ew = cb.window(op, cb.offset, cb.offset + cb.numel), nw = norms.window(op, norms.offset, norms.offset + V);
+    dev.counter?.op('vq.pack', 'copy', 0, 4 * (V * C + V) + 16 * s.width * s.height);
+    dev.run({ kernel: 'quant/pack_tex', bindings: [ew.binding, nw.binding, tex],
+      params: { V, C, Cp: up(C, 4), width: s.width, e_base: ew.base, ee_base: nw.base, pad0: 0, pad1: 0 },
+      workgroups: [Math.ceil(s.width / (8 * PACK_TEX_TPI)), Math.ceil(s.height / 8)] });
+  }
   if (cb !== codebook_VC) cb.dispose();
-  return { codebook: codebook_VC, transposed, norms, dispose() { transposed.dispose(); norms.dispose(); } };
+  let disposed = false;
+  return {
+    codebook: codebook_VC, path, transposed, tex, norms,
+    get disposed() { return disposed; },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      transposed?.dispose(); norms.dispose();
+      if (tex && !scratch) dev.destroyTexture(tex);
+    },
+  };
 }
 
 /** φ conv weights [C, C, 3, 3] laid out for quant/phi_update: [(ci, ky, kx), co] with co padded to a multiple of 8. */
@@ -94,8 +151,12 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   if (!(Number.isInteger(gh) && gh > 0 && Number.isInteger(gw) && gw > 0)) throw new Error(`${op}: bad grid ${gh}x${gw} for ${f_BCHW}`);
   const dev = f_BCHW.dev, V = codebook_VC.shape[0]!;
   const x = contiguous(f_BCHW);
-  const prep = o.prepared ?? prepareCodebook(codebook_VC);
+  // The texture kernel from nearestCodeTextureMinRows rows (a prepared texture codebook keeps the buffer layout for
+  // smaller calls).
+  const rows = B * gh * gw, big = rows >= dev.profile.nearestCodeTextureMinRows;
+  const prep = o.prepared ?? layoutCodebook(op, codebook_VC, big ? codebookPath(op, dev, V, C) : 'buffer', true);
   if (prep.codebook !== codebook_VC) throw new Error(`${op}: the prepared codebook belongs to ${prep.codebook}, not ${codebook_VC}`);
+  if (prep.disposed) throw new Error(`${op}: the prepared codebook of ${codebook_VC} was disposed`);
   const cb = contiguous(codebook_VC);
   const idx = o.idxOut ?? empty(dev, [B, gh * gw], 'i32', op);
   if (idx.dtype !== 'i32' || idx.ndim !== 2 || idx.shape[0] !== B || idx.shape[1] !== gh * gw || (gh * gw > 1 && idx.strides[1] !== 1))
@@ -105,16 +166,30 @@ export function nearestCodeArea(f_BCHW: Tensor, codebook_VC: Tensor, gh: number,
   const cntBase = o.counts ? (o.countsRow ?? 0) * V : 0;
   if (o.counts && (o.counts.dtype !== 'i32' || !o.counts.isContiguous || cntBase + V > o.counts.numel))
     throw new Error(`${op}: counts must be a contiguous i32 tensor with row ${o.countsRow ?? 0} of ${V} codes, got ${o.counts}`);
-  const rows = B * gh * gw;
   // Work: the distance products z·e (2·C per row and code); bytes: the area-pooled input, the codebook, ids (and h).
   dev.counter?.op(op, 'other', 2 * rows * V * C, 4 * (x.numel + V * C + rows + (o.lookup ? rows * C : 0)), { rows, C, V });
   const whole = (t: Tensor) => t.window(op, t.offset, t.offset + t.numel);
-  const [xw, tw, nw, ew, hw, cw] = [x, prep.transposed, prep.norms, cb, h, counts].map(whole);
+  const [xw, ew, hw, cw] = [x, cb, h, counts].map(whole);
   const iw = idx.window(op, idx.offset, idx.offset + (B - 1) * idx.strides[0]! + gh * gw);
-  const p = { rows, C, Cp: up(C, 4), V, Vp: up(V, 4), gh, gw, sh: H, sw: W, src_base: xw!.base, et_base: tw!.base / 4, ee_base: nw!.base, e_base: ew!.base,
-    idx_base: iw.base, idx_sb: idx.strides[0]!, h_base: hw!.base, cnt_base: cntBase + cw!.base, flags: (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), pad0: 0, pad1: 0 };
-  dev.run({ kernel: 'quant/nearest_code', bindings: [xw!.binding, tw!.binding, nw!.binding, ew!.binding, iw.binding, hw!.binding, cw!.binding],
-    params: p, workgroups: dev.grid(Math.ceil(rows / ROWS_PER_WORKGROUP), 1) });
+  const common = { C, V, gh, gw, e_base: ew!.base, idx_base: iw.base, idx_sb: idx.strides[0]!, h_base: hw!.base, cnt_base: cntBase + cw!.base,
+    flags: (o.lookup ? 1 : 0) | (o.counts ? 2 : 0), pad0: 0, pad1: 0 };
+  if (prep.path === 'texture' && (big || !prep.transposed)) {
+    // z (pooled) and |z|² into a scratch texture, in chunks of rows that fit its height; the search reads both textures.
+    const C4 = Math.ceil(C / 4), R = ROWS_PER_WORKGROUP_TEX, chunk = Math.floor(dev.maxTexture2D / R) * R;
+    const zt = dev.scratchTexture('quant.z', C4 + 1, Math.min(up(rows, R), chunk));
+    for (let row0 = 0; row0 < rows; row0 += chunk) {
+      const n = Math.min(chunk, rows - row0), height = up(n, R);
+      dev.run({ kernel: 'quant/pool_tex', bindings: [xw!.binding, zt],
+        params: { rows: n, row0, C, C4, gh, gw, sh: H, sw: W, src_base: xw!.base, height, pad0: 0, pad1: 0 }, workgroups: [Math.ceil(height / 64)] });
+      dev.run({ kernel: 'quant/nearest_code_tex', bindings: [zt, prep.tex!, ew!.binding, iw.binding, hw!.binding, cw!.binding],
+        params: { ...common, rows: n, row0, C4, tiles: Math.ceil(V / TILE_CODES) }, workgroups: [height / R] });
+    }
+  } else {
+    const [tw, nw] = [prep.transposed!, prep.norms].map(whole);
+    const p = { ...common, rows, Cp: up(C, 4), Vp: up(V, 4), sh: H, sw: W, src_base: xw!.base, et_base: tw!.base / 4, ee_base: nw!.base };
+    dev.run({ kernel: 'quant/nearest_code', bindings: [xw!.binding, tw!.binding, nw!.binding, ew!.binding, iw.binding, hw!.binding, cw!.binding],
+      params: p, workgroups: dev.grid(Math.ceil(rows / ROWS_PER_WORKGROUP), 1) });
+  }
   if (x !== f_BCHW) x.dispose();
   if (cb !== codebook_VC) cb.dispose();
   if (prep !== o.prepared) prep.dispose();

@@ -56,6 +56,14 @@ export interface AdapterProfile {
    * the direct kernel conv/conv2d_dw. */
   convWeightGradTextureMin: number;
   convWeightGradMinOut: number;
+  /** The quantizer's nearest-code search (ops/vq.ts) from storage textures (quant/nearest_code_tex: codebook and z in
+   * read-only rgba32float textures, 32-row × 64-code tiles shared by subgroupBroadcast), where the adapter has
+   * `subgroups8` and `storageTextures`, while the codebook texture fits maxTextureDimension2D; false keeps the buffer
+   * kernel quant/nearest_code. Both give the same indices, bit for bit. Calls of fewer
+   * than nearestCodeTextureMinRows rows (B·gh·gw) run the buffer kernel all the same: its tiles are 8 rows against
+   * the texture kernel's 32 (one workgroup, one core, up to 32 rows), so a scale of a few tokens costs it less. */
+  nearestCodeTexture: boolean;
+  nearestCodeTextureMinRows: number;
   attention: AttentionTuning;
 }
 
@@ -89,6 +97,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     convShiftMinOut: 64,
     convWeightGradTextureMin: 2 ** 25,
     convWeightGradMinOut: 32,
+    nearestCodeTexture: cpu && subgroups8 && storageTextures,
+    nearestCodeTextureMinRows: 16,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
@@ -102,6 +112,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
       throw new Error(`adapter profile: attention.${k} needs subgroups of at least 8 invocations (and attention.subgroups) and read-only storage textures, which this adapter lacks`);
   if (p.matmul.includes('texture-32x64') && !(p.subgroups8 && p.storageTextures))
     throw new Error("adapter profile: matmul variant 'texture-32x64' needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks");
+  if (p.nearestCodeTexture && !(p.subgroups8 && p.storageTextures))
+    throw new Error('adapter profile: nearestCodeTexture needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks');
   if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
   return Object.freeze({ ...p, matmul: Object.freeze([...p.matmul]), attention: Object.freeze(p.attention) });
 }

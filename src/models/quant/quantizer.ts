@@ -1,6 +1,6 @@
 // MultiScaleQuantizer: VAR's multi-scale residual quantizer (models/quant.py) and its HIT generalisation: tokenize, decode,
 // teacher-forcing input, usage counts, the sampling step, and the training forward (straight-through output + VQ losses with gradients).
-import { Tensor, empty, noGrad, Module, parameter, ops, type Device, type PreparedCodebook } from '../../engine/index.ts';
+import { Tensor, empty, noGrad, Module, parameter, ops, type Device, type PreparedCodebook, type PrepareCodebookOpts } from '../../engine/index.ts';
 import { planOf, varSegments, type Plan, type Segment } from './schedule.ts';
 
 export interface QuantizerConfig {
@@ -68,11 +68,12 @@ export class MultiScaleQuantizer extends Module {
 
   /**
    * Lays the parameters out for tokenize (codebook for the search: 3 dispatches; φ weights: 4) or decode (φ only);
-   * reuse it while the parameters are unchanged, dispose it after.
+   * reuse it while the parameters are unchanged, dispose it after. `codebookPath` picks the search's layout
+   * (ops.prepareCodebook's path: 'auto' by default, the texture form where the adapter profile takes it).
    */
-  prepare(o: { search?: boolean } = {}): PreparedQuantizer {
+  prepare(o: { search?: boolean; codebookPath?: PrepareCodebookOpts['path'] } = {}): PreparedQuantizer {
     return noGrad(this.codebook.dev, () => {
-      const codebook = o.search === false ? null : ops.prepareCodebook(this.codebook);
+      const codebook = o.search === false ? null : ops.prepareCodebook(this.codebook, { path: o.codebookPath });
       const phi = this.quant_resi.qresi_ls.map((c) => ops.packPhiWeight(c.weight).keep());
       return { codebook, phi, dispose() { codebook?.dispose(); phi.forEach((t) => t.dispose()); } };
     });
