@@ -2,7 +2,7 @@
 // backward vs finite differences, the PyTorch golden, plane-chunked paths (binding limit lowered), error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
@@ -72,6 +72,33 @@ test('groupNorm splits over plane ranges above the binding limit (limit lowered 
   // x [2, 12, 20, 20] is 38 KiB: 9 planes of 400 elements per window.
   await chunkedAgrees(dev, 'groupNorm chunked', 16384, [rand([2, 12, 20, 20], 7, -2, 2), rand([12], 8, 0.5, 1.5), rand([12], 9)],
     ([x, w, b]) => ops.groupNorm(x!, 4, w!, b!), ([x, w, b]) => refGroupNorm(x!, 4, w!, b!));
+});
+
+const silu = (h: Host): Host => ({ shape: h.shape, data: h.data.map((v) => v / (1 + Math.exp(-v))) });
+test('groupNormSilu: fused without gradients, bit for bit silu(groupNorm) on every case (vec4, scalar, split windows); with gradients the two ops', async () => {
+  const dev = await getDevice();
+  const d = dev as unknown as { maxBinding: number }, saved = d.maxBinding;
+  const cases: [number[], number, number][] = [...CASES.map(([sh, G]) => [sh, G, saved] as [number[], number, number]), [[2, 12, 20, 20], 4, 16384]];
+  for (const [shape, G, limit] of cases) {
+    const C = shape[1]!, hx = rand(shape, 11, -3, 3), hw = rand([C], 12, 0.5, 1.5), hb = rand([C], 13);
+    const [x, w, b] = [hx, hw, hb].map((h) => toGpu(dev, h)) as [Tensor, Tensor, Tensor];
+    d.maxBinding = limit;
+    const n0 = dev.stats.dispatches;
+    let fused: ArrayLike<number>, composed: ArrayLike<number>, nFused: number;
+    try {
+      fused = await noGrad(dev, () => ops.groupNormSilu(x, G, w, b, 1e-6)).toArray();
+      nFused = dev.stats.dispatches - n0;
+      composed = await noGrad(dev, () => ops.silu(ops.groupNorm(x, G, w, b, 1e-6))).toArray();
+    } finally { d.maxBinding = saved; }
+    const nComposed = dev.stats.dispatches - n0 - nFused;
+    assert.ok(nFused < nComposed, `[${shape}]: the fused op saves a dispatch (${nFused} vs ${nComposed})`);
+    const bad = Array.from(fused).findIndex((v, i) => !Object.is(v, composed[i]));
+    assert.is(bad, -1, `[${shape}] limit ${limit}: fused ${fused[bad]} vs composed ${composed[bad]} at ${bad}`);
+    assertClose(fused, silu(refGroupNorm(hx, G, hw, hb, 1e-6)).data, `groupNormSilu [${shape}]`, 3e-5, 1e-4);
+    for (const t of [x, w, b]) t.dispose();
+  }
+  await checkOp(dev, 'groupNormSilu with gradients', [rand([2, 6, 3, 5], 14, -2, 2), rand([6], 15, 0.5, 1.5), rand([6], 16)],
+    ([x, w, b]) => ops.groupNormSilu(x!, 3, w!, b!), ([x, w, b]) => silu(refGroupNorm(x!, 3, w!, b!)), { atol: 2e-5, rtol: 1e-4, gradAtol: 5e-4 });
 });
 
 test('groupNorm errors name the op and the shapes', async () => {

@@ -1,11 +1,12 @@
 // groupNorm over NCHW (PyTorch F.group_norm): two-pass f32 statistics per plane, PyTorch's affine and backward
 // formulas, split over plane ranges for tensors above one storage binding.
 import { Tensor, empty, view } from '../tensor.ts';
-import { record, noGrad } from '../autograd.ts';
+import { record, noGrad, needsGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { mapN } from './map.ts';
 import { sum } from './reduce.ts';
 import { contiguous, reshape } from './movement.ts';
+import { silu } from './elementwise.ts';
 
 /**
  * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
@@ -13,7 +14,19 @@ import { contiguous, reshape } from './movement.ts';
  * eps defaults to PyTorch's 1e-5; VAR-style callers (its VQVAE uses 1e-6) pass eps explicitly.
  */
 export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-5): Tensor {
-  const op = 'groupNorm';
+  return groupNormAct('groupNorm', x_BCHW, groups, w_C, b_C, eps, false);
+}
+
+/**
+ * silu(groupNorm(x_BCHW, groups, w_C, b_C, eps)), VAR's `F.silu(norm(x))`. Without gradients to record the SiLU runs inside
+ * the normalising pass (one read and one write of x fewer, same values bit for bit); with them it is the two ops.
+ */
+export function groupNormSilu(x_BCHW: Tensor, groups: number, w_C: Tensor | null = null, b_C: Tensor | null = null, eps = 1e-5): Tensor {
+  if (needsGrad(x_BCHW, w_C, b_C)) return silu(groupNorm(x_BCHW, groups, w_C, b_C, eps));
+  return groupNormAct('groupNormSilu', x_BCHW, groups, w_C, b_C, eps, true);
+}
+
+function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number, fusedSilu: boolean): Tensor {
   const what = () => `x ${fmt(x_BCHW.shape)}, groups ${groups}${w_C ? `, w ${fmt(w_C.shape)}` : ''}${b_C ? `, b ${fmt(b_C.shape)}` : ''}`;
   for (const t of [x_BCHW, w_C, b_C]) if (t) { t.assertLive(op); if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t} (${what()})`); }
   if (x_BCHW.ndim < 2) throw new Error(`${op}: x must be [B, C, ...], got ${what()}`);
@@ -39,7 +52,7 @@ export function groupNorm(x_BCHW: Tensor, groups: number, w_C: Tensor | null = n
     const scale = w_C ? tmp.add(mapN(op, [r3, tmp.reshape(w_C, [G, Cg])], 'a * b')) : r3;
     const shift = tmp.add(b_C ? mapN(op, [tmp.reshape(b_C, [G, Cg]), corr3, scale], 'a - b * c') : mapN(op, [corr3, scale], '-(a * b)'));
     const coef = tmp.add(coefficients(B, G, Cg, { M: m3, Q: scale, R: shift }));
-    const y = applyCoef(op, x, x, coef, x_BCHW.shape);
+    const y = applyCoef(op, x, x, coef, x_BCHW.shape, fusedSilu);
     tmp.dispose();
     return { y, stats: { m0, corr, rstd } };
   });
@@ -151,7 +164,7 @@ function vec(hw: number, ...bases: number[]) {
 }
 
 /** out = a·P + (b − M)·Q + R per plane, windowed over plane ranges. */
-function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readonly number[]): Tensor {
+function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readonly number[], fusedSilu = false): Tensor {
   const [B, C] = shape as [number, number];
   const rows = B * C, hw = planeSize(a);
   const out = empty(a.dev, shape, 'f32', op);
@@ -162,7 +175,8 @@ function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readon
     const aw = a.window(op, a.offset + lo, a.offset + hi), bw = b.window(op, b.offset + lo, b.offset + hi), ow = out.window(op, lo, hi);
     const v = vec(hw, aw.base, bw.base, ow.base);
     const p = { n: n * hw, hw, r0, a_base: aw.base, b_base: bw.base, o_base: ow.base };
-    a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b) }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
+    const act = !fusedSilu ? 'o' : v.WIDTH === 4 ? 'vec4f(silu1(o.x), silu1(o.y), silu1(o.z), silu1(o.w))' : 'silu1(o)';
+    a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b), ACT: act }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
       params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH, 64) });
   }
   return out;

@@ -1,6 +1,6 @@
 // VQVAE building blocks of VAR's basic_vae.py (VAR_FACTS §1.2): ResnetBlock, AttnBlock, Downsample, Upsample.
 import { Tensor, Module, ops } from '../../engine/index.ts';
-import { Conv, Flow, Norm, normSilu, type ParamMaker } from './layers.ts';
+import { Conv, Flow, Norm, type ParamMaker } from './layers.ts';
 
 /** GN, SiLU, 3×3 conv i→o, GN, SiLU, 3×3 conv o→o, added to x (through a 1×1 nin_shortcut when i ≠ o). */
 export class ResnetBlock extends Module {
@@ -14,8 +14,8 @@ export class ResnetBlock extends Module {
     if (inCh !== outCh) this.nin_shortcut = new Conv(mk, inCh, outCh, 1);
   }
   forward(x: Tensor, flow: Flow): Tensor {
-    const c1 = flow.then(normSilu(this.norm1, x, flow), (t) => this.conv1.forward(t));
-    const h = flow.then(flow.then(c1, (t) => normSilu(this.norm2, t, flow)), (t) => this.conv2.forward(t));
+    const c1 = flow.then(this.norm1.forwardSilu(x), (t) => this.conv1.forward(t));
+    const h = flow.then(flow.then(c1, (t) => this.norm2.forwardSilu(t)), (t) => this.conv2.forward(t));
     const s = this.nin_shortcut ? this.nin_shortcut.forward(x) : x;
     const y = ops.add(s, h);
     flow.drop(h);

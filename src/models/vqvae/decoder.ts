@@ -3,7 +3,7 @@
 import { Tensor, Module } from '../../engine/index.ts';
 import { AttnBlock, ResnetBlock, Upsample } from './blocks.ts';
 import { Mid } from './encoder.ts';
-import { Conv, Flow, Norm, normSilu, type ParamMaker } from './layers.ts';
+import { Conv, Flow, Norm, type ParamMaker } from './layers.ts';
 import type { VQVAEConfig } from './config.ts';
 
 /** One decoder level: `block.<i>`, `attn.<i>` (top level only), `upsample` (all but level 0). */
@@ -52,6 +52,6 @@ export class Decoder extends Module {
       const u = lvl.upsample;
       if (u) h = flow.then(h, (t) => u.forward(t, flow));
     }
-    return flow.then(flow.then(h, (t) => normSilu(this.norm_out, t, flow)), (t) => this.conv_out.forward(t));
+    return flow.then(flow.then(h, (t) => this.norm_out.forwardSilu(t)), (t) => this.conv_out.forward(t));
   }
 }

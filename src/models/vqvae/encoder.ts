@@ -2,7 +2,7 @@
 // Downsample between levels, middle block_1 / attn_1 / block_2, GN + SiLU, conv_out to z channels.
 import { Tensor, Module } from '../../engine/index.ts';
 import { AttnBlock, Downsample, ResnetBlock } from './blocks.ts';
-import { Conv, Flow, Norm, normSilu, type ParamMaker } from './layers.ts';
+import { Conv, Flow, Norm, type ParamMaker } from './layers.ts';
 import type { VQVAEConfig } from './config.ts';
 
 /** One encoder level: `block.<i>`, `attn.<i>` (last level only), `downsample` (all but the last level). */
@@ -60,6 +60,6 @@ export class Encoder extends Module {
       if (d) h = flow.then(h, (t) => d.forward(t));
     }
     h = this.mid.forward(h, flow);
-    return flow.then(flow.then(h, (t) => normSilu(this.norm_out, t, flow)), (t) => this.conv_out.forward(t));
+    return flow.then(flow.then(h, (t) => this.norm_out.forwardSilu(t)), (t) => this.conv_out.forward(t));
   }
 }

@@ -65,6 +65,9 @@ export class Norm extends Module {
     this.bias = mk.constant([channels], 0, 'norm.bias');
   }
   forward(x: Tensor): Tensor { return ops.groupNorm(x, GN_GROUPS, this.weight, this.bias, GN_EPS); }
+  /** SiLU(GN(x)): VAR's `F.silu(norm(x))`, the start of every ResnetBlock half and of the encoder/decoder tails; fused into
+   *  the normalising pass when no gradient is recorded. */
+  forwardSilu(x: Tensor): Tensor { return ops.groupNormSilu(x, GN_GROUPS, this.weight, this.bias, GN_EPS); }
 }
 
 /**
@@ -80,8 +83,3 @@ export class Flow {
   drop(...ts: Tensor[]) { if (this.free) for (const t of ts) if (t !== this.input) t.dispose(); }
 }
 
-/** SiLU(GN(x)) — VAR's `F.silu(norm(x))`, the start of every ResnetBlock half and of the encoder/decoder tails. */
-export function normSilu(norm: Norm, x: Tensor, flow: Flow): Tensor {
-  const n = norm.forward(x);
-  return flow.then(n, (t) => ops.silu(t));
-}
