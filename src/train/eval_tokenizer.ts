@@ -8,16 +8,28 @@ import { psnr } from '../metrics/psnr.ts';
 import { ssim } from '../metrics/ssim.ts';
 import type { LPIPS } from '../metrics/lpips.ts';
 import { makeImage, readImage, type ImageCHW } from '../io/image.ts';
-import { quantizerFor, downsampleOf, hitPrefixes } from './tokenizer.ts';
+import { quantizerFor, downsampleOf, hitPrefixesAndIds } from './tokenizer.ts';
 
 export type Method = 'hit' | 'plain';
 /** SSIM is NaN below its 11-pixel window. */
 export interface PrefixScore { method: Method; prefix: number; size: number; psnr: number; ssim: number; lpips?: number }
 export interface ImageScores { path: string; scores: PrefixScore[] }
+/** Codebook use over all evaluated images: distinct codes hit, the unigram entropy of the tokens (nats) and e^entropy. */
+export interface CodeUse { tokens: number; used: number; vocab: number; entropy: number; perplexity: number }
 export interface TokenizerEval {
   size: number; schedule: string; images: ImageScores[];
   /** Means over images per (method, prefix). */
   mean: PrefixScore[];
+  /** Codebook use of each tokenization over the images (a collapsed codebook uses few codes at low entropy). */
+  codes: Record<Method, CodeUse>;
+}
+
+/** Counts per code -> its CodeUse. */
+export function codeUse(counts: ArrayLike<number>): CodeUse {
+  let tokens = 0, used = 0, h = 0;
+  for (let v = 0; v < counts.length; v++) { tokens += counts[v]!; if (counts[v]! > 0) used++; }
+  for (let v = 0; v < counts.length; v++) if (counts[v]! > 0) { const q = counts[v]! / tokens; h -= q * Math.log(q); }
+  return { tokens, used, vocab: counts.length, entropy: h, perplexity: Math.exp(h) };
 }
 
 const toImage = async (t: Tensor): Promise<ImageCHW> => {
@@ -45,7 +57,7 @@ export function centerCrop(img: ImageCHW, size: number, what: string): Float32Ar
 export function prefixImages(vae: VQVAE, qHit: MultiScaleQuantizer, qPlain: MultiScaleQuantizer, x: Tensor) {
   return noGrad(x.dev, () => {
     const S = x.shape[2]!;
-    const hit = hitPrefixes(vae, qHit, x);
+    const { images: hit, idx_BL: idxHit } = hitPrefixesAndIds(vae, qHit, x);
     const z = vae.encode(x);
     const tok = qPlain.tokenize(z);
     tok.fHats.forEach((t) => t.dispose());
@@ -57,7 +69,7 @@ export function prefixImages(vae: VQVAE, qHit: MultiScaleQuantizer, qPlain: Mult
       return size === S ? full : ops.resample(full, size, size, 'area');
     });
     const gts = hit.map((h) => (h.shape[2] === S ? x : ops.resample(x, h.shape[2]!, h.shape[2]!, 'area')));
-    return { hit, plain, gts };
+    return { hit, plain, gts, idx: { hit: idxHit, plain: tok.idx_BL } };
   });
 }
 
@@ -70,12 +82,14 @@ export async function evalTokenizer(dev: Device, vae: VQVAE, paths: string[], o:
   const segs = hitSegments(side);
   const qHit = quantizerFor(vae, segs), qPlain = quantizerFor(vae, varSegments(segs.flatMap((s) => s.scales)));
   const images: ImageScores[] = [];
+  const counts = { hit: new Float64Array(qHit.cfg.vocab), plain: new Float64Array(qHit.cfg.vocab) };
   for (const [i, path] of paths.entries()) {
     const img = await readImage(path);
     const x0 = centerCrop(img, o.size, path);
     const scores = await scopeAsync(dev, async () => {
       const x = fromArray(dev, x0, [1, 3, o.size, o.size]);
       const p = prefixImages(vae, qHit, qPlain, x);
+      for (const m of ['hit', 'plain'] as const) for (const v of await p.idx[m].toArray()) counts[m][v]!++;
       const out: PrefixScore[] = [];
       const row: ImageCHW[] = [];
       for (const [n, gt] of p.gts.entries()) {
@@ -104,7 +118,7 @@ export async function evalTokenizer(dev: Device, vae: VQVAE, paths: string[], o:
     if (all[0]!.lpips !== undefined) r.lpips = avg((s) => s.lpips);
     return r;
   });
-  return { size: o.size, schedule: segs.map((s) => `${s.side}:[${s.scales}]`).join(' '), images, mean };
+  return { size: o.size, schedule: segs.map((s) => `${s.side}:[${s.scales}]`).join(' '), images, mean, codes: { hit: codeUse(counts.hit), plain: codeUse(counts.plain) } };
 }
 
 /** Markdown table: one row per prefix, HIT and plain side by side. */
@@ -117,5 +131,7 @@ export function formatTokenizerEval(r: TokenizerEval): string {
     const h = r.mean.find((s) => s.prefix === p && s.method === 'hit')!, q = r.mean.find((s) => s.prefix === p && s.method === 'plain')!;
     return `| ${p} | ${h.size} | ${h.psnr.toFixed(2)} | ${q.psnr.toFixed(2)} | ${h.ssim.toFixed(4)} | ${q.ssim.toFixed(4)}${hasL ? ` | ${h.lpips!.toFixed(4)} | ${q.lpips!.toFixed(4)}` : ''} |`;
   });
-  return [`${r.images.length} images, ${r.size}×${r.size} center crops, schedule ${r.schedule}`, '', head, sep, ...rows].join('\n');
+  const use = (m: Method) => { const c = r.codes[m]; return `${m === 'hit' ? 'HIT' : 'plain'} ${c.used} of ${c.vocab} codes in ${c.tokens} tokens, entropy ${c.entropy.toFixed(2)} nats (perplexity ${c.perplexity.toFixed(1)})`; };
+  return [`${r.images.length} images, ${r.size}×${r.size} center crops, schedule ${r.schedule}`, '', head, sep, ...rows, '',
+    `Codebook use over these images: ${use('hit')}; ${use('plain')}.`].join('\n');
 }

@@ -76,11 +76,17 @@ export function segmentInputs(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor
 
 /** HIT prefix decodes of x (no gradient): the image of the tokens up to the end of each segment, at that segment's size. */
 export function hitPrefixes(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor): Tensor[] {
+  const r = hitPrefixesAndIds(vae, q, x_B3HW);
+  r.idx_BL.dispose();
+  return r.images;
+}
+
+/** hitPrefixes and the token ids [B, L] (i32) they decode. */
+export function hitPrefixesAndIds(vae: VQVAE, q: MultiScaleQuantizer, x_B3HW: Tensor): { images: Tensor[]; idx_BL: Tensor } {
   return noGrad(x_B3HW.dev, () => {
     const zs = segmentInputs(vae, q, x_B3HW).map((x) => vae.encode(x));
     const tok = q.tokenize(zs);
-    tok.idx_BL.dispose();
-    return tok.fHats.map((f) => vae.decodeLatent(f));
+    return { images: tok.fHats.map((f) => vae.decodeLatent(f)), idx_BL: tok.idx_BL };
   });
 }
 

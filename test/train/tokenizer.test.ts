@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { writeImageSync, makeImage } from '../../src/io/image.ts';
-import { trainTokenizer, type TokenizerRunConfig } from '../../src/train/tokenizer.ts';
+import { trainTokenizer, quantizerFor, downsampleOf, type TokenizerRunConfig } from '../../src/train/tokenizer.ts';
 import { TOKENIZER_PRESETS } from '../../src/train/tokenizer_presets.ts';
-import { evalTokenizer, formatTokenizerEval } from '../../src/train/eval_tokenizer.ts';
+import { evalTokenizer, formatTokenizerEval, codeUse } from '../../src/train/eval_tokenizer.ts';
+import { hitSegments, varSegments } from '../../src/models/quant/schedule.ts';
 import { loadVQVAE } from '../../src/models/vqvae/index.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 
@@ -60,7 +61,24 @@ test('training from scratch: the loss falls', async () => {
   assert.equal(ev.mean.map((s) => `${s.method}${s.size}`), ['hit8', 'plain8', 'hit16', 'plain16', 'hit32', 'plain32']);
   assert.ok(ev.mean.every((s) => Number.isFinite(s.psnr) && (s.size < 11 ? Number.isNaN(s.ssim) : s.ssim <= 1)), formatTokenizerEval(ev));
   assert.match(formatTokenizerEval(ev), /\| 3 \| 32 \|/);
+  // Codebook use: every token of both images counted once per tokenization, no more codes than tokens or vocabulary.
+  const segs = hitSegments(32 / downsampleOf(vae));
+  const perImage = { hit: quantizerFor(vae, segs).plan.tokens, plain: quantizerFor(vae, varSegments(segs.flatMap((g) => g.scales))).plan.tokens };
+  for (const m of ['hit', 'plain'] as const) {
+    const c = ev.codes[m];
+    assert.equal([c.vocab, c.tokens], [vae.cfg.vocabSize, 2 * perImage[m]], m);
+    assert.ok(c.used >= 1 && c.used <= Math.min(c.vocab, c.tokens) && c.entropy <= Math.log(c.used) + 1e-9, JSON.stringify(c));
+  }
+  assert.match(formatTokenizerEval(ev), /Codebook use over these images: HIT \d+ of \d+ codes in \d+ tokens, entropy/);
   vae.dispose(); r.vae.dispose();
+});
+
+test('codeUse: distinct codes, unigram entropy in nats and perplexity of a count vector', () => {
+  const u = codeUse([2, 2, 0, 0]);
+  assert.equal([u.tokens, u.used, u.vocab], [4, 2, 4]);
+  assert.ok(Math.abs(u.entropy - Math.log(2)) < 1e-12 && Math.abs(u.perplexity - 2) < 1e-9, JSON.stringify(u));
+  const c = codeUse([5, 0, 0]);
+  assert.equal([c.used, c.entropy, c.perplexity], [1, 0, 1]);
 });
 
 test('CLI: bad flags are refused naming the flag; --resume without a checkpoint names the file', () => {
