@@ -35,8 +35,8 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.m
 if (existsSync(root + 'bench/main.ts'))
   await build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', platform: 'node', packages: 'external' });
 // The separate benchmarks (each writes bench/results/<name>-<date>.json): npm run bench:attention, bench:quantizer,
-// bench:train-step, bench:paper (also `hvar bench paper`), bench:vqvae.
-for (const name of ['attention', 'quantizer', 'train_step', 'paper', 'vqvae'])
+// bench:train-step, bench:paper (also `hvar bench paper`), bench:vqvae, bench:hvar.
+for (const name of ['attention', 'quantizer', 'train_step', 'paper', 'vqvae', 'hvar'])
   if (existsSync(root + `bench/${name}.bench.ts`))
     await build({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench-${name.replace('_', '-')}.mjs`, platform: 'node', packages: 'external' });
 

@@ -255,6 +255,37 @@ test('the iterator yields ×1, ×2, ×4 in order, each as its segment ends (befo
   m.dispose(); vae.dispose();
 });
 
+test('probe: every phase reported in order, awaited (the GPU done when it waits); same images as without; a throwing probe frees all', async () => {
+  const dev = await getDevice();
+  const m = tinyModel(dev, 7), vae = tinyVAE(dev);
+  m.eval();
+  const lr = lrImage(dev, 1, 4);
+  const plain = await upscaleImages(m, vae, lr, { topK: 5, seed: 3 });
+  const events: string[] = [];
+  let inFlight = 0;
+  const probed = await upscaleImages(m, vae, lr, { topK: 5, seed: 3, onScale: (si) => events.push(`scale ${si}`), probe: async (e) => {
+    inFlight++;
+    await dev.sync();
+    events.push(`${e.phase} ${e.si}`);
+    inFlight--;
+  } });
+  assert.is(inFlight, 0, 'each probe finished before the pass went on');
+  const step = (si: number) => [`transformer ${si}`, `scale ${si}`, `sample ${si}`, `quantize ${si}`, ...(si % 2 ? [`decode ${si}`] : [])];
+  assert.equal(events, ['encode -1', 'prefix -1', ...SCALES.flatMap((_, si) => step(si))]);
+  for (let n = 0; n < 3; n++) {
+    same(probed[n]!.ids.flat().flatMap((t) => Array.from(t)), plain[n]!.ids.flat().flatMap((t) => Array.from(t)), `segment ${n} ids`);
+    same(await probed[n]!.image_B3HW.toArray(), await plain[n]!.image_B3HW.toArray(), `segment ${n} image`);
+  }
+  [...plain, ...probed].forEach((r) => r.image_B3HW.dispose());
+  await dev.sync();
+  const before = dev.poolStats().liveBytes;
+  for (const at of ['prefix', 'transformer', 'decode'])
+    await rejects(() => upscaleImages(m, vae, lr, { seed: 1, probe: (e) => { if (e.phase === at) throw new Error(`stop at ${at}`); } }), new RegExp(`stop at ${at}`));
+  await dev.sync();
+  assert.is(dev.poolStats().liveBytes - before, 0, 'bytes live after probes that threw');
+  lr.dispose(); m.dispose(); vae.dispose();
+});
+
 test('seeded: greedy (top-k 1) ignores the seed; sampling repeats with a seed and differs with another', async () => {
   const dev = await getDevice();
   const m = tinyModel(dev, 8), vae = tinyVAE(dev);

@@ -5,5 +5,5 @@ export { HVAR, HVAR_NULL_COND, type HVARCond, type HVARForwardOpts } from './hva
 export { lrLatent, checkLR } from './lr.ts';
 export { initHVAR, initHVARFromVAR, type InitFromVARResult, type VARStateDictIn, type HostTensorIn } from './init.ts';
 export { saveHVAR, loadHVAR, describeHVAR, HVAR_CONFIG_KEY } from './io.ts';
-export { sampleHVAR, upscaleImages, type SampleHVAROpts, type HVARSegmentImage } from './sample.ts';
+export { sampleHVAR, upscaleImages, type SampleHVAROpts, type HVARSegmentImage, type HVARPhase } from './sample.ts';
 export { recomputeStep, stepEnd } from './recompute.ts';

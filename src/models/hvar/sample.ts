@@ -20,7 +20,21 @@ export interface SampleHVAROpts {
   keepLogits?: boolean;
   /** Called after the ids of scale si are drawn (before f_hat is updated): progress or instrumentation. */
   onScale?: (si: number) => void;
+  /**
+   * Awaited at the end of each phase of the pass (benchmarks: sync the device and time the phase). Every phase's GPU work is
+   * enqueued when it is called, so a probe that waits for the GPU sees the phase finished. See HVARPhase for the order.
+   */
+  probe?: (e: HVARPhase) => void | Promise<void>;
 }
+
+/**
+ * A phase of the sampling pass, reported at its end: 'encode' (the LR resized to the output side, VQVAE encoder + quant_conv),
+ * 'prefix' (condition, AdaLN modulations, level/position rows, cond_proj's prefix tokens and the start tokens), then per scale si
+ * 'transformer' (blocks + head with the KV cache, guided logits read back), 'sample' (host top-k / top-p draws), 'quantize'
+ * (f_hat update and the next scale's input tokens) and, where a segment ends, 'decode' (decoder of f_hat, before its yield).
+ * si is −1 for the first two.
+ */
+export interface HVARPhase { phase: 'encode' | 'prefix' | 'transformer' | 'sample' | 'quantize' | 'decode'; si: number }
 
 /** One finished segment. */
 export interface HVARSegmentImage {
@@ -81,6 +95,7 @@ async function* run(model: HVAR, vae: VQVAE, lr_B3hw: Tensor, o: SampleHVAROpts,
   let fHat: Tensor | null = null, x: Tensor | null = null;
   try {
     const lat = lrLatent(vae, lr_B3hw, outSide);
+    if (o.probe) await o.probe({ phase: 'encode', si: -1 });
     const { cond, mods, lvlPos } = noGrad(dev, () => scope(dev, () => {
       const cond = model.condition([...new Array<number>(B).fill(0), ...new Array<number>(pair ? B : 0).fill(HVAR_NULL_COND)]);
       const bc = model.blockCondition(cond);
@@ -92,6 +107,7 @@ async function* run(model: HVAR, vae: VQVAE, lr_B3hw: Tensor, o: SampleHVAROpts,
       return ops.concat([model.prefixTokens(l2, lvlPos), model.startTokens(cond, lvlPos)], 1);
     })).keep();
     lat.dispose();
+    if (o.probe) await o.probe({ phase: 'prefix', si: -1 });
     for (let si = 0; si < K; si++) {
       const l = scales[si]! ** 2;
       const guided = noGrad(dev, () => scope(dev, () => {
@@ -106,10 +122,12 @@ async function* run(model: HVAR, vae: VQVAE, lr_B3hw: Tensor, o: SampleHVAROpts,
       x!.dispose(); x = null;
       const host = (await guided.toArray()) as Float32Array;
       guided.dispose();
+      if (o.probe) await o.probe({ phase: 'transformer', si });
       if (o.keepLogits) logits.push(host);
       const stepIds = sampleRowsRng(host, B * l, V, filt, rng);
       ids.push(stepIds);
       o.onScale?.(si);
+      if (o.probe) await o.probe({ phase: 'sample', si });
       const idsT = fromArray(dev, stepIds, [B, l], 'i32');
       const st = q.step(si, fHat, idsT, { prepared });
       idsT.dispose();
@@ -120,9 +138,11 @@ async function* run(model: HVAR, vae: VQVAE, lr_B3hw: Tensor, o: SampleHVAROpts,
         x = noGrad(dev, () => scope(dev, () => { const t = model.scaleTokens(si + 1, next, lvlPos); return pair ? ops.concat([t, t], 0) : t; })).keep();
         next.dispose();
       }
+      if (o.probe) await o.probe({ phase: 'quantize', si });
       if (segEnd.has(si)) {
         const f = fHat;
         const image = noGrad(dev, () => scope(dev, () => vae.decodeLatent(f))).keep();
+        if (o.probe) { try { await o.probe({ phase: 'decode', si }); } catch (e) { image.dispose(); throw e; } }
         const s = q.plan.scales[si]!;
         yield { segment: s.segment, scale: s.side / firstSide, side: s.side * vae.downsample, image_B3HW: image,
           ids: ids.map((a) => a.slice()), ...(o.keepLogits ? { logits: [...logits] } : {}) };
