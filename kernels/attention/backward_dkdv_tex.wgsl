@@ -12,9 +12,10 @@
 // Dispatch: 8 invocations in one subgroup of at least 8; the transpose of attention/backward_dq_tex: workgroup g
 //   covers key rows j0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk, queries by blocks of 64 (lane l owning queries
 //   8l .. 8l+7). Per block, pass 0: K·Qᵀ (32 × 64 texture product, rows shared by subgroupBroadcast) → P, then
-//   dV += P·dO in 8 rounds of 8 queries; pass 1: V·dOᵀ → dS in place, then dK += dS·Q. One set of accumulators serves
-//   both passes: dV and dK swap places after each pass. Query blocks that see none of the workgroup's keys are
-//   skipped. No atomics: each key row belongs to one workgroup. Grid folded to (x, y).
+//   dV += P·dO in 8 rounds of 8 queries; pass 1: V·dOᵀ → dS in place, then dK += dS·Q (the product and the rounds:
+//   _lib/attn_tex_block.wgsl). One set of accumulators serves both passes: dV and dK swap places after each pass
+//   (acc and other). Query blocks that see none of the workgroup's keys are skipped. No atomics: each key row belongs
+//   to one workgroup. Grid folded to (x, y).
 // Numerics: f32; masked pairs contribute exactly 0 (selected).
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
@@ -33,15 +34,11 @@ struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, mas
 @group(0) @binding(7) var<storage, read_write> DV: array<vec4f>;
 @group(0) @binding(8) var<uniform> p: Params;
 
-// sc[2r + h]: key row r over queries 8·lane + 4h .. +3 of the block (k·q, then v·dO); pr: P, then dS. acc: the pass's
-// accumulators (dV in pass 0, dK in pass 1), other: the other one; [r·NC + n] = key row r, column l + 8n. lk: every
-// row's level. yb: dO (pass 0) or Q (pass 1) texels of the round.
-var<private> sc: array<vec4f, 64>;
-var<private> pr: array<vec4f, 64>;
-var<private> acc: array<vec4f, 32 * NC>;
+// lk: every key row's level. other: the accumulators of the pass not running (dK in pass 0, dV in pass 1), [r·NC + n]
+// = key row r, column l + 8n. _lib/attn_tex_block.wgsl: tile (k·q, then v·dO), pr (P, then dS), acc (the running
+// pass's accumulators: dV in pass 0, dK in pass 1) and yb (dO texels in pass 0, Q texels in pass 1).
 var<private> other: array<vec4f, 32 * NC>;
 var<private> lk: array<i32, 32>;
-var<private> yb: array<vec4f, 8 * NC>;
 
 fn at(s: u32, b: u32, h: u32, i: u32) -> u32 { let l = p.lay[s]; return l.x + b * l.y + h * l.z + i * l.w; }
 
@@ -65,9 +62,6 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     for (var t = 0u; t < 8u; t++) { lk[8u * q + t] = a[t]; }
     lk_lo = min(lk_lo, subgroupMin(mine));
   }
-  var cols: array<u32, NC>;
-  for (var n = 0u; n < NC; n++) { cols[n] = min(l + 8u * n, p.d4 - 1u); }
-  let y0 = j0;
 
   for (var i0 = 0u; i0 < p.Lq; i0 += 64u) {
     let il = i0 + 8u * l;
@@ -86,51 +80,10 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     let dl0 = vec4f(DELTA[at(1u, b, h, c0.x)], DELTA[at(1u, b, h, c0.y)], DELTA[at(1u, b, h, c0.z)], DELTA[at(1u, b, h, c0.w)]);
     let dl1 = vec4f(DELTA[at(1u, b, h, c1.x)], DELTA[at(1u, b, h, c1.y)], DELTA[at(1u, b, h, c1.z)], DELTA[at(1u, b, h, c1.w)]);
     let xs = i0 / 4u + 2u * l;
-    // Pass 0: sc = K·Qᵀ → P, dV += P·dO; pass 1: sc = V·dOᵀ → dS = P ∘ (v·dO - Δ), dK += dS·Q.
+    // Pass 0: tile = K·Qᵀ → P, dV += P·dO; pass 1: tile = V·dOᵀ → dS = P ∘ (v·dO - Δ), dK += dS·Q.
     for (var side = 0u; side < p.sides; side++) {
       let ax = select(hx, p.vx + hx, side == 1u); let by = select(0u, p.gy, side == 1u) + bhl * 4u * p.d4;
-      sc = array<vec4f, 64>();
-      for (var kq = 0u; kq < p.d4; kq++) {
-        let a0 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l))); let a1 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 8u)));
-        let a2 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 16u))); let a3 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 24u)));
-        let y = by + 4u * kq;
-        let b00 = textureLoad(tc, vec2u(xs, y)); let b01 = textureLoad(tc, vec2u(xs + 1u, y));
-        let b10 = textureLoad(tc, vec2u(xs, y + 1u)); let b11 = textureLoad(tc, vec2u(xs + 1u, y + 1u));
-        let b20 = textureLoad(tc, vec2u(xs, y + 2u)); let b21 = textureLoad(tc, vec2u(xs + 1u, y + 2u));
-        let b30 = textureLoad(tc, vec2u(xs, y + 3u)); let b31 = textureLoad(tc, vec2u(xs + 1u, y + 3u));
-        sc[0] = mac(sc[0], a0[0], b00, b10, b20, b30); sc[1] = mac(sc[1], a0[0], b01, b11, b21, b31);
-        sc[2] = mac(sc[2], a0[1], b00, b10, b20, b30); sc[3] = mac(sc[3], a0[1], b01, b11, b21, b31);
-        sc[4] = mac(sc[4], a0[2], b00, b10, b20, b30); sc[5] = mac(sc[5], a0[2], b01, b11, b21, b31);
-        sc[6] = mac(sc[6], a0[3], b00, b10, b20, b30); sc[7] = mac(sc[7], a0[3], b01, b11, b21, b31);
-        sc[8] = mac(sc[8], a0[4], b00, b10, b20, b30); sc[9] = mac(sc[9], a0[4], b01, b11, b21, b31);
-        sc[10] = mac(sc[10], a0[5], b00, b10, b20, b30); sc[11] = mac(sc[11], a0[5], b01, b11, b21, b31);
-        sc[12] = mac(sc[12], a0[6], b00, b10, b20, b30); sc[13] = mac(sc[13], a0[6], b01, b11, b21, b31);
-        sc[14] = mac(sc[14], a0[7], b00, b10, b20, b30); sc[15] = mac(sc[15], a0[7], b01, b11, b21, b31);
-        sc[16] = mac(sc[16], a1[0], b00, b10, b20, b30); sc[17] = mac(sc[17], a1[0], b01, b11, b21, b31);
-        sc[18] = mac(sc[18], a1[1], b00, b10, b20, b30); sc[19] = mac(sc[19], a1[1], b01, b11, b21, b31);
-        sc[20] = mac(sc[20], a1[2], b00, b10, b20, b30); sc[21] = mac(sc[21], a1[2], b01, b11, b21, b31);
-        sc[22] = mac(sc[22], a1[3], b00, b10, b20, b30); sc[23] = mac(sc[23], a1[3], b01, b11, b21, b31);
-        sc[24] = mac(sc[24], a1[4], b00, b10, b20, b30); sc[25] = mac(sc[25], a1[4], b01, b11, b21, b31);
-        sc[26] = mac(sc[26], a1[5], b00, b10, b20, b30); sc[27] = mac(sc[27], a1[5], b01, b11, b21, b31);
-        sc[28] = mac(sc[28], a1[6], b00, b10, b20, b30); sc[29] = mac(sc[29], a1[6], b01, b11, b21, b31);
-        sc[30] = mac(sc[30], a1[7], b00, b10, b20, b30); sc[31] = mac(sc[31], a1[7], b01, b11, b21, b31);
-        sc[32] = mac(sc[32], a2[0], b00, b10, b20, b30); sc[33] = mac(sc[33], a2[0], b01, b11, b21, b31);
-        sc[34] = mac(sc[34], a2[1], b00, b10, b20, b30); sc[35] = mac(sc[35], a2[1], b01, b11, b21, b31);
-        sc[36] = mac(sc[36], a2[2], b00, b10, b20, b30); sc[37] = mac(sc[37], a2[2], b01, b11, b21, b31);
-        sc[38] = mac(sc[38], a2[3], b00, b10, b20, b30); sc[39] = mac(sc[39], a2[3], b01, b11, b21, b31);
-        sc[40] = mac(sc[40], a2[4], b00, b10, b20, b30); sc[41] = mac(sc[41], a2[4], b01, b11, b21, b31);
-        sc[42] = mac(sc[42], a2[5], b00, b10, b20, b30); sc[43] = mac(sc[43], a2[5], b01, b11, b21, b31);
-        sc[44] = mac(sc[44], a2[6], b00, b10, b20, b30); sc[45] = mac(sc[45], a2[6], b01, b11, b21, b31);
-        sc[46] = mac(sc[46], a2[7], b00, b10, b20, b30); sc[47] = mac(sc[47], a2[7], b01, b11, b21, b31);
-        sc[48] = mac(sc[48], a3[0], b00, b10, b20, b30); sc[49] = mac(sc[49], a3[0], b01, b11, b21, b31);
-        sc[50] = mac(sc[50], a3[1], b00, b10, b20, b30); sc[51] = mac(sc[51], a3[1], b01, b11, b21, b31);
-        sc[52] = mac(sc[52], a3[2], b00, b10, b20, b30); sc[53] = mac(sc[53], a3[2], b01, b11, b21, b31);
-        sc[54] = mac(sc[54], a3[3], b00, b10, b20, b30); sc[55] = mac(sc[55], a3[3], b01, b11, b21, b31);
-        sc[56] = mac(sc[56], a3[4], b00, b10, b20, b30); sc[57] = mac(sc[57], a3[4], b01, b11, b21, b31);
-        sc[58] = mac(sc[58], a3[5], b00, b10, b20, b30); sc[59] = mac(sc[59], a3[5], b01, b11, b21, b31);
-        sc[60] = mac(sc[60], a3[6], b00, b10, b20, b30); sc[61] = mac(sc[61], a3[6], b01, b11, b21, b31);
-        sc[62] = mac(sc[62], a3[7], b00, b10, b20, b30); sc[63] = mac(sc[63], a3[7], b01, b11, b21, b31);
-      }
+      attn_tex_scores(ax, j0 + l, xs, by);
       if (side == 0u) {
         prob(0u, lq0, lq1, in0, in1, lse0, lse1); prob(1u, lq0, lq1, in0, in1, lse0, lse1); prob(2u, lq0, lq1, in0, in1, lse0, lse1); prob(3u, lq0, lq1, in0, in1, lse0, lse1); prob(4u, lq0, lq1, in0, in1, lse0, lse1); prob(5u, lq0, lq1, in0, in1, lse0, lse1); prob(6u, lq0, lq1, in0, in1, lse0, lse1); prob(7u, lq0, lq1, in0, in1, lse0, lse1);
         prob(8u, lq0, lq1, in0, in1, lse0, lse1); prob(9u, lq0, lq1, in0, in1, lse0, lse1); prob(10u, lq0, lq1, in0, in1, lse0, lse1); prob(11u, lq0, lq1, in0, in1, lse0, lse1); prob(12u, lq0, lq1, in0, in1, lse0, lse1); prob(13u, lq0, lq1, in0, in1, lse0, lse1); prob(14u, lq0, lq1, in0, in1, lse0, lse1); prob(15u, lq0, lq1, in0, in1, lse0, lse1);
@@ -142,55 +95,29 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
         dscore(16u, dl0, dl1); dscore(17u, dl0, dl1); dscore(18u, dl0, dl1); dscore(19u, dl0, dl1); dscore(20u, dl0, dl1); dscore(21u, dl0, dl1); dscore(22u, dl0, dl1); dscore(23u, dl0, dl1);
         dscore(24u, dl0, dl1); dscore(25u, dl0, dl1); dscore(26u, dl0, dl1); dscore(27u, dl0, dl1); dscore(28u, dl0, dl1); dscore(29u, dl0, dl1); dscore(30u, dl0, dl1); dscore(31u, dl0, dl1);
       }
-      let yx = select(p.gx, p.qx, side == 1u) + hx;
-      for (var it = 0u; it < p.rounds; it++) {
-        let jb = i0 + 4u * (it / 4u) + it % 4u;
-        for (var t = 0u; t < 8u; t++) { for (var n = 0u; n < NC; n++) { yb[t * NC + n] = textureLoad(tr, vec2u(yx + cols[n], jb + 8u * t)); } }
-        pv_row(0u, it); pv_row(1u, it); pv_row(2u, it); pv_row(3u, it); pv_row(4u, it); pv_row(5u, it); pv_row(6u, it); pv_row(7u, it);
-        pv_row(8u, it); pv_row(9u, it); pv_row(10u, it); pv_row(11u, it); pv_row(12u, it); pv_row(13u, it); pv_row(14u, it); pv_row(15u, it);
-        pv_row(16u, it); pv_row(17u, it); pv_row(18u, it); pv_row(19u, it); pv_row(20u, it); pv_row(21u, it); pv_row(22u, it); pv_row(23u, it);
-        pv_row(24u, it); pv_row(25u, it); pv_row(26u, it); pv_row(27u, it); pv_row(28u, it); pv_row(29u, it); pv_row(30u, it); pv_row(31u, it);
-      }
+      // dV += P·dO (pass 0) or dK += dS·Q (pass 1): 8 rounds of 8 queries and their dO or Q texels.
+      attn_tex_pv(select(p.gx, p.qx, side == 1u) + hx, i0, l);
       let tmp = acc; acc = other; other = tmp; // dV ↔ dK
     }
   }
 
   // Lane l stores its columns of every key row.
-  finish(0u, y0, b, h, l); finish(1u, y0, b, h, l); finish(2u, y0, b, h, l); finish(3u, y0, b, h, l); finish(4u, y0, b, h, l); finish(5u, y0, b, h, l); finish(6u, y0, b, h, l); finish(7u, y0, b, h, l);
-  finish(8u, y0, b, h, l); finish(9u, y0, b, h, l); finish(10u, y0, b, h, l); finish(11u, y0, b, h, l); finish(12u, y0, b, h, l); finish(13u, y0, b, h, l); finish(14u, y0, b, h, l); finish(15u, y0, b, h, l);
-  finish(16u, y0, b, h, l); finish(17u, y0, b, h, l); finish(18u, y0, b, h, l); finish(19u, y0, b, h, l); finish(20u, y0, b, h, l); finish(21u, y0, b, h, l); finish(22u, y0, b, h, l); finish(23u, y0, b, h, l);
-  finish(24u, y0, b, h, l); finish(25u, y0, b, h, l); finish(26u, y0, b, h, l); finish(27u, y0, b, h, l); finish(28u, y0, b, h, l); finish(29u, y0, b, h, l); finish(30u, y0, b, h, l); finish(31u, y0, b, h, l);
-}
-
-// acc + a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 (a = one row over 4 dims; b0..b3 = 4 columns at dims 0..3 of the step).
-fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
-  return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
+  finish(0u, j0, b, h, l); finish(1u, j0, b, h, l); finish(2u, j0, b, h, l); finish(3u, j0, b, h, l); finish(4u, j0, b, h, l); finish(5u, j0, b, h, l); finish(6u, j0, b, h, l); finish(7u, j0, b, h, l);
+  finish(8u, j0, b, h, l); finish(9u, j0, b, h, l); finish(10u, j0, b, h, l); finish(11u, j0, b, h, l); finish(12u, j0, b, h, l); finish(13u, j0, b, h, l); finish(14u, j0, b, h, l); finish(15u, j0, b, h, l);
+  finish(16u, j0, b, h, l); finish(17u, j0, b, h, l); finish(18u, j0, b, h, l); finish(19u, j0, b, h, l); finish(20u, j0, b, h, l); finish(21u, j0, b, h, l); finish(22u, j0, b, h, l); finish(23u, j0, b, h, l);
+  finish(24u, j0, b, h, l); finish(25u, j0, b, h, l); finish(26u, j0, b, h, l); finish(27u, j0, b, h, l); finish(28u, j0, b, h, l); finish(29u, j0, b, h, l); finish(30u, j0, b, h, l); finish(31u, j0, b, h, l);
 }
 
 // Key row r: P = exp(scale·k·q - LSE_q) where the query sees the key, else 0.
 fn prob(r: u32, lq0: vec4i, lq1: vec4i, in0: vec4<bool>, in1: vec4<bool>, lse0: vec4f, lse1: vec4f) {
   let lr = vec4i(lk[r]);
-  pr[2u * r] = select(vec4f(0.0), exp(sc[2u * r] * p.scale - lse0), in0 & (lr <= lq0));
-  pr[2u * r + 1u] = select(vec4f(0.0), exp(sc[2u * r + 1u] * p.scale - lse1), in1 & (lr <= lq1));
+  pr[2u * r] = select(vec4f(0.0), exp(tile[2u * r] * p.scale - lse0), in0 & (lr <= lq0));
+  pr[2u * r + 1u] = select(vec4f(0.0), exp(tile[2u * r + 1u] * p.scale - lse1), in1 & (lr <= lq1));
 }
 // Key row r: dS = P ∘ (v·dO - Δ_q) (0 where P is).
 fn dscore(r: u32, dl0: vec4f, dl1: vec4f) {
-  pr[2u * r] = pr[2u * r] * (sc[2u * r] - dl0);
-  pr[2u * r + 1u] = pr[2u * r + 1u] * (sc[2u * r + 1u] - dl1);
-}
-
-// Row r: acc += the round's 8 weights of row r (one column of each lane, broadcast) times those columns' texels in yb.
-fn pv_row(r: u32, it: u32) {
-  let x = select(pr[2u * r], pr[2u * r + 1u], it >= 4u);
-  let w = bcast8f(x[it % 4u]);
-  for (var n = 0u; n < NC; n++) {
-    var a = acc[r * NC + n];
-    a = fma(vec4f(w[0]), yb[n], a); a = fma(vec4f(w[1]), yb[NC + n], a);
-    a = fma(vec4f(w[2]), yb[2u * NC + n], a); a = fma(vec4f(w[3]), yb[3u * NC + n], a);
-    a = fma(vec4f(w[4]), yb[4u * NC + n], a); a = fma(vec4f(w[5]), yb[5u * NC + n], a);
-    a = fma(vec4f(w[6]), yb[6u * NC + n], a); a = fma(vec4f(w[7]), yb[7u * NC + n], a);
-    acc[r * NC + n] = a;
-  }
+  pr[2u * r] = pr[2u * r] * (tile[2u * r] - dl0);
+  pr[2u * r + 1u] = pr[2u * r + 1u] * (tile[2u * r + 1u] - dl1);
 }
 
 // Key row r: dK = scale·(dS·Q) and dV = P·dO (this lane's columns; after both passes acc holds dV, other dK).
@@ -205,4 +132,4 @@ fn finish(r: u32, j0: u32, b: u32, h: u32, l: u32) {
   }
 }
 
-//#include "_lib/bcast8.wgsl"
+//#include "_lib/attn_tex_block.wgsl"

@@ -14,9 +14,10 @@
 //   blocks of 64, lane l owning keys 8l .. 8l+7 of a block. Scores: per step of 4 in the head dim lane l loads the Q
 //   texels of rows i0 + l + 8q (q = 0..3), subgroupBroadcast hands all 32 rows to every lane, and its 8 Kᵀ texels
 //   (8 keys × 4 dims) give 256 multiply-adds per 12 texel loads into 64 vec4 accumulators, written out with literal
-//   indices (lavapipe keeps a private array in registers only when every index is a constant). Online softmax
-//   per row with subgroupMax. Output: lane l owns vec4 columns l, l + 8, ..; per round of 8 keys (one of each lane)
-//   it loads their V texels of its columns and receives every row's 8 probabilities by subgroupBroadcast. Key blocks
+//   indices (lavapipe keeps a private array in registers only when every index is a constant; _lib/tex_tile.wgsl,
+//   shared with matmul/matmul_tex). Online softmax per row with subgroupMax. Output: lane l owns vec4 columns l,
+//   l + 8, ..; per round of 8 keys (one of each lane) it loads their V texels of its columns and receives every row's
+//   8 probabilities by subgroupBroadcast (the score tile and these rounds: _lib/attn_tex_block.wgsl). Key blocks
 //   no row of the workgroup sees are skipped (the workgroup is one subgroup, so a subgroup-uniform `continue` is
 //   uniform). Grid folded to (x, y).
 // Numerics: f32; online softmax (running max, running sum, output rescaled by exp(m_old - m_new) once per key block);
@@ -38,16 +39,11 @@ struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, mas
 @group(0) @binding(5) var<storage, read_write> LSE: array<f32>;
 @group(0) @binding(6) var<uniform> p: Params;
 
-// sc[2r + h]: row r's scores over keys 8·lane + 4h .. +3 of the block; pr: the same as probabilities. acc[r·NC + n]:
-// row r, output column l + 8n. m: running max (subgroup-uniform); lsum: this lane's share of the running sum. lq:
-// every row's level. yb[t·NC + n]: the V texels of lane t's key of the round, this lane's columns.
-var<private> sc: array<vec4f, 64>;
-var<private> pr: array<vec4f, 64>;
-var<private> acc: array<vec4f, 32 * NC>;
+// m: running max (subgroup-uniform); lsum: this lane's share of the running sum; lq: every row's level. tile (the
+// scores), pr (the probabilities), acc (the outputs) and yb: _lib/attn_tex_block.wgsl.
 var<private> m: array<f32, 32>;
 var<private> lsum: array<f32, 32>;
 var<private> lq: array<i32, 32>;
-var<private> yb: array<vec4f, 8 * NC>;
 
 // Index of row i of (b, h) in slot s (LVQ 0, LVK 1, O 2, LSE 3).
 fn at(s: u32, b: u32, h: u32, i: u32) -> u32 { let l = p.lay[s]; return l.x + b * l.y + h * l.z + i * l.w; }
@@ -72,9 +68,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }
   m = array<f32, 32>(NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG,
                      NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG, NEG);
-  var cols: array<u32, NC>; // this lane's output columns (past d4: the last one, not stored)
-  for (var n = 0u; n < NC; n++) { cols[n] = min(l + 8u * n, p.d4 - 1u); }
-  let ax = bhl * p.d4; let by = bhl * 4u * p.d4; let yx = p.vx + bhl * p.d4; let y0 = i0;
+  let ax = bhl * p.d4; let by = bhl * 4u * p.d4; let yx = p.vx + bhl * p.d4;
 
   for (var j0 = 0u; j0 < p.Lk; j0 += 64u) {
     let jl = j0 + 8u * l;
@@ -89,50 +83,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       if (subgroupMin(min(min(mn.x, mn.y), min(mn.z, mn.w))) > lq_hi) { continue; } // no row sees a key of the block
     }
 
-    // Scores sc = Q·Kᵀ, 4 dims per step (texels past Lq or Lk hold zeros).
-    sc = array<vec4f, 64>();
-    let xs = j0 / 4u + 2u * l;
-    for (var kq = 0u; kq < p.d4; kq++) {
-      let a0 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l))); let a1 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 8u)));
-      let a2 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 16u))); let a3 = bcast8(textureLoad(tr, vec2u(ax + kq, y0 + l + 24u)));
-      let y = by + 4u * kq;
-      let b00 = textureLoad(tc, vec2u(xs, y)); let b01 = textureLoad(tc, vec2u(xs + 1u, y));
-      let b10 = textureLoad(tc, vec2u(xs, y + 1u)); let b11 = textureLoad(tc, vec2u(xs + 1u, y + 1u));
-      let b20 = textureLoad(tc, vec2u(xs, y + 2u)); let b21 = textureLoad(tc, vec2u(xs + 1u, y + 2u));
-      let b30 = textureLoad(tc, vec2u(xs, y + 3u)); let b31 = textureLoad(tc, vec2u(xs + 1u, y + 3u));
-      sc[0] = mac(sc[0], a0[0], b00, b10, b20, b30); sc[1] = mac(sc[1], a0[0], b01, b11, b21, b31);
-      sc[2] = mac(sc[2], a0[1], b00, b10, b20, b30); sc[3] = mac(sc[3], a0[1], b01, b11, b21, b31);
-      sc[4] = mac(sc[4], a0[2], b00, b10, b20, b30); sc[5] = mac(sc[5], a0[2], b01, b11, b21, b31);
-      sc[6] = mac(sc[6], a0[3], b00, b10, b20, b30); sc[7] = mac(sc[7], a0[3], b01, b11, b21, b31);
-      sc[8] = mac(sc[8], a0[4], b00, b10, b20, b30); sc[9] = mac(sc[9], a0[4], b01, b11, b21, b31);
-      sc[10] = mac(sc[10], a0[5], b00, b10, b20, b30); sc[11] = mac(sc[11], a0[5], b01, b11, b21, b31);
-      sc[12] = mac(sc[12], a0[6], b00, b10, b20, b30); sc[13] = mac(sc[13], a0[6], b01, b11, b21, b31);
-      sc[14] = mac(sc[14], a0[7], b00, b10, b20, b30); sc[15] = mac(sc[15], a0[7], b01, b11, b21, b31);
-      sc[16] = mac(sc[16], a1[0], b00, b10, b20, b30); sc[17] = mac(sc[17], a1[0], b01, b11, b21, b31);
-      sc[18] = mac(sc[18], a1[1], b00, b10, b20, b30); sc[19] = mac(sc[19], a1[1], b01, b11, b21, b31);
-      sc[20] = mac(sc[20], a1[2], b00, b10, b20, b30); sc[21] = mac(sc[21], a1[2], b01, b11, b21, b31);
-      sc[22] = mac(sc[22], a1[3], b00, b10, b20, b30); sc[23] = mac(sc[23], a1[3], b01, b11, b21, b31);
-      sc[24] = mac(sc[24], a1[4], b00, b10, b20, b30); sc[25] = mac(sc[25], a1[4], b01, b11, b21, b31);
-      sc[26] = mac(sc[26], a1[5], b00, b10, b20, b30); sc[27] = mac(sc[27], a1[5], b01, b11, b21, b31);
-      sc[28] = mac(sc[28], a1[6], b00, b10, b20, b30); sc[29] = mac(sc[29], a1[6], b01, b11, b21, b31);
-      sc[30] = mac(sc[30], a1[7], b00, b10, b20, b30); sc[31] = mac(sc[31], a1[7], b01, b11, b21, b31);
-      sc[32] = mac(sc[32], a2[0], b00, b10, b20, b30); sc[33] = mac(sc[33], a2[0], b01, b11, b21, b31);
-      sc[34] = mac(sc[34], a2[1], b00, b10, b20, b30); sc[35] = mac(sc[35], a2[1], b01, b11, b21, b31);
-      sc[36] = mac(sc[36], a2[2], b00, b10, b20, b30); sc[37] = mac(sc[37], a2[2], b01, b11, b21, b31);
-      sc[38] = mac(sc[38], a2[3], b00, b10, b20, b30); sc[39] = mac(sc[39], a2[3], b01, b11, b21, b31);
-      sc[40] = mac(sc[40], a2[4], b00, b10, b20, b30); sc[41] = mac(sc[41], a2[4], b01, b11, b21, b31);
-      sc[42] = mac(sc[42], a2[5], b00, b10, b20, b30); sc[43] = mac(sc[43], a2[5], b01, b11, b21, b31);
-      sc[44] = mac(sc[44], a2[6], b00, b10, b20, b30); sc[45] = mac(sc[45], a2[6], b01, b11, b21, b31);
-      sc[46] = mac(sc[46], a2[7], b00, b10, b20, b30); sc[47] = mac(sc[47], a2[7], b01, b11, b21, b31);
-      sc[48] = mac(sc[48], a3[0], b00, b10, b20, b30); sc[49] = mac(sc[49], a3[0], b01, b11, b21, b31);
-      sc[50] = mac(sc[50], a3[1], b00, b10, b20, b30); sc[51] = mac(sc[51], a3[1], b01, b11, b21, b31);
-      sc[52] = mac(sc[52], a3[2], b00, b10, b20, b30); sc[53] = mac(sc[53], a3[2], b01, b11, b21, b31);
-      sc[54] = mac(sc[54], a3[3], b00, b10, b20, b30); sc[55] = mac(sc[55], a3[3], b01, b11, b21, b31);
-      sc[56] = mac(sc[56], a3[4], b00, b10, b20, b30); sc[57] = mac(sc[57], a3[4], b01, b11, b21, b31);
-      sc[58] = mac(sc[58], a3[5], b00, b10, b20, b30); sc[59] = mac(sc[59], a3[5], b01, b11, b21, b31);
-      sc[60] = mac(sc[60], a3[6], b00, b10, b20, b30); sc[61] = mac(sc[61], a3[6], b01, b11, b21, b31);
-      sc[62] = mac(sc[62], a3[7], b00, b10, b20, b30); sc[63] = mac(sc[63], a3[7], b01, b11, b21, b31);
-    }
+    // Scores tile = Q·Kᵀ, 4 dims per step (texels past Lq or Lk hold zeros).
+    attn_tex_scores(ax, i0 + l, j0 / 4u + 2u * l, by);
 
     // Online softmax, row by row: probabilities into pr, running max and sums, outputs rescaled.
     soft(0u, lk0, lk1, in0, in1); soft(1u, lk0, lk1, in0, in1); soft(2u, lk0, lk1, in0, in1); soft(3u, lk0, lk1, in0, in1); soft(4u, lk0, lk1, in0, in1); soft(5u, lk0, lk1, in0, in1); soft(6u, lk0, lk1, in0, in1); soft(7u, lk0, lk1, in0, in1);
@@ -140,15 +92,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     soft(16u, lk0, lk1, in0, in1); soft(17u, lk0, lk1, in0, in1); soft(18u, lk0, lk1, in0, in1); soft(19u, lk0, lk1, in0, in1); soft(20u, lk0, lk1, in0, in1); soft(21u, lk0, lk1, in0, in1); soft(22u, lk0, lk1, in0, in1); soft(23u, lk0, lk1, in0, in1);
     soft(24u, lk0, lk1, in0, in1); soft(25u, lk0, lk1, in0, in1); soft(26u, lk0, lk1, in0, in1); soft(27u, lk0, lk1, in0, in1); soft(28u, lk0, lk1, in0, in1); soft(29u, lk0, lk1, in0, in1); soft(30u, lk0, lk1, in0, in1); soft(31u, lk0, lk1, in0, in1);
 
-    // acc += P·V: 8 rounds of 8 keys (key j0 + 8t + 4·(it / 4) + it % 4 of lane t) and their V texels.
-    for (var it = 0u; it < p.rounds; it++) {
-      let jb = j0 + 4u * (it / 4u) + it % 4u;
-      for (var t = 0u; t < 8u; t++) { for (var n = 0u; n < NC; n++) { yb[t * NC + n] = textureLoad(tr, vec2u(yx + cols[n], jb + 8u * t)); } }
-      pv_row(0u, it); pv_row(1u, it); pv_row(2u, it); pv_row(3u, it); pv_row(4u, it); pv_row(5u, it); pv_row(6u, it); pv_row(7u, it);
-      pv_row(8u, it); pv_row(9u, it); pv_row(10u, it); pv_row(11u, it); pv_row(12u, it); pv_row(13u, it); pv_row(14u, it); pv_row(15u, it);
-      pv_row(16u, it); pv_row(17u, it); pv_row(18u, it); pv_row(19u, it); pv_row(20u, it); pv_row(21u, it); pv_row(22u, it); pv_row(23u, it);
-      pv_row(24u, it); pv_row(25u, it); pv_row(26u, it); pv_row(27u, it); pv_row(28u, it); pv_row(29u, it); pv_row(30u, it); pv_row(31u, it);
-    }
+    // acc += P·V: 8 rounds of 8 keys and their V texels.
+    attn_tex_pv(yx, j0, l);
   }
 
   // Row sums over the subgroup; lane l stores its columns of every row, lane r % 8 the row's LSE.
@@ -158,16 +103,11 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   finish(24u, i0, bhg, l); finish(25u, i0, bhg, l); finish(26u, i0, bhg, l); finish(27u, i0, bhg, l); finish(28u, i0, bhg, l); finish(29u, i0, bhg, l); finish(30u, i0, bhg, l); finish(31u, i0, bhg, l);
 }
 
-// acc + a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 (a = one row over 4 dims; b0..b3 = 4 columns at dims 0..3 of the step).
-fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
-  return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
-}
-
 // Row r of the key block: visible scores → probabilities (in pr), running max and sum, rescaled outputs.
 fn soft(r: u32, lk0: vec4i, lk1: vec4i, in0: vec4<bool>, in1: vec4<bool>) {
   let lr = vec4i(lq[r]);
   let v0 = in0 & (lk0 <= lr); let v1 = in1 & (lk1 <= lr);
-  let a = sc[2u * r] * p.scale; let c = sc[2u * r + 1u] * p.scale;
+  let a = tile[2u * r] * p.scale; let c = tile[2u * r + 1u] * p.scale;
   let x = max(select(vec4f(NEG), a, v0), select(vec4f(NEG), c, v1));
   let mb = max(m[r], subgroupMax(max(max(x.x, x.y), max(x.z, x.w))));
   let alpha = exp(m[r] - mb);
@@ -175,20 +115,6 @@ fn soft(r: u32, lk0: vec4i, lk1: vec4i, in0: vec4<bool>, in1: vec4<bool>) {
   lsum[r] = lsum[r] * alpha + dot(p0 + p1, vec4f(1.0));
   m[r] = mb; pr[2u * r] = p0; pr[2u * r + 1u] = p1;
   for (var n = 0u; n < NC; n++) { acc[r * NC + n] *= alpha; }
-}
-
-// Row r: acc += the round's 8 weights of row r (one column of each lane, broadcast) times those columns' texels in yb.
-fn pv_row(r: u32, it: u32) {
-  let x = select(pr[2u * r], pr[2u * r + 1u], it >= 4u);
-  let w = bcast8f(x[it % 4u]);
-  for (var n = 0u; n < NC; n++) {
-    var a = acc[r * NC + n];
-    a = fma(vec4f(w[0]), yb[n], a); a = fma(vec4f(w[1]), yb[NC + n], a);
-    a = fma(vec4f(w[2]), yb[2u * NC + n], a); a = fma(vec4f(w[3]), yb[3u * NC + n], a);
-    a = fma(vec4f(w[4]), yb[4u * NC + n], a); a = fma(vec4f(w[5]), yb[5u * NC + n], a);
-    a = fma(vec4f(w[6]), yb[6u * NC + n], a); a = fma(vec4f(w[7]), yb[7u * NC + n], a);
-    acc[r * NC + n] = a;
-  }
 }
 
 // Row r: O = acc / Σ (this lane's columns), LSE = m + log Σ (lane r % 8).
@@ -206,4 +132,4 @@ fn finish(r: u32, i0: u32, bhg: u32, l: u32) {
   }
 }
 
-//#include "_lib/bcast8.wgsl"
+//#include "_lib/attn_tex_block.wgsl"
