@@ -29,31 +29,12 @@ struct Params { rows: u32, C: u32, Cp: u32, V: u32, Vp: u32, gh: u32, gw: u32, s
 const WG: u32 = 8u;
 const R: u32 = 8u;          // rows per workgroup
 const MAXC4: u32 = 64u;     // code width up to 256
-const NONE: u32 = 0xffffffffu;
 var<workgroup> zs: array<vec4f, 512>;  // zs[k·Cp/4 + c4] = channels 4·c4 .. +3 of row k (R × MAXC4)
 var<workgroup> wd: array<f32, 64>;     // partial winners [invocation][row]
 var<workgroup> wi: array<u32, 64>;
 var<workgroup> win: array<u32, 8>;
-
-fn row_coords(r: u32) -> vec3u { return vec3u(r / (p.gh * p.gw), (r / p.gw) % p.gh, r % p.gw); }
-
-// Adaptive-average-pooling value of channel c over row r's bin.
-fn pooled(r: u32, c: u32) -> f32 {
-  let q = row_coords(r);
-  let y0 = (q.y * p.sh) / p.gh; let y1 = ((q.y + 1u) * p.sh + p.gh - 1u) / p.gh;
-  let x0 = (q.z * p.sw) / p.gw; let x1 = ((q.z + 1u) * p.sw + p.gw - 1u) / p.gw;
-  let plane = p.src_base + (q.x * p.C + c) * p.sh * p.sw;
-  var s = 0.0;
-  for (var y = y0; y < y1; y++) { for (var x = x0; x < x1; x++) { s += SRC[plane + y * p.sw + x]; } }
-  return s / f32((y1 - y0) * (x1 - x0));
-}
-
-// Is candidate (d, i) better than the incumbent (d0, i0)? Lower distance, then lower index; NaN never wins.
-fn better(d: f32, i: u32, d0: f32, i0: u32) -> bool {
-  if (i == NONE) { return false; }
-  if (i0 == NONE) { return d == d; }
-  return d < d0 || (d == d0 && i < i0);
-}
+//#include "_lib/vq_pool.wgsl"
+//#include "_lib/vq_winners.wgsl"
 
 @compute @workgroup_size(8)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -105,26 +86,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   for (var k = 0u; k < R; k++) { wd[t * R + k] = bd[k]; wi[t * R + k] = bi[k]; }
   workgroupBarrier();
   // 3. Row k's winner over the 8 invocations; indices and usage counts.
-  if (t < R) {
-    var d0 = wd[t]; var i0 = wi[t];
-    for (var u = 1u; u < WG; u++) { if (better(wd[u * R + t], wi[u * R + t], d0, i0)) { d0 = wd[u * R + t]; i0 = wi[u * R + t]; } }
-    let code = select(i0, 0u, i0 == NONE);
-    win[t] = code;
-    if (r0 + t < p.rows) {
-      let q = row_coords(r0 + t);
-      IDX[p.idx_base + q.x * p.idx_sb + q.y * p.gw + q.z] = i32(code);
-      if ((p.flags & 2u) != 0u) { atomicAdd(&CNT[p.cnt_base + code], 1); }
-    }
-  }
+  if (t < R) { merge_row(t, r0 + t, r0 + t < p.rows); }
   workgroupBarrier();
   // 4. The looked-up codes in [B, C, gh, gw] layout.
-  if ((p.flags & 1u) != 0u) {
-    for (var i = t; i < R * p.C; i += WG) {
-      let k = i / p.C; let c = i % p.C;
-      if (r0 + k < p.rows) {
-        let q = row_coords(r0 + k);
-        H[p.h_base + ((q.x * p.C + c) * p.gh + q.y) * p.gw + q.z] = E[p.e_base + win[k] * p.C + c];
-      }
-    }
-  }
+  write_h(t, 0u, r0);
 }

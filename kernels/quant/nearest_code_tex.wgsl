@@ -31,20 +31,12 @@ struct Params { rows: u32, row0: u32, C: u32, C4: u32, V: u32, tiles: u32, gh: u
 
 const WG: u32 = 8u;
 const R: u32 = 32u;         // rows per workgroup
-const NONE: u32 = 0xffffffffu;
 struct Best { d: f32, i: u32 }
 var<workgroup> wd: array<f32, 256>;   // lane winners [lane][row]
 var<workgroup> wi: array<u32, 256>;
 var<workgroup> win: array<u32, 32>;
-
-fn row_coords(r: u32) -> vec3u { return vec3u(r / (p.gh * p.gw), (r / p.gw) % p.gh, r % p.gw); }
-
-// Is candidate (d, i) better than the incumbent (d0, i0)? Lower distance, then lower index; NaN never wins.
-fn better(d: f32, i: u32, d0: f32, i0: u32) -> bool {
-  if (i == NONE) { return false; }
-  if (i0 == NONE) { return d == d; }
-  return d < d0 || (d == d0 && i < i0);
-}
+//#include "_lib/vq_rows.wgsl"
+//#include "_lib/vq_winners.wgsl"
 
 // acc + z.x·e0 + z.y·e1 + z.z·e2 + z.w·e3 (one row's 4 channels against 4 codes), in quant/nearest_code's order.
 fn mac(acc: vec4f, z: vec4f, e0: vec4f, e1: vec4f, e2: vec4f, e3: vec4f) -> vec4f {
@@ -132,26 +124,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   wd[lane * R + 28u] = b[28].d; wi[lane * R + 28u] = b[28].i; wd[lane * R + 29u] = b[29].d; wi[lane * R + 29u] = b[29].i; wd[lane * R + 30u] = b[30].d; wi[lane * R + 30u] = b[30].i; wd[lane * R + 31u] = b[31].d; wi[lane * R + 31u] = b[31].i;
   workgroupBarrier();
   // Row m0 + k's winner over the 8 lanes (lane t merges rows t, t + 8, ...); indices and usage counts.
-  for (var k = lane; k < R; k += WG) {
-    var d0 = wd[k]; var i0 = wi[k];
-    for (var u = 1u; u < WG; u++) { if (better(wd[u * R + k], wi[u * R + k], d0, i0)) { d0 = wd[u * R + k]; i0 = wi[u * R + k]; } }
-    let code = select(i0, 0u, i0 == NONE);
-    win[k] = code;
-    if (m0 + k < p.rows) {
-      let q = row_coords(p.row0 + m0 + k);
-      IDX[p.idx_base + q.x * p.idx_sb + q.y * p.gw + q.z] = i32(code);
-      if ((p.flags & 2u) != 0u) { atomicAdd(&CNT[p.cnt_base + code], 1); }
-    }
-  }
+  for (var k = lane; k < R; k += WG) { merge_row(k, p.row0 + m0 + k, m0 + k < p.rows); }
   workgroupBarrier();
   // The looked-up codes in [B, C, gh, gw] layout.
-  if ((p.flags & 1u) != 0u) {
-    for (var i = lane; i < R * p.C; i += WG) {
-      let k = i / p.C; let c = i % p.C;
-      if (m0 + k < p.rows) {
-        let q = row_coords(p.row0 + m0 + k);
-        H[p.h_base + ((q.x * p.C + c) * p.gh + q.y) * p.gw + q.z] = E[p.e_base + win[k] * p.C + c];
-      }
-    }
-  }
+  write_h(lane, p.row0, m0);
 }

@@ -12,19 +12,7 @@ struct Params { rows: u32, row0: u32, C: u32, C4: u32, gh: u32, gw: u32, sh: u32
 @group(0) @binding(0) var<storage, read> SRC: array<f32>;
 @group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
 @group(0) @binding(2) var<uniform> p: Params;
-
-fn row_coords(r: u32) -> vec3u { return vec3u(r / (p.gh * p.gw), (r / p.gw) % p.gh, r % p.gw); }
-
-// Adaptive-average-pooling value of channel c over row r's bin (quant/nearest_code's pooled()).
-fn pooled(r: u32, c: u32) -> f32 {
-  let q = row_coords(r);
-  let y0 = (q.y * p.sh) / p.gh; let y1 = ((q.y + 1u) * p.sh + p.gh - 1u) / p.gh;
-  let x0 = (q.z * p.sw) / p.gw; let x1 = ((q.z + 1u) * p.sw + p.gw - 1u) / p.gw;
-  let plane = p.src_base + (q.x * p.C + c) * p.sh * p.sw;
-  var s = 0.0;
-  for (var y = y0; y < y1; y++) { for (var x = x0; x < x1; x++) { s += SRC[plane + y * p.sw + x]; } }
-  return s / f32((y1 - y0) * (x1 - x0));
-}
+//#include "_lib/vq_pool.wgsl"
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
