@@ -186,10 +186,14 @@ test('the report renders the committed records unchanged and picks sections from
     assert.is(readFileSync(out + 'hvar-latest.md', 'utf8'), readFileSync(results + 'hvar-latest.md', 'utf8'), 'the committed hvar-latest.md is what the committed records give');
     // variants of the committed d16 record (the generation with a refused, extrapolated step): a later --train-only run whose
     // step is its depth-2 run's, then a later one refused
-    const d16Name = names.filter((f) => f.startsWith('hvar-d16-')).sort().at(-1)!, d16 = JSON.parse(readFileSync(out + d16Name, 'utf8')) as HvarRecord;
-    assert.ok(d16.generation && d16.train && !d16.train.ran && d16.train.extrapolated, 'the committed d16 record: a generation, a step carried from other depths');
+    const read = (f: string) => JSON.parse(readFileSync(out + f, 'utf8')) as HvarRecord;
+    const d16Name = names.filter((f) => f.startsWith('hvar-d16-')).sort().filter((f) => { const r = read(f); return r.generation && r.train && !r.train.ran && r.train.extrapolated; }).at(-1);
+    assert.ok(d16Name, 'a committed d16 record with a generation and a step carried from other depths');
+    const d16 = read(d16Name);
+    if (!d16.train?.extrapolated) throw new Error('unreachable');
     const step = d16.train.extrapolated.runs.at(-1)!.result;
-    const later = (min: number) => new Date(Date.parse(d16.date) + min * 60_000).toISOString();
+    const newest = Math.max(...names.map((f) => Date.parse(read(f).date)));
+    const later = (min: number) => new Date(newest + min * 60_000).toISOString();
     const trainOnly: HvarRecord = { ...d16, date: later(60), git: 'abcdef0123', generation: null, transformer: null, reference: null, settings: { ...d16.settings, trainOnly: true }, train: step };
     const refused: HvarRecord = { ...trainOnly, date: later(120), train: { ...d16.train, extrapolated: undefined } };
     const write = (name: string, r: HvarRecord) => writeFileSync(out + name, JSON.stringify(r));
