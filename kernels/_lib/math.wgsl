@@ -3,6 +3,8 @@ const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 // tanh that stays finite for large |x| (some drivers compute it as (e^2x-1)/(e^2x+1) and overflow).
 fn tanh_safe(x: f32) -> f32 { let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0); }
 fn sigmoid_safe(x: f32) -> f32 { if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); } let e = exp(x); return e / (1.0 + e); }
+// SiLU, x·sigmoid(x): the elementwise silu and group norm's fused SiLU use this one expression.
+fn silu_safe(x: f32) -> f32 { return x * sigmoid_safe(x); }
 // GELU, tanh approximation (PyTorch approximate='tanh').
 fn gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh_safe(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))); }
 // d/dx gelu_tanh, with 0.5 (1 + tanh u) = sigmoid(2u) and 0.5 (1 - tanh² u) = 2 sigmoid(2u) sigmoid(-2u): no

@@ -1,6 +1,6 @@
 // norm/groupnorm_apply: out[i] = act(a[i] * k.x + (b[i] - k.w) * k.y + k.z) with k = coef[plane of i] (per-(b, c) values).
 //   Forward: a = b = x, k = (0, rstd·w, bias − corr·rstd·w, m0). Backward: a = dy, b = x, k = (c1, c2, rest, m0).
-//   act = identity, or SiLU (o · sigmoid(o), the expression of the elementwise silu) for groupNormSilu without gradients.
+//   act = identity, or SiLU (_lib/math.wgsl's silu_safe, as the elementwise silu) for groupNormSilu without gradients.
 // Bindings: 0 a (read), 1 b (read; unread when SAME), 2 coef (read, vec4 per plane), 3 out (read_write), 4 Params.
 // Params: n = elements in this dispatch, hw = elements per plane, r0 = global index of the first plane,
 //   a_base/b_base/o_base = element offsets of the bound windows (multiples of 4 with V = vec4f).
@@ -14,7 +14,6 @@ struct Params { n: u32, hw: u32, r0: u32, a_base: u32, b_base: u32, o_base: u32 
 alias V = {{V}};
 const W: u32 = {{WIDTH}}u; // elements per V
 const SAME: bool = {{SAME}};
-fn silu1(x: f32) -> f32 { return x * sigmoid_safe(x); }
 @group(0) @binding(0) var<storage, read> A: array<V>;
 @group(0) @binding(1) var<storage, read> Bv: array<V>;
 @group(0) @binding(2) var<storage, read> K: array<vec4f>;

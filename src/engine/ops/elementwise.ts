@@ -58,7 +58,7 @@ const UNARY: Record<string, { f: string; g: (g: T, x: T, y: T) => T }> = {
   abs: { f: 'abs(a)', g: (g, x) => mapN('abs.grad', [g, x], 'a * sign(b)') },
   tanh: { f: 'tanh_safe(a)', g: (g, x, y) => mapN('tanh.grad', [g, y], 'a * (1.0 - b * b)') },
   sigmoid: { f: 'sigmoid_safe(a)', g: (g, x, y) => mapN('sigmoid.grad', [g, y], 'a * b * (1.0 - b)') },
-  silu: { f: 'a * sigmoid_safe(a)', g: (g, x) => mapN('silu.grad', [g, x], 'a * (sigmoid_safe(b) * (1.0 + b * (1.0 - sigmoid_safe(b))))') },
+  silu: { f: 'silu_safe(a)', g: (g, x) => mapN('silu.grad', [g, x], 'a * (sigmoid_safe(b) * (1.0 + b * (1.0 - sigmoid_safe(b))))') },
   gelu: { f: 'gelu_tanh(a)', g: (g, x) => mapN('gelu.grad', [g, x], 'a * gelu_tanh_grad(b)') },
   relu: { f: 'max(a, 0.0)', g: (g, x) => mapN('relu.grad', [g, x], 'select(0.0, a, b > 0.0)') },
   square: { f: 'a * a', g: (g, x) => mapN('square.grad', [g, x], '2.0 * a * b') },

@@ -175,7 +175,7 @@ function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readon
     const aw = a.window(op, a.offset + lo, a.offset + hi), bw = b.window(op, b.offset + lo, b.offset + hi), ow = out.window(op, lo, hi);
     const v = vec(hw, aw.base, bw.base, ow.base);
     const p = { n: n * hw, hw, r0, a_base: aw.base, b_base: bw.base, o_base: ow.base };
-    const act = !fusedSilu ? 'o' : v.WIDTH === 4 ? 'vec4f(silu1(o.x), silu1(o.y), silu1(o.z), silu1(o.w))' : 'silu1(o)';
+    const act = !fusedSilu ? 'o' : v.WIDTH === 4 ? 'vec4f(silu_safe(o.x), silu_safe(o.y), silu_safe(o.z), silu_safe(o.w))' : 'silu_safe(o)';
     a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b), ACT: act }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
       params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH, 64) });
   }
