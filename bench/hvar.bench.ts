@@ -85,7 +85,8 @@ if (prewarm) {
   log(`warm-up on the tiny size: ${prewarmed.pipelines} pipelines compiled in ${sec(prewarmed.ms)}`);
 }
 
-const b = buildModels(dev, size);
+// The generation runs with both models prepared for inference, as the upscaler does; the training step needs none of it.
+const b = buildModels(dev, size, { prepare: !trainOnly });
 const z = b.model.sizes, params = hvarParamCount(size.hvar).total;
 await dev.sync();
 log(`built: ${(params / 1e6).toFixed(1)} M parameters, C ${z.C}, ${z.H} heads, depth ${size.hvar.depth}; ${z.prefix} prefix + ${z.L} scale tokens, scales ${z.scales.join(', ')}; LR ${b.lrSide}² → ${b.outSide} px`);
@@ -194,6 +195,7 @@ if (!trainOnly) { // a run stopped during the training step keeps its generation
 }
 
 // 3. The training step.
+if (trainSteps > 0) b.model.releaseInference();   // the layouts are copies: training changes the weights
 if (trainSteps > 0) record.train = await trainBench(dev, b, { steps: trainSteps, log, depths: trainDepths, ...(availMiB ? { availBytes: availMiB * 2 ** 20 } : {}) });
 record.complete = true;
 record.load.after = loadavg();

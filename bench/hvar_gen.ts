@@ -27,6 +27,8 @@ export function matmulReference(b: Built, M: number): Reference {
   const wCC = keep(rng.uniform(dev, [C, C], -0.03, 0.03)), bC = keep(rng.uniform(dev, [C], -0.03, 0.03));
   const w1 = keep(rng.uniform(dev, [hidden, C], -0.03, 0.03)), b1 = keep(rng.uniform(dev, [hidden], -0.03, 0.03));
   const w2 = keep(rng.uniform(dev, [C, hidden], -0.03, 0.03));
+  // With the model's weights prepared for inference, the reference's are too (the same path as the block linears).
+  const prep = b.model.preparedForInference ? [wCC, w1, w2].map((w) => ops.prepareLinear(w)) : null;
   const shapes = [{ name: 'q, k, v, proj', M, K: C, N: C, calls: 4 }, { name: 'fc1', M, K: C, N: hidden, calls: 1 }, { name: 'fc2', M, K: hidden, N: C, calls: 1 }];
   return {
     M, shapes, flops: shapes.reduce((a, s) => a + 2 * s.M * s.K * s.N * s.calls, 0),
@@ -37,16 +39,16 @@ export function matmulReference(b: Built, M: number): Reference {
         await dev.sync();
         const c0 = process.cpuUsage(), t0 = performance.now();
         noGrad(dev, () => {
-          for (let i = 0; i < 4; i++) ops.linear(x, wCC, bC).dispose();
-          ops.linear(x, w1, b1).dispose();
-          ops.linear(h, w2, bC).dispose();
+          for (let i = 0; i < 4; i++) ops.linear(x, wCC, bC, { prepared: prep?.[0] }).dispose();
+          ops.linear(x, w1, b1, { prepared: prep?.[1] }).dispose();
+          ops.linear(h, w2, bC, { prepared: prep?.[2] }).dispose();
         });
         await dev.sync();
         const ms = performance.now() - t0, cu = process.cpuUsage(c0);
         return { ms, cpuMs: (cu.user + cu.system) / 1000 };
       } finally { dev.counter = ctr; }
     },
-    dispose() { [x, h, wCC, bC, w1, b1, w2].forEach((t) => t.dispose()); },
+    dispose() { prep?.forEach((p) => p.dispose()); [x, h, wCC, bC, w1, b1, w2].forEach((t) => t.dispose()); },
   };
 }
 

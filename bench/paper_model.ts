@@ -30,11 +30,13 @@ export interface SampleSettings { cfg: number; topK: number; topP: number; seed:
 
 /** The model, its VQVAE (random weights, seeded) and a random LR image of a quarter of the output side. */
 export interface Built { size: PaperSize; model: HVAR; vae: VQVAE; lr: Tensor; outSide: number; lrSide: number; dispose(): void }
-export function buildModels(dev: Device, size: PaperSize): Built {
+export function buildModels(dev: Device, size: PaperSize, o: { prepare?: boolean } = {}): Built {
   const model = new HVAR(dev, size.hvar, { init: 'none' });
   initHVAR(model, new Rng(0));
   model.eval();
   const vae = VQVAE.create(dev, size.vqvae, new Rng(1));
+  // Inference as the upscaler runs it (loadBundle): both models' weights laid out once (prepareForInference).
+  if (o.prepare ?? true) { model.prepareForInference(); vae.eval().prepareForInference(); }
   const outSide = model.prefixSide * vae.downsample, lrSide = outSide / 4;
   const lr = new Rng(2).uniform(dev, [1, 3, lrSide, lrSide], -1, 1).keep();
   return { size, model, vae, lr, outSide, lrSide, dispose: () => { model.dispose(); vae.dispose(); lr.dispose(); } };

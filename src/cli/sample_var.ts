@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       const vae = await loadVQVAE(dev, vaePath, { key: vaeKey, cfg: { segments: varSegments(config.patchNums) } });
       if (vae.cfg.vocabSize !== config.vocab || vae.cfg.zChannels !== config.cvae)
         throw new Error(`sample-var: the VQVAE (vocab ${vae.cfg.vocabSize}, Cvae ${vae.cfg.zChannels}) does not match the transformer (vocab ${config.vocab}, Cvae ${config.cvae})`);
-      model.eval();
+      model.eval().prepareForInference();
+      vae.eval().prepareForInference();
       const t1 = performance.now();
       const r = await sampleVAR(model, { labels: [cls], cfg, topK, topP, seed, quantizer: vae.quantize, decode: (f) => noGrad(dev, () => vae.decodeLatent(f)) });
       const img = noGrad(dev, () => ops.affine(r.image!, 0.5, 0.5));

@@ -15,6 +15,7 @@ export { Module, parameter } from './nn/module.ts';
 export { ops, type OpName } from './ops/registry.ts';
 export type { PreparedCodebook, PrepareCodebookOpts } from './ops/vq.ts';
 export type { Conv2dOpts, PreparedConv, PrepareConvOpts } from './ops/conv.ts';
+export type { LinearOpts, PreparedLinear } from './ops/matmul.ts';
 export type { ResampleMode } from './ops/resample.ts';
 export { philoxBlock } from './rng.ts';
 export { resampleCpu, resampleTaps1d } from './cpu/resample.ts';

@@ -35,8 +35,9 @@ export interface BundleWriteOptions { dtype?: 'F32' | 'F16' | 'BF16' }
 
 /**
  * A loaded bundle: the tokenizer and transformer on one device, the card, and the sizes the upscaler works with. Both are in
- * eval mode and the tokenizer's weights are laid out once for inference (VQVAE.prepareForInference: about its weights' size
- * again in GPU memory, no repacking per conv call); a caller that trains `vae` in place calls vae.releaseInference() first.
+ * eval mode with their weights laid out once for inference (VQVAE.prepareForInference, HVAR.prepareForInference: about the
+ * weights' size again in GPU memory, no repacking per conv or product); a caller that trains either in place calls its
+ * releaseInference() first.
  */
 export interface HVARBundle {
   vae: VQVAE;
@@ -123,7 +124,7 @@ export function bundleFromHost(dev: Device, metadata: Record<string, string> | u
     if (missing.length || r.unexpected.length)
       throw new Error(`${what}: transformer: ${[missing.length ? `missing hvar.${missing.slice(0, 5).join(', hvar.')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}` : '',
         r.unexpected.length ? `unexpected hvar.${r.unexpected.slice(0, 5).join(', hvar.')}${r.unexpected.length > 5 ? ` (+${r.unexpected.length - 5})` : ''}` : ''].filter(Boolean).join('; ')}`);
-    model.eval();
+    model.eval().prepareForInference();
     vae.eval().prepareForInference();
   } catch (e) { vae?.dispose(); model?.dispose(); throw e; }
   const { lrSide, factors } = checkPair(vaeCfg, hvarCfg, what);

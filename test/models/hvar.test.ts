@@ -307,6 +307,46 @@ test('seeded: greedy (top-k 1) ignores the seed; sampling repeats with a seed an
   m.dispose(); vae.dispose();
 });
 
+test('prepareForInference: the same ids and images bit for bit with every linear weight laid out once; refreshed by loadStateDict, freed by releaseInference and dispose', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  // Every product on the texture kernel with or without the layouts (where the adapter has it), so both runs take one path.
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, linearPreparedMinRows: 0 } });
+  try {
+    const m = tinyModel(dev, 9), other = tinyModel(dev, 10), vae = tinyVAE(dev);
+    m.eval(); other.eval();
+    const lr = lrImage(dev, 1, 4);
+    const run = async (model: HVAR) => {
+      const r = await upscaleImages(model, vae, lr, { topK: 5, seed: 3 });
+      const out = { ids: r.flatMap((x) => x.ids.flat().flatMap((t) => Array.from(t))), px: Array.from(await r[2]!.image_B3HW.toArray()) };
+      r.forEach((x) => x.image_B3HW.dispose());
+      return out;
+    };
+    const plain = await run(m), plainOther = await run(other);
+    const tex0 = dev.poolStats().ownedTextureBytes;
+    assert.is(m.prepareForInference(), m);
+    assert.ok(m.preparedForInference);
+    const texBytes = dev.poolStats().ownedTextureBytes - tex0;
+    if (dev.profile.matmul.includes('texture-32x64')) assert.ok(texBytes >= 4 * hvarParamCount(tinyCfg()).parts.blocks!, `layouts hold about the blocks' weights (${texBytes} bytes)`);
+    const prepared = await run(m);
+    assert.equal(prepared.ids, plain.ids, 'ids with the layouts');
+    assert.equal(prepared.px, plain.px, 'pixels with the layouts');
+    // New weights: the layouts follow them.
+    const sd = other.stateDict(), host: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, t] of Object.entries(sd)) host[k] = { shape: [...t.shape], data: Float32Array.from(await t.toArray()) };
+    m.loadStateDict(host);
+    assert.ok(m.preparedForInference);
+    const reloaded = await run(m);
+    assert.equal(reloaded.ids, plainOther.ids, 'ids after loadStateDict');
+    assert.equal(reloaded.px, plainOther.px, 'pixels after loadStateDict');
+    m.releaseInference();
+    assert.not.ok(m.preparedForInference);
+    assert.is(dev.poolStats().ownedTextureBytes, tex0, 'releaseInference freed the layouts');
+    m.prepareForInference(); m.dispose();
+    assert.is(dev.poolStats().ownedTextureBytes, tex0, 'dispose freed the layouts');
+    lr.dispose(); other.dispose(); vae.dispose();
+  } finally { dev.destroy(); }
+});
+
 // ---- initialisation from VAR ----------------------------------------------------------------------------------------
 async function hostDict(sd: Record<string, Tensor>): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();

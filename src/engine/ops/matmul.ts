@@ -1,7 +1,8 @@
 // Matrix products: matmul (batched, broadcasting, transposes read through strides) and linear (x·wᵀ + b), each with
-// its gradient beside it; the variant table that picks a kernel per layout and adapter; splitting past binding limits.
+// its gradient beside it; the variant table that picks a kernel per layout and adapter; splitting past binding limits;
+// linear weights laid out once for inference (prepareLinear).
 import { Tensor, empty, view } from '../tensor.ts';
-import { record } from '../autograd.ts';
+import { record, needsGrad, noGrad } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
 import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
 import type { MatmulVariant } from '../runtime/profile.ts';
@@ -20,7 +21,7 @@ export interface MatmulOpts {
 /**
  * Operand layouts a kernel reads: 'tex' = any strides, both operands packed into storage textures first (an adapter
  * with subgroups of at least 8 and read-only storage textures; N within the texture width; by default only from
- * profile.matmulTextureMin multiply-adds); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
+ * profile.matmulTextureMin multiply-adds and matmulTextureMinRows rows); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
  * with subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
  */
 type Layout = 'tex' | 'sg' | 'bn' | 'any';
@@ -165,7 +166,7 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
   const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
   const texOk = dev.profile.subgroups8 && dev.profile.storageTextures && K > 0 && Math.ceil(N / TILE_N) * (TILE_N / 4) <= dev.maxTexture2D
-    && (forced !== undefined || numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin);
+    && (forced !== undefined || (numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin && M >= dev.profile.matmulTextureMinRows));
   const layouts: Layout[] = [...(texOk ? ['tex' as const] : []), ...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
   const v = pickVariant(op, dev, layouts, forced);
   if (v.layout === 'tex') return gemmTex(op, g, A, B, out, bias);
@@ -372,14 +373,22 @@ function matmulGradB(g: Tensor, a: Tensor, b: Tensor, tA: boolean, tB: boolean):
 }
 
 // ---- linear ----------------------------------------------------------------------------------------------------
+export interface LinearOpts {
+  /** w laid out by prepareLinear(w) (the same elements of the same buffer): the forward packs only x. Inference only. */
+  prepared?: PreparedLinear;
+}
+
 /** PyTorch's Linear: x [..., in] · wᵀ + b with w [out, in], b [out]; the bias is added in the kernel's epilogue. */
-export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpts = {}): Tensor {
   const op = 'linear';
   if (w.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== w.shape[1])
     throw new Error(`linear: x ${fmt(x.shape)} and w ${fmt(w.shape)} do not match (need x [..., in] and w [out, in])`);
   if (b && (b.ndim !== 1 || b.shape[0] !== w.shape[0])) throw new Error(`linear: bias ${fmt(b.shape)} does not match w ${fmt(w.shape)} (need [${w.shape[0]}])`);
+  const prep = opts.prepared ?? null;
+  if (prep) checkPreparedLinear(prep, w, b ?? null);
   const x2 = x.ndim === 1 ? rows2d(x) : x;   // a 1-D x is one row: [in] -> [1, in] -> [1, out] -> [out]
-  const y2 = product(op, x2, w, false, true, b ?? null);
+  const y2 = prep?.tex && texturePreparedRows(x2) >= x.dev.profile.linearPreparedMinRows
+    ? productPrepared(op, x2, prep, b ?? null) : product(op, x2, w, false, true, b ?? null);
   drop(x2, x);
   const y = x.ndim === 1 ? reshape(y2, [w.shape[0]!]) : y2;
   drop(y2, y);
@@ -399,4 +408,99 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     drop(g2, g);
     return b ? [gx, gw, gb] : [gx, gw];
   });
+}
+
+// ---- linear weights laid out for inference -----------------------------------------------------------------------
+/**
+ * A linear weight w [N, K] laid out once for inference (prepareLinear): wᵀ as matmul_tex's B texture (texel (x, k) =
+ * w[4x .. 4x+3, k]; 4·ceil(K/4) rows, columns padded to 64, zeros in the padding), so linear's texture path packs only
+ * x instead of x and w at every call. `tex` is null where the adapter has no texture matmul or w exceeds its texture
+ * or binding limits: linear then runs as without it. A copy of w's values when prepared: prepare again after changing
+ * w. dispose() frees it; linear refuses a disposed one.
+ */
+export interface PreparedLinear {
+  readonly weight: Tensor;
+  readonly tex: TextureBinding | null;
+  /** GPU bytes the layout holds. */
+  readonly bytes: number;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+/**
+ * Lays w [N, K] (any strides: a row block of a larger weight works) out for linear's forward; pass it as
+ * opts.prepared to every linear call on the same w, under noGrad or with a w that requires no gradient; dispose() it
+ * after (it is kept out of scopes). From profile.linearPreparedMinRows rows of x the forward runs on the texture
+ * matmul with this layout, below it on the product the profile picks without it (the 32-row tile would mostly be
+ * padding).
+ */
+export function prepareLinear(w_NK: Tensor): PreparedLinear {
+  const op = 'prepareLinear';
+  w_NK.assertLive(op);
+  if (w_NK.ndim !== 2 || w_NK.dtype !== 'f32') throw new Error(`${op}: w must be an f32 [out, in] tensor, got ${w_NK}`);
+  const [N, K] = w_NK.shape as [number, number];
+  const dev = w_NK.dev, T = dev.maxTexture2D, kq = Math.ceil(K / 4), bw = Math.ceil(N / TILE_N) * (TILE_N / 4);
+  const [rs, cs] = w_NK.strides as [number, number];
+  const span = N && K ? 1 + (N - 1) * rs + (K - 1) * cs : 0;
+  const able = dev.profile.matmul.includes('texture-32x64') && N > 0 && K > 0 && 4 * kq <= T && bw <= T
+    && span <= Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4);
+  let tex: TextureBinding | null = null;
+  if (able) {
+    tex = dev.createTexture(`linear.prepared ${fmt(w_NK.shape)}`, bw, 4 * kq);
+    // B = wᵀ: B's rows are w's columns (stride cs), B's columns w's rows (stride rs).
+    noGrad(dev, () => packTex(dev, w_NK.window(op, w_NK.offset, w_NK.offset + span), tex!, K, N, cs, rs, 4 * kq, bw));
+  }
+  let disposed = false;
+  return {
+    weight: w_NK, tex, bytes: tex ? bw * 4 * kq * 16 : 0,
+    get disposed() { return disposed; },
+    dispose() { if (disposed) return; disposed = true; if (tex) dev.destroyTexture(tex); },
+  };
+}
+
+/** Whether two tensors view the same elements: one buffer, offset, shape and strides. */
+const sameView = (a: Tensor, b: Tensor) => a.storage === b.storage && a.offset === b.offset
+  && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i] && a.strides[i] === b.strides[i]);
+
+/** A prepared weight must view this call's w, be live, and w and b must receive no gradient. */
+function checkPreparedLinear(p: PreparedLinear, w: Tensor, b: Tensor | null): void {
+  if (p.disposed) throw new Error(`linear: the prepared weight (w ${fmt(p.weight.shape)}) was disposed`);
+  if (!sameView(p.weight, w))
+    throw new Error(`linear: the prepared weight was made for w ${fmt(p.weight.shape)} (tensor ${p.weight.id}), not for this call's w ${fmt(w.shape)} (tensor ${w.id}); call prepareLinear(w) with this call's weight`);
+  if (needsGrad(w) || (b && needsGrad(b)))
+    throw new Error(`linear: a prepared weight is for inference, but ${needsGrad(w) ? `w ${fmt(w.shape)}` : `b ${fmt(b!.shape)}`} requires grad here; run under noGrad() or call linear without opts.prepared`);
+}
+
+/** Rows of x [..., K] as the prepared product sees them. */
+const texturePreparedRows = (x2: Tensor) => numel(x2.shape.slice(0, -1));
+
+/**
+ * x [..., K] · wᵀ (+ b) on the texture matmul with w's prepared texture: x is viewed as rows (a copy only when strided
+ * past that), packed per chunk of rows into the scratch A texture, and each chunk is one matmul_tex dispatch. Chunks
+ * keep the A texture within maxTextureDimension2D and x's and y's windows within the binding limit.
+ */
+function productPrepared(op: string, x: Tensor, p: PreparedLinear, bias: Tensor | null): Tensor {
+  const dev = x.dev, [N, K] = p.weight.shape as [number, number];
+  const x2 = rows2d(x), M = x2.shape[0]!, [rs, cs] = x2.strides as [number, number];
+  const out = empty(dev, [...x.shape.slice(0, -1), N], 'f32', op);
+  dev.counter?.op(op, 'matmul', 2 * M * N * K, 4 * (M * K + N * K + out.numel + (bias ? N : 0)), { batch: 1, M, N, K, bias: bias ? 1 : 0 });
+  const maxEl = Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4), kq = Math.ceil(K / 4);
+  // Rows per dispatch: the A texture's height, and x's and y's windows of that many rows, within the limits.
+  const xRows = rs > 0 ? Math.floor((maxEl - 1 - (K - 1) * cs) / rs) + 1 : Infinity;
+  const fitRows = Math.floor(Math.min(dev.maxTexture2D, xRows, Math.floor(maxEl / N)) / TILE_M) * TILE_M;
+  if (fitRows < TILE_M) throw new RangeError(`${op}: ${TILE_M} rows of x ${fmt(x.shape)} or of its output [${N}] exceed this adapter's maxStorageBufferBindingSize (${dev.maxBinding / 2 ** 20} MiB)`);
+  const mc = Math.min(roundUp(M, TILE_M), fitRows);
+  const texA = dev.scratchTexture('matmul.a', kq, mc);
+  const b1 = bias ? contiguous(bias) : null;
+  for (let m0 = 0; m0 < M; m0 += mc) {
+    const m = Math.min(mc, M - m0), mp = roundUp(m, TILE_M);
+    const la = x2.offset + m0 * rs, wa = x2.window(op, la, la + 1 + (m - 1) * rs + (K - 1) * cs);
+    const wc = out.window(op, out.offset + m0 * N, out.offset + (m0 + m) * N);
+    packTex(dev, wa, texA, m, K, rs, cs, mp, kq);
+    runMatmulTex(dev, { texA, texB: p.tex!, m, n: N, kq, mp, c: wc, cRs: N, bias: b1 ? b1.window(op, b1.offset, b1.offset + N) : null,
+      dummy: wa.binding, accumulate: false, bshape: [], aBs: [], bBs: [], cBs: [] });
+  }
+  if (b1 && b1 !== bias) b1.dispose();
+  if (x2 !== x) x2.dispose();
+  return out;
 }

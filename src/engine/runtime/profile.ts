@@ -42,6 +42,12 @@ export interface AdapterProfile {
   matmul: readonly MatmulVariant[];
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
   matmulTextureMin: number;
+  /** Rows (M per batch item) from which 'texture-32x64' may run by default: with fewer, packing B (K·N values) costs
+   * more than the product saves over the subgroup kernel, whatever the MAC count. */
+  matmulTextureMinRows: number;
+  /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
+   * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
+  linearPreparedMinRows: number;
   /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where read-only storage textures
    * and subgroups of 8 exist, from convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and, in
    * output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
@@ -92,6 +98,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     kind, subgroups8, storageTextures,
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
     matmulTextureMin: 2 ** 26,
+    matmulTextureMinRows: 64,
+    linearPreparedMinRows: 24,
     convTextureMin: 2 ** 25,
     convTextureMinOut: 128,
     convShiftMinOut: 64,

@@ -1,20 +1,46 @@
 // VAR's transformer blocks with the official parameter names: SelfAttention, FFN, AdaLNSelfAttn, AdaLNBeforeHead.
 // Blocks hold no state between calls: level layouts, KV caches and RNGs are arguments (H-VAR reuses them with its prefix).
-import { Tensor, Module, parameter, empty, ops, needsGrad, scope, type Device, type Rng } from '../../engine/index.ts';
+import { Tensor, Module, parameter, empty, ops, needsGrad, noGrad, scope, type Device, type Rng, type PreparedLinear } from '../../engine/index.ts';
 import { attendCached, type KVCache } from './kv_cache.ts';
 
 /** A parameter of the given shape, uninitialised (the model's builder fills or loads it). */
 export function param(dev: Device, shape: number[], name: string): Tensor { return parameter(empty(dev, shape, 'f32', name), name); }
 
-/** torch.nn.Linear's parameters (weight [out, in], bias [out]); built empty, filled by init or a state dict. */
+/**
+ * torch.nn.Linear's parameters (weight [out, in], bias [out]); built empty, filled by init or a state dict. prepare() lays
+ * the weight out once (ops.prepareLinear) for every later forward that records no gradient for it; the layout is a copy,
+ * so it is for frozen weights: prepare() again after changing them, unprepare() frees it.
+ */
 export class Lin extends Module {
   weight: Tensor; bias: Tensor | null;
+  /** The weight laid out by prepare(), or null. Not a field Module walks (it holds no parameters). */
+  private prepared: PreparedLinear | null = null;
   constructor(dev: Device, readonly inF: number, readonly outF: number, bias = true, name = 'linear') {
     super();
     this.weight = param(dev, [outF, inF], `${name}.weight`);
     this.bias = bias ? param(dev, [outF], `${name}.bias`) : null;
   }
-  forward(x: Tensor): Tensor { return ops.linear(x, this.weight, this.bias); }
+  /** Lays the current weight out for inference (replacing an earlier layout). */
+  prepare(): void { this.unprepare(); this.prepared = ops.prepareLinear(this.weight); }
+  /** Frees the layout of prepare(), if any. */
+  unprepare(): void { this.prepared?.dispose(); this.prepared = null; }
+  get isPrepared(): boolean { return this.prepared !== null; }
+  forward(x: Tensor): Tensor {
+    const prepared = this.prepared && !needsGrad(this.weight, this.bias) ? this.prepared : undefined;
+    return ops.linear(x, this.weight, this.bias, { prepared });
+  }
+  override dispose() { this.unprepare(); super.dispose(); }
+}
+
+/** Every Lin and SelfAttention under m (each lays its own weights out). */
+export function preparablesOf(m: Module, out: (Lin | SelfAttention)[] = []): (Lin | SelfAttention)[] {
+  for (const v of Object.values(m)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x instanceof Lin || x instanceof SelfAttention) out.push(x);
+      if (x instanceof Module) preparablesOf(x, out);
+    }
+  }
+  return out;
 }
 
 /** nn.Sequential(nn.SiLU(), nn.Linear(D, n)): the Linear is child `1`, so its keys are `<name>.1.weight` and `.1.bias`. */
@@ -46,6 +72,8 @@ export class SelfAttention extends Module {
   q_bias: Tensor; v_bias: Tensor;
   scale_mul_1H11: Tensor | null;
   readonly headDim: number;
+  /** mat_qkv's q, k and v row blocks laid out by prepare() (views of the weight kept with them), or null. */
+  private prepared: { w: Tensor; p: PreparedLinear }[] | null = null;
 
   constructor(dev: Device, readonly C: number, readonly heads: number, readonly l2norm: boolean, name = 'attn') {
     super();
@@ -60,6 +88,22 @@ export class SelfAttention extends Module {
 
   get zero_k_bias(): Tensor { return this.buffers.zero_k_bias!; }
 
+  /** Lays mat_qkv's q, k and v blocks out for inference (ops.prepareLinear; proj is a Lin and prepares itself). */
+  prepare(): void {
+    this.unprepare();
+    const W = this.mat_qkv.weight, C = this.C;
+    this.prepared = noGrad(W.dev, () => [0, 1, 2].map((j) => {
+      const w = ops.slice(W, 0, j * C, (j + 1) * C).keep();
+      return { w, p: ops.prepareLinear(w) };
+    }));
+  }
+  unprepare(): void {
+    for (const { w, p } of this.prepared ?? []) { p.dispose(); w.dispose(); }
+    this.prepared = null;
+  }
+  get isPrepared(): boolean { return this.prepared !== null; }
+  override dispose() { this.unprepare(); super.dispose(); }
+
   /**
    * x_BLC [B, L, C] → [B, L, C]. q, k and v are three row blocks of mat_qkv (rows 0..C−1, C..2C−1, 2C..3C−1) with the biases
    * q_bias, zero_k_bias, v_bias, viewed as [B, H, L, head_dim] (heads are consecutive blocks of head_dim channels).
@@ -67,8 +111,9 @@ export class SelfAttention extends Module {
   forward(x_BLC: Tensor, run: BlockRun = {}): Tensor {
     const [B, L, C] = x_BLC.shape as [number, number, number];
     const H = this.heads, Dh = this.headDim, W = this.mat_qkv.weight;
+    const usePrepared = this.prepared && !needsGrad(W, this.q_bias, this.v_bias);
     const part = (j: number, b: Tensor) => {
-      const y = ops.linear(x_BLC, ops.slice(W, 0, j * C, (j + 1) * C), b);
+      const y = ops.linear(x_BLC, ops.slice(W, 0, j * C, (j + 1) * C), b, { prepared: usePrepared ? this.prepared![j]!.p : undefined });
       return ops.permute(ops.reshape(y, [B, L, H, Dh]), [0, 2, 1, 3]);
     };
     const q = part(0, this.q_bias), k = part(1, this.zero_k_bias), v = part(2, this.v_bias);
