@@ -97,6 +97,8 @@ export async function trainHVAR(dev: Device, dir: string, cfgIn: HVARRunConfig |
   const side = cfg.crop / down;
   const vae = await loadVQVAE(dev, cfg.vae, { key: cfg.vaeKey ?? undefined, cfg: { segments: hitSegments(side) } });
   for (const p of vae.parameters()) p.requiresGrad = false;
+  // Frozen: its weights laid out once (the token cache's tokenize and encode, every step's teacher input).
+  vae.eval().prepareForInference();
 
   const scan = await scanDataset({ roots: cfg.data, crop: cfg.crop, split: 'train', valFraction: cfg.valFraction });
   say(`data: ${describeScan(scan, cfg.crop)}`);
