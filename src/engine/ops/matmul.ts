@@ -206,22 +206,42 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
 export const TILE_M = 32, TILE_N = 64;
 const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
 const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
-/** Texels per invocation of matmul/pack_tex (its TPI). */
+/** Texels per invocation of matmul/pack_tex, pack_tex_rows and pack_tex_cols (their TPI). */
 const PACK_TPI = 4;
 
 /**
  * Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s, broadcast ones left out)
- * into tex with matmul/pack_tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding.
+ * into tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding. The kernel follows the
+ * layout (packKernel): vec4 loads along a contiguous row (matmul/pack_tex_rows) or down contiguous columns
+ * (matmul/pack_tex_cols, a transpose) where base and strides are multiples of 4, else scalar loads (matmul/pack_tex).
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
   rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
-  const own = ds.filter((d) => s(d) !== 0), height = numel(own.map((d) => d.size)) * rowsP;
+  const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size));
+  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s));
   dev.run({
-    kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
-    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
+    kernel: pk.kernel, bindings: [pk.binding, tex],
+    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height: slabs * rowsP, pad0: 0, pad1: 0, pad2: 0,
       bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
-    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(height / 8)],
+    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(rowsP / (pk.kernel === 'matmul/pack_tex_cols' ? 32 : 8)), slabs],
   });
+}
+
+/**
+ * The pack kernel for a layout, and the binding it reads. The vec4 kernels read whole aligned vec4s, a ragged edge's
+ * included, so they bind the window rounded up to 16 bytes (within the buffer; otherwise the scalar kernel runs).
+ */
+export function packKernel(w: { binding: Binding; base: number }, rows: number, cols: number, rs: number, cs: number, rowsP: number,
+  slabStrides: number[]): { kernel: 'matmul/pack_tex' | 'matmul/pack_tex_rows' | 'matmul/pack_tex_cols'; binding: Binding } {
+  const general = { kernel: 'matmul/pack_tex', binding: w.binding } as const;
+  const b = w.binding;
+  if (rows === 0 || cols === 0 || 'view' in b || w.base % 4 !== 0 || slabStrides.some((x) => x % 4 !== 0)) return general;
+  const kernel = cs === 1 && (rs % 4 === 0 || rows === 1) ? 'matmul/pack_tex_rows'
+    : rs === 1 && (cs % 4 === 0 || cols === 1) && rowsP % 4 === 0 ? 'matmul/pack_tex_cols' : null;
+  if (!kernel) return general;
+  const size = Math.ceil(b.size / 16) * 16;
+  if (b.offset + size > b.buffer.size) return general;
+  return { kernel, binding: { ...b, size } };
 }
 
 /** One matmul/matmul_tex dispatch on packed operands (layouts in the kernel's header). */
