@@ -1,20 +1,20 @@
-// matmul/pack_tex_rows: matmul/pack_tex's texture layout for an operand contiguous along its columns (cs = 1) whose
+// matmul/pack_tex_rows: matmul/pack_tex's staging layout for an operand contiguous along its columns (cs = 1) whose
 //   base, row stride and slab strides are multiples of 4: each texel is one vec4 load.
 // Bindings: 0 src (read, vec4 elements: the window's size rounded up to 16 bytes, so that a ragged last texel's vec4
-//   stays inside it), 1 dst (write-only rgba32float storage texture), 2 Params (uniform).
+//   stays inside it), 1 dst (read_write, vec4 texels: T[y, x] at y·pitch + x), 2 Params (uniform).
 // Params: matmul/pack_tex's (cs unused; base, rs and bs in f32 elements).
 // Dispatch: workgroup 8 × 8, grid (ceil(width / 32), ceil(rows_p / 8), slabs); invocation (lane l of workgroup
 //   column g) writes texels 32g + l + 8t (t = 0..3) of one row, so a SIMD row of lanes loads and stores 8
 //   consecutive texels.
 // Numerics: a copy; padding texels hold exact zeros.
 @group(0) @binding(0) var<storage, read> src: array<vec4f>;
-@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 struct Params {
   rows: u32, cols: u32, rs: u32, cs: u32,
   base: u32, nb: u32, rows_p: u32, width: u32,
-  height: u32, pad0: u32, pad1: u32, pad2: u32,
+  height: u32, pitch: u32, pad1: u32, pad2: u32,
   bshape: vec4u, bs: vec4u,
 }
 
@@ -39,6 +39,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
     let x = 8u * (TPI * wid.x + t) + lid.x;
     let v = src[o4 + min(x, last)];
     let keep = (vec4u(4u * x) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.cols)) & rin;
-    if (x < p.width) { textureStore(dst, vec2u(x, y), select(vec4f(0.0), v, keep)); }
+    if (x < p.width) { dst[y * p.pitch + x] = select(vec4f(0.0), v, keep); }
   }
 }

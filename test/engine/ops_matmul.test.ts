@@ -202,6 +202,8 @@ const PACK_CASES: PackCase[] = [
   ['batch [3,1] @ [4] (aligned slab strides)', [3, 1, 35, 8], [4, 8, 12], {}, ['rows']],
   ['batch [2] @ [2] transposed B', [2, 9, 8], [2, 65, 8], { transB: true }, ['rows', 'cols']],
   ['batch, slab stride not a multiple of 4: scalar path', [3, 5, 8], [3, 8, 3], {}, ['rows', 'scalar']],
+  ['whole aligned rows, no padding: copied without a kernel', [32, 64], [64, 64], {}, []],
+  ['batch [2] of whole aligned rows @ transposed B', [2, 32, 64], [2, 68, 64], { transB: true }, ['cols']],
 ];
 for (const [name, sa, sb, o, packs] of PACK_CASES) {
   testIf(TEX, 'no texture matmul on this adapter')(`texture pack kernels: ${name}`, async () => {
@@ -235,7 +237,7 @@ async function dumpTex(dev: Awaited<ReturnType<typeof getDevice>>, tex: Paramete
   return out;
 }
 type DirectPack = [name: string, o: { rows: number; cols: number; rs: number; cs: number; lo: number; rowsP?: number; slabs?: [number, number][] },
-  kernel: 'rows' | 'cols' | 'scalar'];
+  kernel: 'rows' | 'cols' | 'scalar' | 'copy'];
 // packTex on its own, every texel of the texture checked (padding rows and columns must be exact zeros): odd rows and
 // columns (1, 3, 65, 257), windows at aligned and misaligned offsets, two slab dims, and layouts that must fall back
 // to the scalar kernel.
@@ -254,6 +256,10 @@ const DIRECT: DirectPack[] = [
   ['cols refused: slab stride 2 mod 4', { rows: 8, cols: 9, rs: 1, cs: 8, lo: 0, slabs: [[2, 74]] }, 'scalar'],
   ['cols refused: offset 3', { rows: 65, cols: 9, rs: 1, cs: 68, lo: 3 }, 'scalar'],
   ['scalar: both strides > 1', { rows: 33, cols: 65, rs: 3, cs: 100, lo: 5 }, 'scalar'],
+  ['copy: 8 whole rows of 68 at pitch 128, offset 4', { rows: 8, cols: 68, rs: 128, cs: 1, lo: 4 }, 'copy'],
+  ['copy: slabs [3] of 4 × 8 at pitch 64', { rows: 4, cols: 8, rs: 64, cs: 1, lo: 0, slabs: [[3, 64 * 5]] }, 'copy'],
+  ['copy refused: pitch 68 (not 256 bytes)', { rows: 8, cols: 68, rs: 68, cs: 1, lo: 0 }, 'rows'],
+  ['copy refused: rows padded', { rows: 8, cols: 68, rs: 128, cs: 1, lo: 0, rowsP: 12 }, 'rows'],
 ];
 for (const [name, o, kernel] of DIRECT) {
   testIf(TEX, 'no texture matmul on this adapter')(`packTex ${name}`, async () => {
@@ -263,8 +269,10 @@ for (const [name, o, kernel] of DIRECT) {
     const span = slabs.reduce((m, [n, st]) => m + (n - 1) * st, 0) + (o.rows - 1) * o.rs + (o.cols - 1) * o.cs + 1;
     const src = rand([o.lo + span + 3], 51), t = toGpu(dev, src);
     const tex = dev.scratchTexture('test.pack', width, height);
+    const copies = dev.stats.textureCopies;
     const { counter } = await countWork(dev, () => packTex(dev, t.window('pack', o.lo, o.lo + span), tex, o.rows, o.cols, o.rs, o.cs, rowsP, width, ds, (d) => d.b));
-    assert.equal([...counter.kernels.keys()], [PACK[kernel]], `${name}: kernel`);
+    assert.equal([...counter.kernels.keys()], kernel === 'copy' ? [] : [PACK[kernel]], `${name}: kernel`);
+    assert.is(dev.stats.textureCopies - copies, kernel === 'copy' ? nSlab : 1, `${name}: copies into the texture`);
     const got = await dumpTex(dev, tex, height, width), want = new Float64Array(got.length);
     for (let s = 0; s < nSlab; s++) {
       let off = o.lo;

@@ -208,23 +208,41 @@ const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
 const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
 /** Texels per invocation of matmul/pack_tex, pack_tex_rows and pack_tex_cols (their TPI). */
 const PACK_TPI = 4;
+/** At most this many slabs are copied straight from the operand (one copy each); more go through the staging buffer. */
+const PACK_DIRECT_SLABS = 64;
 
 /**
  * Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s, broadcast ones left out)
- * into tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding. The kernel follows the
- * layout (packKernel): vec4 loads along a contiguous row (matmul/pack_tex_rows) or down contiguous columns
- * (matmul/pack_tex_cols, a transpose) where base and strides are multiples of 4, else scalar loads (matmul/pack_tex).
+ * into tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding. Texture stores are
+ * lavapipe's slowest write (a scalar loop over lanes and channels per texel), so tex is filled by copyBufferToTexture:
+ * straight from the operand where its rows are whole texture rows (contiguous along cols, no padding, 4-aligned
+ * offsets, row pitch a multiple of 256 bytes), else from a staging buffer that a pack kernel fills in the texture's
+ * layout (packKernel: vec4 loads along contiguous rows or down contiguous columns where aligned, else scalar loads).
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
   rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
-  const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size));
-  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s));
+  const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size)), height = slabs * rowsP;
+  const b = w.binding;
+  if ('view' in b) throw new Error('packTex: the operand must be a buffer window');
+  if (cs === 1 && rows === rowsP && cols === 4 * width && rs % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+    && slabs <= PACK_DIRECT_SLABS) {
+    for (let i = 0; i < slabs; i++) {
+      let off = w.base;
+      for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
+      dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * rs, tex, i * rowsP, width, rows);
+    }
+    return;
+  }
+  const pitch = roundUp(width, 16), stage = empty(dev, [height * pitch * 4], 'f32', 'packTex staging');
+  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s)), sb = stage.window('packTex', 0, stage.numel).binding;
   dev.run({
-    kernel: pk.kernel, bindings: [pk.binding, tex],
-    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height: slabs * rowsP, pad0: 0, pad1: 0, pad2: 0,
+    kernel: pk.kernel, bindings: [pk.binding, sb],
+    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pitch, pad1: 0, pad2: 0,
       bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
     workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(rowsP / (pk.kernel === 'matmul/pack_tex_cols' ? 32 : 8)), slabs],
   });
+  dev.copyToTexture(sb.buffer, sb.offset, 16 * pitch, tex, 0, width, height);
+  stage.dispose();
 }
 
 /**
