@@ -1,20 +1,25 @@
-// matmul/pack_tex: T[s·rows_p + r, x] = (X[s, r, 4x], .., X[s, r, 4x+3]) for a strided [slabs, rows, cols] operand, zero past rows and cols.
-// Bindings: 0 src (read, f32), 1 dst (write-only rgba32float storage texture), 2 Params (uniform).
+// matmul/pack_tex: T[s·rows_p + r, x] = (X[s, r, 4x], .., X[s, r, 4x+3]) for a strided [slabs, rows, cols] operand, zero past
+//   rows and cols: matmul_tex's packed operand, written to a staging buffer that packTex (ops/matmul.ts) copies into
+//   the texture (lavapipe stores a texel with a scalar loop over lanes and channels; a storage-buffer store is several
+//   times cheaper). The general path (any strides); packTex takes matmul/pack_tex_rows or pack_tex_cols where the
+//   layout allows vec4 loads.
+// Bindings: 0 src (read, f32), 1 dst (read_write, vec4 texels: T[y, x] at y·pitch + x), 2 Params (uniform).
 // Params: rows, cols: the logical matrix of one slab (A: M × K; B: K × N); rs, cs: its row and column strides in
 //   elements (a transpose swaps them); base: window offset; nb slab dims of sizes bshape with element strides bs
-//   (the operand's own batch dims, broadcast ones left out); rows_p: texture rows per slab (rows padded); width,
-//   height: the texels to write (cols padded to 4·width, slabs·rows_p rows).
+//   (the operand's own batch dims, broadcast ones left out); rows_p: texture rows per slab (rows padded); width:
+//   texels per row (cols padded to 4·width); height: slabs · rows_p; pitch: dst texels per row (≥ width).
 // Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
-//   ceil(height / 8)). Several texels per invocation: lavapipe's per-invocation cost is a large share of a copy.
+//   ceil(rows_p / 8), slabs): the slab comes from the grid, so no lane divides by rows_p. Several texels per
+//   invocation: lavapipe's per-invocation cost is a large share of a copy.
 // Numerics: a copy; padding texels hold exact zeros, so the matmul reads them without masks.
 @group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 struct Params {
   rows: u32, cols: u32, rs: u32, cs: u32,
   base: u32, nb: u32, rows_p: u32, width: u32,
-  height: u32, pad0: u32, pad1: u32, pad2: u32,
+  height: u32, pitch: u32, pad1: u32, pad2: u32,
   bshape: vec4u, bs: vec4u,
 }
 
@@ -23,15 +28,15 @@ const TPI = 4u;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let x0 = TPI * gid.x; let y = gid.y;
-  if (x0 >= p.width || y >= p.height) { return; }
-  let s = y / p.rows_p; let r = y % p.rows_p;
+  let x0 = TPI * gid.x; let r = gid.y; let s = gid.z;
+  if (x0 >= p.width || r >= p.rows_p) { return; }
   var o = p.base;
   var rem = s;
   for (var d = i32(p.nb) - 1; d >= 0; d--) {
     let n = p.bshape[d];
     o += (rem % n) * p.bs[d]; rem = rem / n;
   }
+  let y = s * p.rows_p + r;
   let rin = r < p.rows;
   o += min(r, p.rows - 1u) * p.rs;
   for (var x = x0; x < min(x0 + TPI, p.width); x++) {
@@ -41,6 +46,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let val = src[o + min(c, p.cols - 1u) * p.cs];
       v[j] = select(0.0, val, rin && c < p.cols);
     }
-    textureStore(dst, vec2u(x, y), v);
+    dst[y * p.pitch + x] = v;
   }
 }

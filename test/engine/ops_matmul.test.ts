@@ -2,8 +2,9 @@
 // broadcast batches, every transpose, the vec4 fast path's shapes, strided views, and dispatches split past binding limits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, countWork, empty, type Tensor } from '../../src/engine/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
+import { packTex, runMatmulTex, TILE_M, type Dim } from '../../src/engine/ops/matmul.ts';
 import { checkOp, rand, toGpu, assertClose, bshape, bidx, numel, type Host } from '../helpers/ref.ts';
 
 /** op(a)·op(b) in f64 with numpy batch broadcasting. */
@@ -174,6 +175,114 @@ testIf(TEX, 'no texture matmul on this adapter')('texture path for every product
     assert.ok(dev.poolStats().textureBytes > 0, 'scratch textures are accounted');
   } finally { dev.destroy(); }
 });
+
+/** x[..., lo:hi] along the last dim, on the host. */
+function sliceLast(h: Host, lo: number, hi: number): Host {
+  const c = h.shape.at(-1)!, rows = h.data.length / c, w = hi - lo, data = new Float64Array(rows * w);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) data[r * w + j] = h.data[r * c + lo + j]!;
+  return { shape: [...h.shape.slice(0, -1), w], data };
+}
+const PACK = { rows: 'matmul/pack_tex_rows', cols: 'matmul/pack_tex_cols', scalar: 'matmul/pack_tex' } as const;
+type PackCase = [name: string, a: number[], b: number[], o: { transA?: boolean; transB?: boolean; sliceA?: [number, number]; sliceB?: [number, number] },
+  packs: (keyof typeof PACK)[]];
+// Each pack kernel on odd shapes: ragged rows and columns (1, 3, 65, 257; K and N not multiples of 4 through column
+// slices of 4-aligned rows), nonzero window offsets, broadcast batches; the kernels that must run are checked, so a
+// layout that must not take a vec4 path (an offset or stride not a multiple of 4) is seen to take the scalar one.
+const PACK_CASES: PackCase[] = [
+  ['contiguous rows, N % 4 == 0', [3, 65], [65, 68], {}, ['rows', 'scalar']],
+  ['one row of A, 1 column of B', [1, 8], [8, 1], {}, ['rows', 'cols']],
+  ['ragged columns through a slice (K = 65, N = 257)', [3, 68], [65, 260], { sliceA: [0, 65], sliceB: [0, 257] }, ['rows']],
+  ['aligned nonzero offset (slice from column 4)', [65, 72], [67, 264], { sliceA: [4, 71], sliceB: [4, 261] }, ['rows']],
+  ['misaligned offset (slice from column 1): scalar path', [33, 68], [65, 260], { sliceA: [1, 66], sliceB: [1, 258] }, ['scalar']],
+  ['transposed B (x·wᵀ, w [257, 68])', [5, 68], [257, 68], { transB: true }, ['rows', 'cols']],
+  ['transposed B, ragged K (w [257, 72] sliced to 65)', [5, 72], [257, 72], { transB: true, sliceA: [0, 65], sliceB: [0, 65] }, ['rows', 'cols']],
+  ['transposed A (aᵀ, a [65, 36])', [65, 36], [65, 4], { transA: true }, ['cols', 'rows']],
+  ['transposed A and B, M and N odd through slices', [3, 260], [65, 8], { transA: true, transB: true, sliceA: [0, 257], sliceB: [0, 3] }, ['cols']],
+  ['transposed B with a misaligned column stride: scalar path', [2, 65], [7, 65], { transB: true }, ['scalar']],
+  ['batch [3,1] @ [4] (aligned slab strides)', [3, 1, 35, 8], [4, 8, 12], {}, ['rows']],
+  ['batch [2] @ [2] transposed B', [2, 9, 8], [2, 65, 8], { transB: true }, ['rows', 'cols']],
+  ['batch, slab stride not a multiple of 4: scalar path', [3, 5, 8], [3, 8, 3], {}, ['rows', 'scalar']],
+  ['whole aligned rows, no padding: copied without a kernel', [32, 64], [64, 64], {}, []],
+  ['batch [2] of whole aligned rows @ transposed B', [2, 32, 64], [2, 68, 64], { transB: true }, ['cols']],
+];
+for (const [name, sa, sb, o, packs] of PACK_CASES) {
+  testIf(TEX, 'no texture matmul on this adapter')(`texture pack kernels: ${name}`, async () => {
+    const dev = await getDevice();
+    const ha = rand(sa, 41), hb = rand(sb, 42);
+    const [ta, tb] = [toGpu(dev, ha), toGpu(dev, hb)];
+    const va = o.sliceA ? ops.slice(ta, -1, ...o.sliceA) : ta, vb = o.sliceB ? ops.slice(tb, -1, ...o.sliceB) : tb;
+    const { result: y, counter } = await countWork(dev, () => ops.matmul(va, vb, { transA: o.transA, transB: o.transB, variant: 'texture-32x64' }));
+    const ra = o.sliceA ? sliceLast(ha, ...o.sliceA) : ha, rb = o.sliceB ? sliceLast(hb, ...o.sliceB) : hb;
+    assertClose(await y.toArray(), refMatmul(ra, rb, o.transA, o.transB).data, name);
+    const ran = [...counter.kernels.keys()].filter((k) => k.startsWith('matmul/pack_tex')).sort();
+    assert.equal(ran, [...new Set(packs.map((k) => PACK[k]))].sort(), `${name}: pack kernels`);
+    for (const t of [ta, tb, va, vb, y]) t.dispose();
+  });
+}
+
+/**
+ * The whole packed texture (padding included) as a [height, 4·width] matrix: I·T on matmul_tex, with the identity
+ * packed from a window at offset 1 (the scalar kernel).
+ */
+async function dumpTex(dev: Awaited<ReturnType<typeof getDevice>>, tex: Parameters<typeof packTex>[2], height: number, width: number): Promise<Float32Array> {
+  const eye = new Float32Array(1 + height * height);
+  for (let i = 0; i < height; i++) eye[1 + i * height + i] = 1;
+  const ti = toGpu(dev, { shape: [eye.length], data: Float64Array.from(eye) }), c = empty(dev, [height, 4 * width]);
+  const mp = Math.ceil(height / TILE_M) * TILE_M, texI = dev.scratchTexture('test.eye', height / 4, mp);
+  packTex(dev, ti.window('dump', 1, eye.length), texI, height, height, height, 1, mp, height / 4);
+  runMatmulTex(dev, { texA: texI, texB: tex, m: height, n: 4 * width, kq: height / 4, mp, c: c.window('dump', 0, c.numel), cRs: 4 * width,
+    bias: null, dummy: ti.binding('dump'), accumulate: false, bshape: [1], aBs: [0], bBs: [0], cBs: [0] });
+  const out = await c.toArray() as Float32Array;
+  ti.dispose(); c.dispose();
+  return out;
+}
+type DirectPack = [name: string, o: { rows: number; cols: number; rs: number; cs: number; lo: number; rowsP?: number; slabs?: [number, number][] },
+  kernel: 'rows' | 'cols' | 'scalar' | 'copy'];
+// packTex on its own, every texel of the texture checked (padding rows and columns must be exact zeros): odd rows and
+// columns (1, 3, 65, 257), windows at aligned and misaligned offsets, two slab dims, and layouts that must fall back
+// to the scalar kernel.
+const DIRECT: DirectPack[] = [
+  ['rows: 65 × 257 in rows of 260, offset 8', { rows: 65, cols: 257, rs: 260, cs: 1, lo: 8 }, 'rows'],
+  ['rows: 3 × 1, row stride 4', { rows: 3, cols: 1, rs: 4, cs: 1, lo: 0 }, 'rows'],
+  ['rows: one row of 65, rows padded to 32', { rows: 1, cols: 65, rs: 65, cs: 1, lo: 4, rowsP: 32 }, 'rows'],
+  ['rows: slabs [2, 3] with strides 4·(260·66), 260·66', { rows: 65, cols: 3, rs: 260, cs: 1, lo: 4, slabs: [[2, 3 * 260 * 66], [3, 260 * 66]] }, 'rows'],
+  ['rows refused: offset 1', { rows: 65, cols: 257, rs: 260, cs: 1, lo: 1 }, 'scalar'],
+  ['rows refused: row stride 257', { rows: 3, cols: 257, rs: 257, cs: 1, lo: 0 }, 'scalar'],
+  ['cols: 257 × 65 transposed (column stride 260)', { rows: 257, cols: 65, rs: 1, cs: 260, lo: 0 }, 'cols'],
+  ['cols: 3 × 257, offset 12, rows padded to 32', { rows: 3, cols: 257, rs: 1, cs: 4, lo: 12, rowsP: 32 }, 'cols'],
+  ['cols: 65 × 1', { rows: 65, cols: 1, rs: 1, cs: 7, lo: 4 }, 'cols'],
+  ['cols: slabs [3] with stride 68·9', { rows: 65, cols: 9, rs: 1, cs: 68, lo: 0, slabs: [[3, 68 * 9]] }, 'cols'],
+  ['cols refused: column stride 66', { rows: 65, cols: 9, rs: 1, cs: 66, lo: 0 }, 'scalar'],
+  ['cols refused: slab stride 2 mod 4', { rows: 8, cols: 9, rs: 1, cs: 8, lo: 0, slabs: [[2, 74]] }, 'scalar'],
+  ['cols refused: offset 3', { rows: 65, cols: 9, rs: 1, cs: 68, lo: 3 }, 'scalar'],
+  ['scalar: both strides > 1', { rows: 33, cols: 65, rs: 3, cs: 100, lo: 5 }, 'scalar'],
+  ['copy: 8 whole rows of 68 at pitch 128, offset 4', { rows: 8, cols: 68, rs: 128, cs: 1, lo: 4 }, 'copy'],
+  ['copy: slabs [3] of 4 × 8 at pitch 64', { rows: 4, cols: 8, rs: 64, cs: 1, lo: 0, slabs: [[3, 64 * 5]] }, 'copy'],
+  ['copy refused: pitch 68 (not 256 bytes)', { rows: 8, cols: 68, rs: 68, cs: 1, lo: 0 }, 'rows'],
+  ['copy refused: rows padded', { rows: 8, cols: 68, rs: 128, cs: 1, lo: 0, rowsP: 12 }, 'rows'],
+];
+for (const [name, o, kernel] of DIRECT) {
+  testIf(TEX, 'no texture matmul on this adapter')(`packTex ${name}`, async () => {
+    const dev = await getDevice();
+    const slabs = o.slabs ?? [], ds: Dim[] = slabs.map(([size, b]) => ({ size, a: 0, b, c: 0 }));
+    const nSlab = numel(slabs.map(([n]) => n)), rowsP = o.rowsP ?? Math.ceil(o.rows / 4) * 4, width = Math.ceil(o.cols / 4), height = nSlab * rowsP;
+    const span = slabs.reduce((m, [n, st]) => m + (n - 1) * st, 0) + (o.rows - 1) * o.rs + (o.cols - 1) * o.cs + 1;
+    const src = rand([o.lo + span + 3], 51), t = toGpu(dev, src);
+    const tex = dev.scratchTexture('test.pack', width, height);
+    const copies = dev.stats.textureCopies;
+    const { counter } = await countWork(dev, () => packTex(dev, t.window('pack', o.lo, o.lo + span), tex, o.rows, o.cols, o.rs, o.cs, rowsP, width, ds, (d) => d.b));
+    assert.equal([...counter.kernels.keys()], kernel === 'copy' ? [] : [PACK[kernel]], `${name}: kernel`);
+    assert.is(dev.stats.textureCopies - copies, kernel === 'copy' ? nSlab : 1, `${name}: copies into the texture`);
+    const got = await dumpTex(dev, tex, height, width), want = new Float64Array(got.length);
+    for (let s = 0; s < nSlab; s++) {
+      let off = o.lo;
+      for (let d = slabs.length - 1, rem = s; d >= 0; d--) { off += (rem % slabs[d]![0]) * slabs[d]![1]; rem = Math.floor(rem / slabs[d]![0]); }
+      for (let r = 0; r < o.rows; r++) for (let c = 0; c < o.cols; c++) want[(s * rowsP + r) * 4 * width + c] = Math.fround(src.data[off + r * o.rs + c * o.cs]!);
+    }
+    assertClose(got, want, name, 0, 0);
+    t.dispose();
+  });
+}
 
 test('errors name the op and both shapes', async () => {
   const dev = await getDevice();

@@ -207,22 +207,60 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
 export const TILE_M = 32, TILE_N = 64;
 const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
 const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
-/** Texels per invocation of matmul/pack_tex (its TPI). */
+/** Texels per invocation of matmul/pack_tex, pack_tex_rows and pack_tex_cols (their TPI). */
 const PACK_TPI = 4;
+/** At most this many slabs are copied straight from the operand (one copy each); more go through the staging buffer. */
+const PACK_DIRECT_SLABS = 64;
 
 /**
  * Packs rows × cols of an operand (strides rs, cs; batch dims ds with element strides s, broadcast ones left out)
- * into tex with matmul/pack_tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding.
+ * into tex: rowsP texture rows per batch item, `width` texels per row, zeros in the padding. Texture stores are
+ * lavapipe's slowest write (a scalar loop over lanes and channels per texel), so tex is filled by copyBufferToTexture:
+ * straight from the operand where its rows are whole texture rows (contiguous along cols, no padding, 4-aligned
+ * offsets, row pitch a multiple of 256 bytes), else from a staging buffer that a pack kernel fills in the texture's
+ * layout (packKernel: vec4 loads along contiguous rows or down contiguous columns where aligned, else scalar loads).
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
   rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
-  const own = ds.filter((d) => s(d) !== 0), height = numel(own.map((d) => d.size)) * rowsP;
+  const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size)), height = slabs * rowsP;
+  const b = w.binding;
+  if ('view' in b) throw new Error('packTex: the operand must be a buffer window');
+  if (cs === 1 && rows === rowsP && cols === 4 * width && rs % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+    && slabs <= PACK_DIRECT_SLABS) {
+    for (let i = 0; i < slabs; i++) {
+      let off = w.base;
+      for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
+      dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * rs, tex, i * rowsP, width, rows);
+    }
+    return;
+  }
+  const pitch = roundUp(width, 16), stage = empty(dev, [height * pitch * 4], 'f32', 'packTex staging');
+  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s)), sb = stage.window('packTex', 0, stage.numel).binding;
   dev.run({
-    kernel: 'matmul/pack_tex', bindings: [w.binding, tex],
-    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pad0: 0, pad1: 0, pad2: 0,
+    kernel: pk.kernel, bindings: [pk.binding, sb],
+    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pitch, pad1: 0, pad2: 0,
       bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
-    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(height / 8)],
+    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(rowsP / (pk.kernel === 'matmul/pack_tex_cols' ? 32 : 8)), slabs],
   });
+  dev.copyToTexture(sb.buffer, sb.offset, 16 * pitch, tex, 0, width, height);
+  stage.dispose();
+}
+
+/**
+ * The pack kernel for a layout, and the binding it reads. The vec4 kernels read whole aligned vec4s, a ragged edge's
+ * included, so they bind the window rounded up to 16 bytes (within the buffer; otherwise the scalar kernel runs).
+ */
+export function packKernel(w: { binding: Binding; base: number }, rows: number, cols: number, rs: number, cs: number, rowsP: number,
+  slabStrides: number[]): { kernel: 'matmul/pack_tex' | 'matmul/pack_tex_rows' | 'matmul/pack_tex_cols'; binding: Binding } {
+  const general = { kernel: 'matmul/pack_tex', binding: w.binding } as const;
+  const b = w.binding;
+  if (rows === 0 || cols === 0 || 'view' in b || w.base % 4 !== 0 || slabStrides.some((x) => x % 4 !== 0)) return general;
+  const kernel = cs === 1 && (rs % 4 === 0 || rows === 1) ? 'matmul/pack_tex_rows'
+    : rs === 1 && (cs % 4 === 0 || cols === 1) && rowsP % 4 === 0 ? 'matmul/pack_tex_cols' : null;
+  if (!kernel) return general;
+  const size = Math.ceil(b.size / 16) * 16;
+  if (b.offset + size > b.buffer.size) return general;
+  return { kernel, binding: { ...b, size } };
 }
 
 /** One matmul/matmul_tex dispatch on packed operands (layouts in the kernel's header). */

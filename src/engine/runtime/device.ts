@@ -33,6 +33,12 @@ function GPUBufferUsageFlags() {
   return U ? U.STORAGE | U.COPY_SRC | U.COPY_DST | U.UNIFORM : 0x80 | 0x4 | 0x8 | 0x40;
 }
 
+/** Storage textures are also copy destinations: packs fill them with copyBufferToTexture (ops/matmul.ts packTex). */
+function textureUsage(): number {
+  const U = (globalThis as any).GPUTextureUsage;
+  return U ? U.STORAGE_BINDING | U.COPY_DST : 0x08 | 0x02;
+}
+
 export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** How reads and syncs wait for the GPU (runtime/wait.ts); default 'sleep' in Node and Deno, the runtime's await in browsers. */
@@ -89,7 +95,7 @@ export class Device {
   /** Explicit per-device context: open memory scopes (innermost last) and the grad mode. */
   readonly ctx = { scopes: [] as Set<{ dispose(): void }>[], gradEnabled: true, nextTensorId: 1 };
   /** Counters for tests and benchmarks. */
-  stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0 };
+  stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, reads: 0, textureCopies: 0 };
   /**
    * Work counter (runtime/counter.ts; countWork installs one): ops report FLOPs and bytes to it, dispatches are counted
    * per kernel and, with its `timestamps`, timed on the GPU. Null (the default) costs one property check per dispatch.
@@ -182,7 +188,7 @@ export class Device {
     const max = this.maxTexture2D;
     if (!(width >= 1 && height >= 1 && width <= max && height <= max))
       throw new RangeError(`texture ${label}: ${width} × ${height} texels is outside 1 .. maxTextureDimension2D ${max}`);
-    const usage = (globalThis as any).GPUTextureUsage?.STORAGE_BINDING ?? 0x08;
+    const usage = textureUsage();
     const texture = this.dev.createTexture({ size: [width, height], format: 'rgba32float', usage, label });
     this.owned.set(texture, width * height * 16); this.ownedBytes += width * height * 16;
     this.pool.notePeak();
@@ -221,7 +227,7 @@ export class Device {
         old.binding.texture.destroy(); this.textureBytes -= old.bytes; this.textures.delete(k);
       }
     }
-    const usage = (globalThis as any).GPUTextureUsage?.STORAGE_BINDING ?? 0x08;
+    const usage = textureUsage();
     const texture = this.dev.createTexture({ size: [w, h], format: 'rgba32float', usage, label: key });
     t = { binding: { texture, view: texture.createView() }, bytes, epoch };
     this.textures.set(key, t); this.textureBytes += bytes;
@@ -338,6 +344,20 @@ export class Device {
     this.assertAlive();
     this.endPass();
     this.enc().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /**
+   * Copies width × height texels into tex from texture row y0 on: row i from src + srcOffset + i·bytesPerRow (offset a
+   * multiple of 16, bytesPerRow of 256). Encoded in order with the dispatches; not timed by a counter's timestamps.
+   */
+  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, tex: TextureBinding, y0: number, width: number, height: number) {
+    this.assertAlive();
+    if (srcOffset % 16 || bytesPerRow % 256)
+      throw new RangeError(`copyToTexture: source offset ${srcOffset} must be a multiple of 16 and bytesPerRow ${bytesPerRow} of 256`);
+    if (width === 0 || height === 0) return;
+    this.endPass();
+    this.enc().copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: tex.texture, origin: { x: 0, y: y0 } }, { width, height });
+    this.stats.textureCopies++;
   }
 
   /** Submits everything encoded so far. */

@@ -1,0 +1,44 @@
+// matmul/pack_tex_rows: matmul/pack_tex's staging layout for an operand contiguous along its columns (cs = 1) whose
+//   base, row stride and slab strides are multiples of 4: each texel is one vec4 load.
+// Bindings: 0 src (read, vec4 elements: the window's size rounded up to 16 bytes, so that a ragged last texel's vec4
+//   stays inside it), 1 dst (read_write, vec4 texels: T[y, x] at y·pitch + x), 2 Params (uniform).
+// Params: matmul/pack_tex's (cs unused; base, rs and bs in f32 elements).
+// Dispatch: workgroup 8 × 8, grid (ceil(width / 32), ceil(rows_p / 8), slabs); invocation (lane l of workgroup
+//   column g) writes texels 32g + l + 8t (t = 0..3) of one row, so a SIMD row of lanes loads and stores 8
+//   consecutive texels.
+// Numerics: a copy; padding texels hold exact zeros.
+@group(0) @binding(0) var<storage, read> src: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+struct Params {
+  rows: u32, cols: u32, rs: u32, cs: u32,
+  base: u32, nb: u32, rows_p: u32, width: u32,
+  height: u32, pitch: u32, pad1: u32, pad2: u32,
+  bshape: vec4u, bs: vec4u,
+}
+
+/** Texels per invocation. */
+const TPI = 4u;
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = gid.y; let s = gid.z;
+  if (r >= p.rows_p) { return; }
+  var o = p.base;
+  var rem = s;
+  for (var d = i32(p.nb) - 1; d >= 0; d--) {
+    let n = p.bshape[d];
+    o += (rem % n) * p.bs[d]; rem = rem / n;
+  }
+  let y = s * p.rows_p + r;
+  let rin = vec4<bool>(r < p.rows);
+  let o4 = (o + min(r, p.rows - 1u) * p.rs) / 4u;
+  let last = (p.cols - 1u) / 4u;
+  for (var t = 0u; t < TPI; t++) {
+    let x = 8u * (TPI * wid.x + t) + lid.x;
+    let v = src[o4 + min(x, last)];
+    let keep = (vec4u(4u * x) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.cols)) & rin;
+    if (x < p.width) { dst[y * p.pitch + x] = select(vec4f(0.0), v, keep); }
+  }
+}
