@@ -27,7 +27,7 @@ const TEX = (await getDevice()).profile.matmul.includes('texture-32x64');
 testIf(TEX, 'no texture matmul on this adapter')('prepareLinear: bit for bit the texture path without it, and the f64 reference, on odd shapes and strided views', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   // Every product on the texture kernel, with or without the prepared weight.
-  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, linearPreparedMinRows: 0 } });
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0, linearPreparedMinRows: 0 } });
   try {
     // [x shape, N, bias]: one row, odd K and N (not multiples of 4 or of the 64-column tile), leading batch dims.
     const cases: [number[], number, boolean][] = [[[1, 3], 5, true], [[3, 65], 257, false], [[2, 33, 257], 65, true], [[65, 1], 3, true], [[1, 130], 1, false]];

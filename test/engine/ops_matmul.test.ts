@@ -153,7 +153,7 @@ test('dispatches split along batch, rows and k past maxStorageBufferBindingSize 
 
 testIf(TEX, 'no texture matmul on this adapter')('texture path for every product (matmulTextureMin 0): forward and backward, bias, splits past maxTextureDimension2D, fallback', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0 } });
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0 } });
   try {
     assert.is(dev.profile.matmul[0], 'texture-32x64');
     const mm = (o: { transA?: boolean; transB?: boolean }) => ([a, b]: Tensor[]) => ops.matmul(a!, b!, o);

@@ -310,7 +310,7 @@ test('seeded: greedy (top-k 1) ignores the seed; sampling repeats with a seed an
 test('prepareForInference: the same ids and images bit for bit with every linear weight laid out once; refreshed by loadStateDict, freed by releaseInference and dispose', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   // Every product on the texture kernel with or without the layouts (where the adapter has it), so both runs take one path.
-  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, linearPreparedMinRows: 0 } });
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0, linearPreparedMinRows: 0 } });
   try {
     const m = tinyModel(dev, 9), other = tinyModel(dev, 10), vae = tinyVAE(dev);
     m.eval(); other.eval();

@@ -21,7 +21,7 @@ export interface MatmulOpts {
 /**
  * Operand layouts a kernel reads: 'tex' = any strides, both operands packed into storage textures first (an adapter
  * with subgroups of at least 8 and read-only storage textures; N within the texture width; by default only from
- * profile.matmulTextureMin multiply-adds and matmulTextureMinRows rows); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
+ * profile.matmulTextureMin multiply-adds and matmulTextureMinRows rows, or matmulTextureMinRowsContiguousB); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
  * with subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
  */
 type Layout = 'tex' | 'sg' | 'bn' | 'any';
@@ -166,7 +166,7 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
   const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
   const texOk = dev.profile.subgroups8 && dev.profile.storageTextures && K > 0 && Math.ceil(N / TILE_N) * (TILE_N / 4) <= dev.maxTexture2D
-    && (forced !== undefined || (numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin && M >= dev.profile.matmulTextureMinRows));
+    && (forced !== undefined || (numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin && M >= (bN ? dev.profile.matmulTextureMinRowsContiguousB : dev.profile.matmulTextureMinRows)));
   const layouts: Layout[] = [...(texOk ? ['tex' as const] : []), ...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
   const v = pickVariant(op, dev, layouts, forced);
   if (v.layout === 'tex') return gemmTex(op, g, A, B, out, bias);

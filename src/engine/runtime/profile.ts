@@ -43,8 +43,11 @@ export interface AdapterProfile {
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
   matmulTextureMin: number;
   /** Rows (M per batch item) from which 'texture-32x64' may run by default: with fewer, packing B (K·N values) costs
-   * more than the product saves over the subgroup kernel, whatever the MAC count. */
+   * more than the product saves over the subgroup kernel, whatever the MAC count. matmulTextureMinRowsContiguousB
+   * applies where B is contiguous along n (its pack is nearly a plain copy), matmulTextureMinRows elsewhere (a
+   * transposed B, e.g. linear's wᵀ, is gathered). */
   matmulTextureMinRows: number;
+  matmulTextureMinRowsContiguousB: number;
   /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
    * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
   linearPreparedMinRows: number;
@@ -99,6 +102,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
     matmulTextureMin: 2 ** 26,
     matmulTextureMinRows: 64,
+    matmulTextureMinRowsContiguousB: 32,
     linearPreparedMinRows: 24,
     convTextureMin: 2 ** 25,
     convTextureMinOut: 128,
