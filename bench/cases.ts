@@ -70,6 +70,15 @@ const matmulCases: Case[] = MATMUL.flatMap(([M, K, N, role]): Case[] => [
     ours: (dev) => oursSide(dev, [gpu(dev, [M, K], 1), gpu(dev, [N, K], 2), gpu(dev, [N], 3)], (x, w, b) => ops.linear(x, w, b)),
     tfjs: (tf) => tfjsSide(tf, [tfT(tf, [M, K], 1), tfT(tf, [N, K], 2), tfT(tf, [N], 3)], (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias })),
   },
+  {
+    name: `linear ${M}×${K}×${N} prepared`, group: 'matmul', what: `${role} as nn.Linear with the weight laid out once by ops.prepareLinear (inference)`,
+    flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + M * N + N),
+    ours: (dev) => {
+      const [x, w, b] = [gpu(dev, [M, K], 1), gpu(dev, [N, K], 2), gpu(dev, [N], 3)], prepared = ops.prepareLinear(w);
+      const side = oursSide(dev, [x, w, b], (x, w, b) => ops.linear(x, w, b, { prepared }));
+      return { ...side, dispose: () => { side.dispose(); prepared.dispose(); } };
+    },
+  },
 ]);
 // The gradient layouts of fc1: dx = dy·w (NN, [2240, 4096] @ [4096, 1024]) is above; dw = dyᵀ·x is TN.
 matmulCases.push({
