@@ -11,7 +11,7 @@ import { waitFor, type WaitMode } from '../src/engine/runtime/wait.ts';
 import { measure, type Contender, type Stats } from './harness.ts';
 import { CASES, type Case, type Side } from './cases.ts';
 import { openTfjs, type TfjsPeer } from './peers/tfjs.ts';
-import { measureRoofline, type Roofline } from './roofline.ts';
+import { measureRoofline, peakProbe, shareInTurns, type Roofline } from './roofline.ts';
 import { barChart, writeChartPng } from '../src/viz/chart.ts';
 
 const args = process.argv.slice(2);
@@ -42,8 +42,11 @@ interface CaseResult {
   oursSpin?: Stats;
   /** First call of each side (pipeline compiles, first allocations, one readback), ms. */
   coldMs: { hvar?: number; tfjs?: number };
-  /** Rate at the median as a fraction of the adapter's measured FMA peak (GFLOP cases) or copy bandwidth (GB cases). */
+  /** Rate as a fraction of the adapter's FMA peak (GFLOP cases) or copy bandwidth (GB cases): with `peak`, the median over
+   * turns of each sample's rate over the probe's in the same turn; else the median rate over the run's roofline. */
   ofPeak: { hvar?: number; tfjs?: number };
+  /** The roofline kernel of the case's kind (FMA or copy) timed in the case's own turns, and its rate (GFLOP/s or GB/s). */
+  peak?: { kind: 'fma' | 'copy'; stats: Stats; rate: number };
   /** tfjs median / ours median: > 1 means hvar is faster. */
   speedup: number | null;
   load: [number, number];
@@ -92,14 +95,21 @@ async function runCase(dev: Device, peer: TfjsPeer | null, c: Case): Promise<Cas
   const sync = { hvar: () => dev.sync(), tfjs: () => peer!.sync(waitMode), 'hvar-spin': spin } as Record<string, () => Promise<void>>;
   if (waitArg === 'both' && typeof ours !== 'string') sides.splice(1, 0, ['hvar-spin', ours]);
   const contenders: Contender[] = sides.map(([name, s]) => ({ name, run: async () => { s.run(); await sync[name]!(); } }));
+  // The roofline kernel of the case's kind in the same turns: the machine's speed moves within a run on a shared host.
+  const probe = roof && contenders.length && (c.flops || c.bytes) ? peakProbe(dev, c.flops ? 'fma' : 'copy') : null;
+  if (probe) contenders.push({ name: 'peak', run: probe.run });
   const stats = contenders.length ? await measure(contenders, hopts, { flops: c.flops, bytes: c.bytes }) : {};
   for (const s of new Set(sides.map(([, s]) => s))) s.dispose();
+  probe?.dispose();
   await dev.sync();
   const o = stats.hvar ?? { skipped: String(ours) }, t = stats.tfjs ?? (theirs === null ? null : { skipped: String(theirs) });
+  const pk = probe && stats.peak ? { kind: probe.kind, stats: stats.peak, rate: (probe.flops ?? probe.bytes!) / (stats.peak.medianMs * 1e6) } : undefined;
+  const share = (s: Stats | { skipped: string } | null) => !isStats(s) ? undefined
+    : pk ? shareInTurns(s, pk.stats, (c.flops ?? c.bytes)!, probe!.flops ?? probe!.bytes!) : fracOfPeak(s);
   return {
     name: c.name, group: c.group, what: c.what, flops: c.flops, bytes: c.bytes, ours: o, tfjs: t, maxRelDiff,
     ...(stats['hvar-spin'] ? { oursSpin: stats['hvar-spin'] } : {}),
-    coldMs, ofPeak: { hvar: fracOfPeak(o), tfjs: fracOfPeak(t) },
+    coldMs, ofPeak: { hvar: share(o), tfjs: share(t) }, ...(pk ? { peak: pk } : {}),
     speedup: isStats(o) && isStats(t) ? t.medianMs / o.medianMs : null, load: [load0, loadavg()[0]!],
   };
 }
@@ -134,6 +144,7 @@ function writeLatest() {
     return r.flops ? `${fmtN(r.flops / (o.cpuMedianMs * 1e6), 2)} GFLOP` : r.bytes ? `${fmtN(r.bytes / (o.cpuMedianMs * 1e6), 2)} GB` : '–';
   };
   const peak = (r: CaseResult, run: any) => r.ofPeak?.hvar == null ? '–'
+    : r.peak ? `${pct(r.ofPeak.hvar)} / ${pct(r.ofPeak.tfjs)} of ${fmtN(r.peak.rate, r.peak.kind === 'fma' ? 0 : 1)} ${r.peak.kind === 'fma' ? 'GFLOP/s' : 'GB/s'} in turns`
     : `${pct(r.ofPeak.hvar)} / ${pct(r.ofPeak.tfjs)} of ${r.flops ? `${fmtN(run.roofline.fmaGflops, 0)} GFLOP/s` : `${fmtN(run.roofline.copyGBps, 1)} GB/s`}`;
   const cold = (r: CaseResult) => r.coldMs?.hvar == null ? '–' : `${fmtN(r.coldMs.hvar, 0)} / ${fmtN(r.coldMs.tfjs, 0)} ms`;
   const rows = [...latest.values()].map(({ r, run }) =>
@@ -145,8 +156,10 @@ function writeLatest() {
     'Each cell: median wall time per run (p10–p90) until `onSubmittedWorkDone`, and the rate at the median. Speed-up = tfjs median / hvar median.',
     'Per CPU-s = hvar\'s work per second of this process\'s CPU time (all threads; lavapipe runs in-process), a view less',
     'sensitive to other processes. Load = 1-minute load average before/after the case (2 cores: above ~2 the machine',
-    'was shared). Of peak = the median rate as a fraction of the FMA peak (GFLOP cases) or storage-buffer copy bandwidth',
-    '(GB cases) measured in the same run, hvar / tfjs. Cold = the first call of each side (compiles, first allocations,',
+    'was shared). Of peak = the rate as a fraction of the FMA peak (GFLOP cases) or storage-buffer copy bandwidth (GB',
+    'cases), hvar / tfjs: "in turns" = the roofline kernel timed in the case\'s own turns (the median over turns of each',
+    'sample\'s rate over the kernel\'s in that turn; its median rate shown), else the roofline measured at the start of the',
+    'run. The machine\'s speed moves within a run on a shared host, so the share is steadier than the time. Cold = the first call of each side (compiles, first allocations,',
     'one readback), hvar / tfjs. Generated by bench/main.ts; see bench/README.md.', '',
     '| case | hvar | hvar per CPU-s | tfjs-webgpu 4.22 | speed-up | of peak | cold | max rel diff | load | run |', '|---|---|---|---|---|---|---|---|---|---|', ...rows, '',
   ].join('\n'));
@@ -155,7 +168,7 @@ function writeLatest() {
   if (charted.length) {
     const share = (x: number | undefined) => (x == null ? null : 100 * x);
     writeChartPng(resultsDir + 'latest.png', barChart({
-      title: 'Share of the adapter peak measured in the same run',
+      title: 'Share of the adapter peak measured in the same turns',
       series: [{ name: 'hvar' }, { name: 'tfjs-webgpu' }], yLabel: '% of FMA peak (GFLOP cases) or of copy bandwidth (GB cases)',
       groups: charted.map(({ r }) => ({ label: r.name, bars: [
         { series: 'hvar', value: share(r.ofPeak.hvar)!, note: rate(r.ours).split(', ').pop() },
@@ -182,7 +195,7 @@ for (const c of selected) {
   const r = await runCase(dev, peer, c);
   results.push(r);
   const spinNote = r.oursSpin && isStats(r.ours) ? ` | hvar-spin ${rate(r.oursSpin)} (sleep ${fmtN(r.oursSpin.medianMs / r.ours.medianMs, 2)}× faster)` : '';
-  const peakNote = r.ofPeak.hvar != null ? ` | ${pct(r.ofPeak.hvar)} of peak (tfjs ${pct(r.ofPeak.tfjs)}) | cold ${fmtN(r.coldMs.hvar, 0)} ms` : '';
+  const peakNote = r.ofPeak.hvar != null ? ` | ${pct(r.ofPeak.hvar)} of peak (tfjs ${pct(r.ofPeak.tfjs)})${r.peak ? `, peak in turns ${fmtN(r.peak.rate, 1)} ${r.peak.kind === 'fma' ? 'GFLOP/s' : 'GB/s'}` : ''} | cold ${fmtN(r.coldMs.hvar, 0)} ms` : '';
   console.log(`${r.name.padEnd(34)} hvar ${rate(r.ours)} | tfjs ${rate(r.tfjs)} | ${r.speedup == null ? '' : fmtN(r.speedup, 2) + '×'}${r.maxRelDiff == null ? '' : ` | diff ${r.maxRelDiff.toExponential(1)}`}${peakNote}${spinNote} | load ${fmtN(r.load[0])}→${fmtN(r.load[1])}`);
 }
 const date = new Date().toISOString();
