@@ -16,12 +16,7 @@
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-struct Params {
-  rows: u32, cols: u32, rs: u32, cs: u32,
-  base: u32, nb: u32, rows_p: u32, width: u32,
-  height: u32, pitch: u32, pad1: u32, pad2: u32,
-  bshape: vec4u, bs: vec4u,
-}
+//#include "_lib/pack_params.wgsl"
 
 /** Texels per invocation. */
 const TPI = 4u;
@@ -30,12 +25,7 @@ const TPI = 4u;
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x0 = TPI * gid.x; let r = gid.y; let s = gid.z;
   if (x0 >= p.width || r >= p.rows_p) { return; }
-  var o = p.base;
-  var rem = s;
-  for (var d = i32(p.nb) - 1; d >= 0; d--) {
-    let n = p.bshape[d];
-    o += (rem % n) * p.bs[d]; rem = rem / n;
-  }
+  var o = slab_offset(s);
   let y = s * p.rows_p + r;
   let rin = r < p.rows;
   o += min(r, p.rows - 1u) * p.rs;

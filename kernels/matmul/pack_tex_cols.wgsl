@@ -11,12 +11,7 @@
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-struct Params {
-  rows: u32, cols: u32, rs: u32, cs: u32,
-  base: u32, nb: u32, rows_p: u32, width: u32,
-  height: u32, pitch: u32, pad1: u32, pad2: u32,
-  bshape: vec4u, bs: vec4u,
-}
+//#include "_lib/pack_params.wgsl"
 
 /** Texel columns per invocation. */
 const TPI = 4u;
@@ -25,12 +20,7 @@ const TPI = 4u;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r0 = 4u * gid.y; let s = gid.z;
   if (r0 >= p.rows_p) { return; }
-  var o = p.base;
-  var rem = s;
-  for (var d = i32(p.nb) - 1; d >= 0; d--) {
-    let n = p.bshape[d];
-    o += (rem % n) * p.bs[d]; rem = rem / n;
-  }
+  let o = slab_offset(s);
   let y0 = s * p.rows_p + r0;
   let rin = vec4u(r0) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.rows);
   // Rows past the last whole block read the last block (then zeroed), so every load stays inside the window.

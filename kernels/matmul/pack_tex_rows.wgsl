@@ -11,12 +11,7 @@
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-struct Params {
-  rows: u32, cols: u32, rs: u32, cs: u32,
-  base: u32, nb: u32, rows_p: u32, width: u32,
-  height: u32, pitch: u32, pad1: u32, pad2: u32,
-  bshape: vec4u, bs: vec4u,
-}
+//#include "_lib/pack_params.wgsl"
 
 /** Texels per invocation. */
 const TPI = 4u;
@@ -25,12 +20,7 @@ const TPI = 4u;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = gid.y; let s = gid.z;
   if (r >= p.rows_p) { return; }
-  var o = p.base;
-  var rem = s;
-  for (var d = i32(p.nb) - 1; d >= 0; d--) {
-    let n = p.bshape[d];
-    o += (rem % n) * p.bs[d]; rem = rem / n;
-  }
+  let o = slab_offset(s);
   let y = s * p.rows_p + r;
   let rin = vec4<bool>(r < p.rows);
   let o4 = (o + min(r, p.rows - 1u) * p.rs) / 4u;

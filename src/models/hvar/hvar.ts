@@ -2,7 +2,7 @@
 // one master position table downsampled per scale, a 2-row condition embedding; the teacher-forced forward.
 import { Tensor, Module, ops, fromArray, noGrad, scope, type Device, type Rng } from '../../engine/index.ts';
 import { AdaLNBeforeHead, AdaLNSelfAttn, Emb, Lin, SiluLinear, levelIds, levelTensor } from '../var/index.ts';
-import { param, preparablesOf } from '../var/blocks.ts';
+import { InferenceLayouts, param } from '../var/blocks.ts';
 import { checkHVARConfig, hvarSizes, type HVARConfig } from './config.ts';
 
 /** Condition row per sample: 0 = super-resolve, 1 = null (classifier-free guidance). Host array or an i32 tensor [B]. */
@@ -29,7 +29,7 @@ export const HVAR_NULL_COND = 1;
  * (condition + pos_start + down(master, pn₀) + level 0) and, for scale si ≥ 1, word_embed(teacher input) + down(master, pn) rows
  * + level si — under the block-causal level mask with the prefix at level 0.
  */
-export class HVAR extends Module {
+export class HVAR extends InferenceLayouts {
   readonly cfg: HVARConfig;
   readonly sizes: ReturnType<typeof hvarSizes>;
   word_embed: Lin;
@@ -176,32 +176,6 @@ export class HVAR extends Module {
 
   /** Level id per position on the host. */
   levelIdsHost(): Int32Array { return this.levelHost.slice(); }
-
-  /** Whether prepareForInference() layouts are in use. */
-  private inferenceLayouts = false;
-  /**
-   * Lays every linear weight out once for inference (ops.prepareLinear: each block's q, k, v, proj, fc1, fc2 and AdaLN
-   * projection, the head, word_embed, cond_proj): later forwards that record no gradient for the weights (sampling
-   * under noGrad) pack only the activations instead of the weights at every product; the values are the same bit for bit
-   * wherever the texture matmul ran without them. The layouts are copies holding about the weights' size again in GPU
-   * memory: after changing the weights in place (an optimizer step) call it again or releaseInference(); loadStateDict
-   * refreshes them itself; releaseInference() or dispose() frees them.
-   */
-  prepareForInference(): this {
-    this.releaseInference();
-    noGrad(this.dev, () => { for (const m of preparablesOf(this)) m.prepare(); });
-    this.inferenceLayouts = true;
-    return this;
-  }
-  /** Frees the layouts of prepareForInference(); later forwards pack the weights per product again. */
-  releaseInference(): void { for (const m of preparablesOf(this)) m.unprepare(); this.inferenceLayouts = false; }
-  get preparedForInference(): boolean { return this.inferenceLayouts; }
-  /** New weights make prepareForInference() layouts stale: lay them out again. */
-  override loadStateDict(...a: Parameters<Module['loadStateDict']>): ReturnType<Module['loadStateDict']> {
-    const r = super.loadStateDict(...a);
-    if (this.inferenceLayouts) this.prepareForInference();
-    return r;
-  }
 
   override dispose() { this.releaseInference(); super.dispose(); this.levels.dispose(); }
 

@@ -32,6 +32,34 @@ export class Lin extends Module {
   override dispose() { this.unprepare(); super.dispose(); }
 }
 
+/**
+ * A transformer (VAR, HVAR) whose linear weights can be laid out once for inference. prepareForInference() lays out
+ * every Lin's weight and every SelfAttention's q, k and v blocks (ops.prepareLinear): later forwards that record no
+ * gradient for the weights (sampling under noGrad) pack only the activations instead of the weights at every product;
+ * the values are the same bit for bit wherever the texture matmul ran without them. The layouts are copies holding
+ * about the weights' size again in GPU memory: after changing the weights in place (an optimizer step) call it again or
+ * releaseInference(); loadStateDict refreshes them itself; releaseInference() (called by the subclasses' dispose()) frees them.
+ */
+export abstract class InferenceLayouts extends Module {
+  abstract readonly dev: Device;
+  private inferenceLayouts = false;
+  prepareForInference(): this {
+    this.releaseInference();
+    noGrad(this.dev, () => { for (const m of preparablesOf(this)) m.prepare(); });
+    this.inferenceLayouts = true;
+    return this;
+  }
+  /** Frees the layouts of prepareForInference(); later forwards pack the weights per product again. */
+  releaseInference(): void { for (const m of preparablesOf(this)) m.unprepare(); this.inferenceLayouts = false; }
+  get preparedForInference(): boolean { return this.inferenceLayouts; }
+  /** New weights make prepareForInference() layouts stale: lay them out again. */
+  override loadStateDict(...a: Parameters<Module['loadStateDict']>): ReturnType<Module['loadStateDict']> {
+    const r = super.loadStateDict(...a);
+    if (this.inferenceLayouts) this.prepareForInference();
+    return r;
+  }
+}
+
 /** Every Lin and SelfAttention under m (each lays its own weights out). */
 export function preparablesOf(m: Module, out: (Lin | SelfAttention)[] = []): (Lin | SelfAttention)[] {
   for (const v of Object.values(m)) {

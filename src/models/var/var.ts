@@ -2,7 +2,7 @@
 import { Tensor, Module, ops, fromArray, noGrad, scope, type Device, type Rng } from '../../engine/index.ts';
 import { levelIds, levelTensor } from './masks.ts';
 import { checkConfig, varSizes, type VARConfig } from './config.ts';
-import { AdaLNBeforeHead, AdaLNSelfAttn, Lin, SiluLinear, param, preparablesOf } from './blocks.ts';
+import { AdaLNBeforeHead, AdaLNSelfAttn, InferenceLayouts, Lin, SiluLinear, param } from './blocks.ts';
 
 /** torch.nn.Embedding's weight [num, dim] (built empty). */
 export class Emb extends Module {
@@ -26,7 +26,7 @@ export interface ForwardTrainOpts {
  * dict (loadVAR, loadStateDict) or call initVAR. The state dict holds exactly the official keys except the derived buffers
  * `lvl_1L` and `attn_bias_for_masking` (load with `ignore: VAR_DERIVED_BUFFERS`); `blocks.<i>.attn.zero_k_bias` is a buffer.
  */
-export class VAR extends Module {
+export class VAR extends InferenceLayouts {
   readonly cfg: VARConfig;
   readonly sizes: ReturnType<typeof varSizes>;
   word_embed: Lin;
@@ -136,32 +136,6 @@ export class VAR extends Module {
 
   /** Level id per token (lvl_1L) on the host. */
   levelIdsHost(): Int32Array { return this.levelHost.slice(); }
-
-  /** Whether prepareForInference() layouts are in use. */
-  private inferenceLayouts = false;
-  /**
-   * Lays every linear weight out once for inference (ops.prepareLinear: each block's q, k, v, proj, fc1, fc2 and AdaLN
-   * projection, the head, word_embed): later forwards that record no gradient for the weights (sampling
-   * under noGrad) pack only the activations instead of the weights at every product; the values are the same bit for bit
-   * wherever the texture matmul ran without them. The layouts are copies holding about the weights' size again in GPU
-   * memory: after changing the weights in place (an optimizer step) call it again or releaseInference(); loadStateDict
-   * refreshes them itself; releaseInference() or dispose() frees them.
-   */
-  prepareForInference(): this {
-    this.releaseInference();
-    noGrad(this.dev, () => { for (const m of preparablesOf(this)) m.prepare(); });
-    this.inferenceLayouts = true;
-    return this;
-  }
-  /** Frees the layouts of prepareForInference(); later forwards pack the weights per product again. */
-  releaseInference(): void { for (const m of preparablesOf(this)) m.unprepare(); this.inferenceLayouts = false; }
-  get preparedForInference(): boolean { return this.inferenceLayouts; }
-  /** New weights make prepareForInference() layouts stale: lay them out again. */
-  override loadStateDict(...a: Parameters<Module['loadStateDict']>): ReturnType<Module['loadStateDict']> {
-    const r = super.loadStateDict(...a);
-    if (this.inferenceLayouts) this.prepareForInference();
-    return r;
-  }
 
   override dispose() { this.releaseInference(); super.dispose(); this.levels.dispose(); }
 
