@@ -6,7 +6,7 @@ import { type Tensor, empty } from '../tensor.ts';
 import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
 import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
 import { contiguous, permute, reshape, slice } from './movement.ts';
-import { fillTexture, texPackStore } from './stage_tex.ts';
+import { fillTexture } from './stage_tex.ts';
 
 /** Geometry of one convolution: input B×C×H×W, kernel O×C×KH×KW, stride S, padding, output B×O×OH×OW. */
 export interface Geom { B: number; C: number; H: number; W: number; O: number; KH: number; KW: number; S: number; pT: number; pB: number; pL: number; pR: number; OH: number; OW: number }
@@ -47,9 +47,7 @@ export function packWeightTex(op: string, w: Tensor, O: number, C: number, KH: n
   const t = tex ?? dev.scratchTexture('conv.w', s.width, s.rows);
   const ws = w.window(op, w.offset, w.offset + w.numel);
   const p = { O, C, KH, KW, kpb: s.kpb, base: ws.base, width: s.width, flip: flip ? 1 : 0 };
-  if (texPackStore.on) dev.run({ kernel: 'conv/pack_wtex_store', bindings: [ws.binding, t],
-    params: { ...p, height: s.rows, pad0: 0, pad1: 0, pad2: 0 }, workgroups: [Math.ceil(s.width / (8 * PACK_WTEX_TPI)), s.rows / 8] });
-  else fillTexture(op, dev, t, s.width, s.rows, (dst, y0, y1, pitch) => dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, dst],
+  fillTexture(op, dev, t, s.width, s.rows, (dst, y0, y1, pitch) => dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, dst],
     params: { ...p, height: y1, y0, pitch, pad0: 0 }, workgroups: [Math.ceil(s.width / (8 * PACK_WTEX_TPI)), Math.ceil((y1 - y0) / 8)] }));
   return { tex: t, O, C, KH, KW, kpb: s.kpb, width: s.width, rows: s.rows };
 }
@@ -96,20 +94,13 @@ type PatchCall = { kernel: 'conv/shift_tex'; params: Record<string, number> } | 
 /**
  * Writes rows [0, height) × texels [0, width) of a patch texture (conv/shift_tex or conv/im2col_tex) from input-channel
  * windows of cStep channels: `bind(c0, cn)` binds channels c0 .. c0 + cn − 1, `call` gives the kernel and its Params for
- * them. Through a staging buffer and copyBufferToTexture (fillTexture), or with texPackStore.on the textureStore kernels.
+ * them. Through a staging buffer and copyBufferToTexture (fillTexture): every window's dispatch per chunk of rows.
  */
 function fillWindows(op: string, dev: Device, tex: TextureBinding, width: number, height: number, C: number, cStep: number,
   bind: (c0: number, cn: number) => Window, call: (xs: Window, c0: number, cn: number) => PatchCall): void {
   const windows: { c0: number; cn: number; xs: Window }[] = [];
   for (let c0 = 0; c0 < C; c0 += cStep) { const cn = Math.min(cStep, C - c0); windows.push({ c0, cn, xs: bind(c0, cn) }); }
   const gx = Math.ceil(width / (8 * IM2COL_TPI));
-  if (texPackStore.on) {
-    for (const { c0, cn, xs } of windows) {
-      const c = call(xs, c0, cn), extra = c.kernel === 'conv/shift_tex' ? { pad0: 0 } : { pad0: 0, pad1: 0, pad2: 0 };
-      dev.run({ kernel: `${c.kernel}_store`, bindings: [xs.binding, tex], params: { ...c.params, height, ...extra } as never, workgroups: [gx, Math.ceil(height / 8)] });
-    }
-    return;
-  }
   fillTexture(op, dev, tex, width, height, (dst, y0, y1, pitch) => {
     for (const { c0, cn, xs } of windows) {
       const c = call(xs, c0, cn), extra = c.kernel === 'conv/shift_tex' ? { y0, pitch, pad0: 0, pad1: 0, pad2: 0 } : { y0, pitch, pad0: 0 };

@@ -3,9 +3,6 @@
 import { empty } from '../tensor.ts';
 import type { BufferBinding, Device, TextureBinding } from '../runtime/device.ts';
 
-/** Measurement switch: true runs the textureStore kernels (the *_store variants) instead of staging + copy. */
-export const texPackStore = { on: false };
-
 /**
  * Fills texels [0, width) of rows [0, height) of tex: `write(dst, y0, y1, pitch)` encodes dispatches that write
  * texture rows y0 .. y1 − 1 into dst (vec4 texels, row y at (y − y0)·pitch, pitch = width rounded up to 16 texels so
