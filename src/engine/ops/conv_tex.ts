@@ -89,23 +89,21 @@ function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor |
 
 /** The shared Params of conv/shift_tex and conv/im2col_tex less the rows a dispatch writes (height, y0, pitch). */
 type Window = { binding: Binding; base: number };
-type PatchCall = { kernel: 'conv/shift_tex'; params: Record<string, number> } | { kernel: 'conv/im2col_tex'; params: Record<string, number> };
+/** The rows one patch dispatch writes into the staging (texture rows y0 .. height − 1, pitch texels each), and its grid. */
+type StagedRows = { height: number; y0: number; pitch: number; workgroups: [number, number] };
 
 /**
  * Writes rows [0, height) × texels [0, width) of a patch texture (conv/shift_tex or conv/im2col_tex) from input-channel
- * windows of cStep channels: `bind(c0, cn)` binds channels c0 .. c0 + cn − 1, `call` gives the kernel and its Params for
- * them. Through a staging buffer and copyBufferToTexture (fillTexture): every window's dispatch per chunk of rows.
+ * windows of cStep channels: `bind(c0, cn)` binds channels c0 .. c0 + cn − 1, `dispatch` runs the kernel for them into dst.
+ * Through a staging buffer and copyBufferToTexture (fillTexture): every window's dispatch per chunk of rows.
  */
 function fillWindows(op: string, dev: Device, tex: TextureBinding, width: number, height: number, C: number, cStep: number,
-  bind: (c0: number, cn: number) => Window, call: (xs: Window, c0: number, cn: number) => PatchCall): void {
+  bind: (c0: number, cn: number) => Window, dispatch: (xs: Window, c0: number, cn: number, dst: Binding, r: StagedRows) => void): void {
   const windows: { c0: number; cn: number; xs: Window }[] = [];
   for (let c0 = 0; c0 < C; c0 += cStep) { const cn = Math.min(cStep, C - c0); windows.push({ c0, cn, xs: bind(c0, cn) }); }
   const gx = Math.ceil(width / (8 * IM2COL_TPI));
   fillTexture(op, dev, tex, width, height, (dst, y0, y1, pitch) => {
-    for (const { c0, cn, xs } of windows) {
-      const c = call(xs, c0, cn), extra = c.kernel === 'conv/shift_tex' ? { y0, pitch, pad0: 0, pad1: 0, pad2: 0 } : { y0, pitch, pad0: 0 };
-      dev.run({ kernel: c.kernel, bindings: [xs.binding, dst], params: { ...c.params, height: y1, ...extra } as never, workgroups: [gx, Math.ceil((y1 - y0) / 8)] });
-    }
+    for (const { c0, cn, xs } of windows) dispatch(xs, c0, cn, dst, { height: y1, y0, pitch, workgroups: [gx, Math.ceil((y1 - y0) / 8)] });
   });
 }
 
@@ -144,7 +142,9 @@ function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: 
       const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
       dummy = xs.binding;
       return xs;
-    }, (xs, c0, cn) => ({ kernel: 'conv/shift_tex', params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: wd, row0: r0, c_lo: c0, c_hi: c0 + cn } }));
+    }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: wd, height: r.height, row0: r0, c_lo: c0, c_hi: c0 + cn,
+        y0: r.y0, pitch: r.pitch, pad0: 0, pad1: 0, pad2: 0 } }));
     products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0: r0 * g.W, nc: rn * g.W, kq: 3 * kpb, aX0: 0, rowsB: rows, accumulate: false, kpb, xstep: g.W / 4 });
   }
   return true;
@@ -174,8 +174,9 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
         const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
         dummy = xs.binding;
         return xs;
-      }, (xs, c0, cn) => ({ kernel: 'conv/im2col_tex', params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL,
-        rpb, k0, kc, n0, nc, base: xs.base, bstride: g.C * hw, rows_p: kc, width, c_lo: c0, c_hi: c0 + cn } }));
+      }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } }));
       products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0 });
     }
   }
@@ -225,10 +226,14 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
     fillWindows(op, dev, texA, width, aRows, g.C, cStep, (c0, cn) => {
       const xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
       return xs;
-    }, (xs, c0, cn): PatchCall => shift
-      ? { kernel: 'conv/shift_tex', params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn } }
-      : { kernel: 'conv/im2col_tex', params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
-        base: xs.base, bstride: g.C * hw, rows_p: mp, width, c_lo: c0, c_hi: c0 + cn } });
+    }, (xs, c0, cn, dst, r) => {
+      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: r.height, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn,
+          y0: r.y0, pitch: r.pitch, pad0: 0, pad1: 0, pad2: 0 } });
+      else dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } });
+    });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
       packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
