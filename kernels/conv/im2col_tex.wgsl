@@ -1,19 +1,20 @@
-// conv/im2col_tex: T[s·rows_p + r, x] = (X̂[s, k0 + r, n0 + 4x], .., +3), X̂[s, k, (oy, ox)] = x[s, c, oy·S + ky − padT, ox·S + kx − padL] with k = ky·rpb + c·KW + kx (the im2col matrix of x in conv/pack_wtex's blocked order, zero outside x and in each block past KW·C).
-// Bindings: 0 src (read, f32 x [images, channels c_lo .. c_hi − 1, H, W]), 1 dst (write-only rgba32float storage texture: matmul_tex's B operand), 2 Params (uniform).
+// conv/im2col_tex: T[s·rows_p + r, x] = (X̂[s, k0 + r, n0 + 4x], .., +3), X̂[s, k, (oy, ox)] = x[s, c, oy·S + ky − padT, ox·S + kx − padL] with k = ky·rpb + c·KW + kx (the im2col matrix of x in conv/pack_wtex's blocked order, zero outside x and in each block past KW·C); written to a staging buffer in the texture's texel layout that copyBufferToTexture copies into it.
+// Bindings: 0 src (read, f32 x [images, channels c_lo .. c_hi − 1, H, W]), 1 dst (read_write, vec4 texels: texture row y at (y − y0)·pitch; the staging of matmul_tex's B operand), 2 Params (uniform).
 // Params: C, H, W: input planes; OW: output width; KH, KW, S, padT, padL: taps, stride, top/left padding; rpb: rows
 //   per kernel row ky (KW·C padded to 4); k0, kc: the rows this chunk covers; n0, nc: the output pixels (oy·OW + ox)
 //   it covers; base: window offset of image 0, channel c_lo; bstride: elements per image; rows_p: texture rows per
 //   image (kc padded to 4); width, height: the texels to write (nc padded to 4·width, images·rows_p rows; width a
 //   multiple of TPI); c_lo, c_hi: the channels this dispatch owns (the bound window holds those): it writes the rows
 //   of those channels, a padding row with the channel it follows (past KW·C: the last channel), a row past kc with
-//   row kc − 1.
+//   row kc − 1. y0, pitch: the first texture row this dispatch writes (its staging row 0) and the staging's row
+//   pitch in texels; height: one past the last row it writes.
 // Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
-//   ceil(height / 8)); rows of channels outside c_lo .. c_hi − 1 return at once. Several texels per invocation:
+//   ceil((height − y0) / 8)); rows of channels outside c_lo .. c_hi − 1 return at once. Several texels per invocation:
 //   lavapipe's per-invocation cost is a large share of a copy.
 // Numerics: a copy; padding taps and texels past kc rows or nc pixels hold exact zeros. Index quotients go through f32
 //   (exact while k and pixel indices stay below 2^22).
 @group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 struct Params {
@@ -22,7 +23,7 @@ struct Params {
   padL: u32, rpb: u32, k0: u32, kc: u32,
   n0: u32, nc: u32, base: u32, bstride: u32,
   rows_p: u32, width: u32, height: u32, c_lo: u32,
-  c_hi: u32, pad0: u32, pad1: u32, pad2: u32,
+  c_hi: u32, y0: u32, pitch: u32, pad0: u32,
 }
 
 /** Texels per invocation. */
@@ -30,7 +31,7 @@ const TPI = 8u;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let y = gid.y; let x0 = TPI * gid.x;
+  let y = p.y0 + gid.y; let x0 = TPI * gid.x;
   if (x0 >= p.width || y >= p.height) { return; }
   let s = y / p.rows_p; let r = y % p.rows_p;
   let yq = divmod(p.k0 + min(r, p.kc - 1u), p.rpb); let cx = divmod(yq.y, p.KW);
@@ -52,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       o.y += 1u;
       if (o.y == p.OW) { o = vec2u(o.x + 1u, 0u); }
     }
-    textureStore(dst, vec2u(x, y), v);
+    dst[(y - p.y0) * p.pitch + x] = v;
   }
 }
 

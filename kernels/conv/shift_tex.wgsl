@@ -1,23 +1,25 @@
-// conv/shift_tex: T[s·rows_p + 3c + kx, x] = (X̂[s, c, kx, 4x], .., +3), X̂[s, c, kx, yy·W + xx] = x[s, c, row0 + yy − 1, xx + kx − 1] (zero outside x): each channel's 3×3-pad-1 input rows from padded row row0 on, one copy per column shift kx.
-// Bindings: 0 src (read, f32 x [images, channels c_lo .. c_hi − 1, H, W]), 1 dst (write-only rgba32float storage texture: matmul_tex's B operand read with kpb/xstep row shifts), 2 Params (uniform).
+// conv/shift_tex: T[s·rows_p + 3c + kx, x] = (X̂[s, c, kx, 4x], .., +3), X̂[s, c, kx, yy·W + xx] = x[s, c, row0 + yy − 1, xx + kx − 1] (zero outside x): each channel's 3×3-pad-1 input rows from padded row row0 on, one copy per column shift kx; written to a staging buffer in the texture's texel layout that copyBufferToTexture copies into it.
+// Bindings: 0 src (read, f32 x [images, channels c_lo .. c_hi − 1, H, W]), 1 dst (read_write, vec4 texels: texture row y at (y − y0)·pitch; the staging of matmul_tex's B operand, read with kpb/xstep row shifts), 2 Params (uniform).
 // Params: C, H, W: input planes (W a multiple of 4, so a texel never straddles two rows; yy runs over the padded
 //   rows); base: window offset of image 0, channel c_lo; bstride: elements per image; rows_p: texture rows per image
 //   (3·C padded to 4); width, height: the texels to write (images·rows_p rows); row0: the first padded row (the
 //   output row where a chunk of rows starts); c_lo, c_hi: the channels this dispatch owns (the bound window holds
 //   those): it writes rows 3c .. 3c + 2 of them, and the padding rows past 3·C when c_hi = C. matmul_tex reads
 //   k = (ky, c, kx) as row 3c + kx shifted by ky·W / 4 texels, so the pixel oy·W + ox of row ky is padded row
-//   row0 + oy + ky.
+//   row0 + oy + ky. y0, pitch: the first texture row this dispatch writes (its staging row 0) and the staging's row
+//   pitch in texels; height: one past the last row it writes.
 // Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
-//   ceil(height / 8)); rows of channels outside c_lo .. c_hi − 1 return at once.
+//   ceil((height − y0) / 8)); rows of channels outside c_lo .. c_hi − 1 return at once.
 // Numerics: a copy; the border taps, texels past the padded image and rows past 3·C hold exact zeros.
 @group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 struct Params {
   C: u32, H: u32, W: u32, base: u32,
   bstride: u32, rows_p: u32, width: u32, height: u32,
-  row0: u32, c_lo: u32, c_hi: u32, pad0: u32,
+  row0: u32, c_lo: u32, c_hi: u32, y0: u32,
+  pitch: u32, pad0: u32, pad1: u32, pad2: u32,
 }
 
 /** Texels per invocation. */
@@ -25,7 +27,7 @@ const TPI = 8u;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let y = gid.y; let x0 = TPI * gid.x;
+  let y = p.y0 + gid.y; let x0 = TPI * gid.x;
   if (x0 >= p.width || y >= p.height) { return; }
   let s = y / p.rows_p; let r = y % p.rows_p;
   let c = min(r, 3u * p.C - 1u) / 3u; let kx = r % 3u;
@@ -40,6 +42,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let ok = r < 3u * p.C && iy < p.H && ix < p.W;
       v[j] = select(0.0, src[plane + min(iy, p.H - 1u) * p.W + min(ix, p.W - 1u)], ok);
     }
-    textureStore(dst, vec2u(x, y), v);
+    dst[(y - p.y0) * p.pitch + x] = v;
   }
 }

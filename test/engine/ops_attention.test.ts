@@ -1,6 +1,7 @@
 // Fused attention on the real adapter, on every kernel path it can take (texture-fed, subgroup and portable buffer kernels):
 // forward vs an f64 CPU reference (odd lengths, B/H > 1, masks by level ids, strided views, cached transposed keys),
-// backward vs finite differences, paths against each other, chunked dispatches (binding and texture limits lowered),
+// backward vs finite differences, paths against each other, chunked dispatches (binding and texture limits lowered;
+// operand packs staged in row chunks bit for bit),
 // VAR's l2-normalised variant vs the PyTorch golden, and argument errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -254,6 +255,35 @@ testIf(TEX, NO_TEX)('texture kernels: heads split over dispatches when maxTextur
   assertClose(whole[0]!, refAttention(inputs[0]!, inputs[1]!, inputs[2]!, { lq: c.lq, lk: c.lk }).data, 'whole forward', 2e-6, 1e-5);
   split.forEach((v, i) => assertClose(v, whole[i]!, `${i ? `grad of input ${i - 1}` : 'forward'}, head chunks vs whole`, 2e-6, 1e-5));
   for (const t of [lvq, lvk, dy]) t.dispose();
+});
+
+testIf(TEX, NO_TEX)('texture kernels: operand packs staged in row chunks (binding lowered to 4 KiB) agree bit for bit with whole-texture staging, forward and backward', async () => {
+  const dev = await getDevice();
+  // One batch, so no window of a tensor changes; the rows textures (64 rows of 256 B) and columns textures (16-32 rows)
+  // are staged in chunks of 14 rows instead of at once.
+  const [B, H, Lq, Lk, D] = [1, 2, 37, 45, 8];
+  const inputs = [rand([B, H, Lq, D], 51, -2, 2), rand([B, H, Lk, D], 52, -2, 2), rand([B, H, Lk, D], 53)];
+  const dy = toGpu(dev, rand([B, H, Lq, D], 54));
+  const run = async () => {
+    const xs = inputs.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; });
+    const y = ops.attention(xs[0]!, xs[1]!, xs[2]!, { tuning: TEX_ON });
+    backward(y, dy);
+    const out = [await y.toArray(), ...(await Promise.all(xs.map((t) => t.grad!.toArray())))];
+    for (const t of [...xs, y]) t.dispose();
+    return out;
+  };
+  const c0 = dev.stats.textureCopies, whole = await run(), c1 = dev.stats.textureCopies;
+  const d = dev as unknown as { maxBinding: number }, saved = d.maxBinding;
+  let split: ArrayLike<number>[] = [];
+  try { d.maxBinding = 4096; split = await run(); } finally { d.maxBinding = saved; }
+  assert.ok(dev.stats.textureCopies - c1 > c1 - c0, `the lowered limit did not split the staging (${dev.stats.textureCopies - c1} vs ${c1 - c0} copies)`);
+  assertClose(whole[0]!, refAttention(inputs[0]!, inputs[1]!, inputs[2]!, {}).data, 'whole forward', 2e-6, 1e-5);
+  ['out', 'dq', 'dk', 'dv'].forEach((n, i) => {
+    let at = -1;
+    for (let j = 0; j < whole[i]!.length && at < 0; j++) if (!Object.is(split[i]![j], whole[i]![j])) at = j;
+    assert.is(at, -1, `${n}: chunked staging ${split[i]![at]} vs whole ${whole[i]![at]} at ${at}`);
+  });
+  dy.dispose();
 });
 
 testIf(TEX, NO_TEX)('cached transposed keys (attentionKT, the KV cache entry point) on the texture kernel = the buffer kernel = the reference', async () => {

@@ -1,6 +1,7 @@
 // conv2d and upsampleNearest2x on the real adapter: forward vs f64 CPU references on odd shapes, strides and paddings,
 // backward vs finite differences, PyTorch goldens, channel-chunked paths (binding limit lowered; the texture path's
-// windows and chunks), prepared weights (prepareConv, nn.Conv2d.prepare) against repacked ones bit for bit, error messages.
+// windows and chunks), prepared weights (prepareConv, nn.Conv2d.prepare) against repacked ones bit for bit, texture packs
+// staged in row chunks against whole ones bit for bit, error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, backward, noGrad, Rng, type Tensor } from '../../src/engine/index.ts';
@@ -316,6 +317,46 @@ test('conv2d / upsample errors name the op and the shapes', async () => {
   assert.throws(() => ops.conv2d(x, t([1, 3, 7, 7])), /conv2d: empty output \[1, 1, -1, -1\]/);
   assert.throws(() => ops.upsampleNearest2x(x3), /upsampleNearest2x: x must be an f32 \[B, C, H, W\] tensor, got Tensor\(\[3, 5, 5\]/);
   for (const v of [x, w, w3, x3, b] as Tensor[]) v.dispose();
+});
+
+testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d texture path: packs staged in row chunks (binding lowered to 4 KiB) agree bit for bit with whole-texture staging (forward; dx of the shifted rows)', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const dev = await Device.create({ profile: ALL_TEX });
+  // Every tensor window fits 4 KiB, the textures' staging buffers do not (B 24-72 rows, the weight 32 rows of 512 B),
+  // so only fillTexture's row chunks change: the outputs must not.
+  // (dx of the other two runs on the direct kernel, whose packed weight would exceed the lowered limit.)
+  const cases: [string, number[], number[], number, Pad, boolean][] = [
+    ['shifted rows', [1, 8, 8, 8], [8, 8, 3, 3], 1, [1, 1, 1, 1], true],
+    ['im2col', [1, 8, 8, 7], [8, 8, 3, 3], 1, [1, 1, 1, 1], false],
+    ['im2col stride 2', [1, 8, 8, 8], [6, 8, 3, 3], 2, [0, 1, 0, 1], false],
+  ];
+  const run = async (xh: Host, wh: Host, bh: Host, S: number, pad: Pad, dx: boolean) => {
+    const x = toGpu(dev, xh), w = toGpu(dev, wh), b = toGpu(dev, bh);
+    x.requiresGrad = dx;
+    const y = ops.conv2d(x, w, b, { stride: S, padding: pad }), gy = toGpu(dev, rand([...y.shape], 93));
+    const out = [await y.toArray()];
+    if (dx) { backward(y, gy); out.push(await x.grad!.toArray()); }
+    for (const t of [x, w, b, y, gy]) t.dispose();
+    return out;
+  };
+  try {
+    for (const [name, xs, ws, S, pad, dx] of cases) {
+      const xh = rand(xs, 90), wh = rand(ws, 91, -0.3, 0.3), bh = rand([ws[0]!], 92);
+      const c0 = dev.stats.textureCopies, whole = await run(xh, wh, bh, S, pad, dx);
+      assertClose(whole[0]!, refConv(xh, wh, bh, S, pad).data, `${name}: forward vs reference`, 2e-5, 1e-4);
+      const d = dev as unknown as { maxBinding: number }, saved = d.maxBinding;
+      d.maxBinding = 4096;
+      let split: (Float32Array | Int32Array | Uint32Array)[];
+      const c1 = dev.stats.textureCopies;
+      try { split = await run(xh, wh, bh, S, pad, dx); } finally { d.maxBinding = saved; }
+      assert.ok(dev.stats.textureCopies - c1 > c1 - c0, `${name}: the lowered limit did not split the staging (${dev.stats.textureCopies - c1} vs ${c1 - c0} copies)`);
+      whole.forEach((_, i) => {
+        const n = ['y', 'dx'][i];
+        const at = firstDiff(split[i]!, whole[i]!);
+        assert.is(at, -1, `${name}: ${n} with chunked staging ${split[i]![at]} vs whole ${whole[i]![at]} at ${at}`);
+      });
+    }
+  } finally { dev.destroy(); }
 });
 
 test.after(closeDevice);

@@ -4,12 +4,13 @@
 import { Tensor, empty, fromArray, view } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { fmt, contiguousStrides } from '../shape.ts';
-import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
+import type { Device, Binding, BufferBinding, TextureBinding } from '../runtime/device.ts';
 import type { AttentionTuning } from '../runtime/profile.ts';
 import type { KernelParams } from '../runtime/params.ts';
 import { sum } from './reduce.ts';
 import { mapN } from './map.ts';
 import { visibleLevelPairs } from '../runtime/counter.ts';
+import { fillTexture } from './stage_tex.ts';
 
 /** ln 100: VAR caps the per-head temperature exp(s) at 100. */
 export const LN100 = Math.log(100);
@@ -383,18 +384,32 @@ function transposedKeys(kT: Tensor): TexOperand {
 const PACK_TPI = 4, TEX_BYTES = 64 * 2 ** 20;
 
 /**
- * Packs heads [bh0, bh0 + nbh) of an operand (a window over batches [b0, b0 + nb)) into tex at (x0, y0): mode 0 as rows
- * (nbh·d4 texels wide, `height` rows), mode 1 as columns (`width` texels of 4 rows, nbh·D rows); layouts in the kernel.
+ * Packs heads [bh0, bh0 + nbh) of an operand (a window over batches [b0, b0 + nb)) into a texture's staging at (x0, y0):
+ * mode 0 as rows (nbh·d4 texels wide, `height` rows), mode 1 as columns (`width` texels of 4 rows, nbh·D rows); only
+ * its rows that fall within the staging's texture rows ys .. ye − 1; layouts in the kernel.
  */
-function packOperand(op: string, dev: Device, o: TexOperand, b0: number, nb: number, tex: TextureBinding, mode: 0 | 1,
+function packOperand(op: string, dev: Device, o: TexOperand, b0: number, nb: number, dst: Staging, mode: 0 | 1,
   g: { L: number; d4: number; H: number; bh0: number; nbh: number; x0: number; y0: number; width: number; height: number }) {
   const { bindings, lay } = bindSlots(op, [o.slot], b0, nb);
+  const r0 = Math.max(0, dst.ys - g.y0), r1 = Math.min(g.height, dst.ye - g.y0);
+  if (r1 <= r0) return;
   dev.run({
-    kernel: 'attention/pack_tex', bindings: [bindings[0]!, tex],
-    params: { mode, L: g.L, d4: g.d4, H: g.H, bh0: g.bh0, nbh: g.nbh, x0: g.x0, y0: g.y0, width: g.width, height: g.height,
-      base: lay[0]! * o.slot.unit, pad0: 0, st: o.st },
-    workgroups: [Math.ceil(g.width / (8 * PACK_TPI)), Math.ceil(g.height / 8)],
+    kernel: 'attention/pack_tex', bindings: [bindings[0]!, dst.binding],
+    params: { mode, L: g.L, d4: g.d4, H: g.H, bh0: g.bh0, nbh: g.nbh, x0: g.x0, y0: g.y0, width: g.width, height: r1,
+      base: lay[0]! * o.slot.unit, pitch: dst.pitch, st: o.st, r0, ys: dst.ys, pad0: 0, pad1: 0 },
+    workgroups: [Math.ceil(g.width / (8 * PACK_TPI)), Math.ceil((r1 - r0) / 8)],
   });
+}
+/** A staging buffer holding texture rows ys .. ye − 1, pitch texels each. */
+interface Staging { binding: BufferBinding; pitch: number; ys: number; ye: number }
+
+/**
+ * Packs operands into tex (width × height texels): `pack(dst)` runs packOperand for each into dst, a staging buffer
+ * in the texture's layout that is then copied in (fillTexture, in chunks of rows within one binding).
+ */
+function packInto(op: string, dev: Device, tex: TextureBinding, width: number, height: number,
+  pack: (dst: Staging) => void) {
+  fillTexture(op, dev, tex, width, height, (binding, ys, ye, pitch) => pack({ binding, pitch, ys, ye }));
 }
 
 /**
@@ -431,8 +446,10 @@ function runTex<K extends TexKernel>(op: string, kernel: K, s: TexShape, rowsL: 
       const tr = dev.scratchTexture('attention.rows', rowOps.length * nbh * d4, height);
       const tc = dev.scratchTexture('attention.cols', lh / 4, colOps.length * nbh * s.D);
       const g = { d4, H: s.H, bh0, nbh };
-      rowOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, tr, 0, { ...g, L, x0: i * nbh * d4, y0: 0, width: nbh * d4, height }));
-      colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, tc, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D }));
+      packInto(op, dev, tr, rowOps.length * nbh * d4, height,
+        (dst) => rowOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 0, { ...g, L, x0: i * nbh * d4, y0: 0, width: nbh * d4, height })));
+      packInto(op, dev, tc, lh / 4, colOps.length * nbh * s.D,
+        (dst) => colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D })));
       const groups = nbh * nblk;
       const common = { H: s.H, Lq: s.Lq, Lk: s.Lk, d4, nblk, n_groups: groups, masked: s.masked ? 1 : 0, scale: s.scale, bh0, rounds: 8, lay };
       dev.run({ kernel, defines: { NC: Math.ceil(d4 / 8) }, bindings: [tr, tc, ...bindings], workgroups: dev.grid(groups, 1), params: params(common, nbh) });

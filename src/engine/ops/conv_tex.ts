@@ -6,6 +6,7 @@ import { type Tensor, empty } from '../tensor.ts';
 import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
 import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
 import { contiguous, permute, reshape, slice } from './movement.ts';
+import { fillTexture } from './stage_tex.ts';
 
 /** Geometry of one convolution: input B×C×H×W, kernel O×C×KH×KW, stride S, padding, output B×O×OH×OW. */
 export interface Geom { B: number; C: number; H: number; W: number; O: number; KH: number; KW: number; S: number; pT: number; pB: number; pL: number; pR: number; OH: number; OW: number }
@@ -45,9 +46,9 @@ export function packWeightTex(op: string, w: Tensor, O: number, C: number, KH: n
   if (!s.fits) throw new RangeError(`${op}: a [${O}, ${C}, ${KH}, ${KW}] weight needs a ${s.width} × ${s.rows} texture, above maxTextureDimension2D ${dev.maxTexture2D}`);
   const t = tex ?? dev.scratchTexture('conv.w', s.width, s.rows);
   const ws = w.window(op, w.offset, w.offset + w.numel);
-  dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, t],
-    params: { O, C, KH, KW, kpb: s.kpb, base: ws.base, width: s.width, height: s.rows, flip: flip ? 1 : 0, pad0: 0, pad1: 0, pad2: 0 },
-    workgroups: [Math.ceil(s.width / (8 * PACK_WTEX_TPI)), s.rows / 8] });
+  const p = { O, C, KH, KW, kpb: s.kpb, base: ws.base, width: s.width, flip: flip ? 1 : 0 };
+  fillTexture(op, dev, t, s.width, s.rows, (dst, y0, y1, pitch) => dev.run({ kernel: 'conv/pack_wtex', bindings: [ws.binding, dst],
+    params: { ...p, height: y1, y0, pitch, pad0: 0 }, workgroups: [Math.ceil(s.width / (8 * PACK_WTEX_TPI)), Math.ceil((y1 - y0) / 8)] }));
   return { tex: t, O, C, KH, KW, kpb: s.kpb, width: s.width, rows: s.rows };
 }
 
@@ -86,6 +87,26 @@ function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor |
   }
 }
 
+/** The shared Params of conv/shift_tex and conv/im2col_tex less the rows a dispatch writes (height, y0, pitch). */
+type Window = { binding: Binding; base: number };
+/** The rows one patch dispatch writes into the staging (texture rows y0 .. height − 1, pitch texels each), and its grid. */
+type StagedRows = { height: number; y0: number; pitch: number; workgroups: [number, number] };
+
+/**
+ * Writes rows [0, height) × texels [0, width) of a patch texture (conv/shift_tex or conv/im2col_tex) from input-channel
+ * windows of cStep channels: `bind(c0, cn)` binds channels c0 .. c0 + cn − 1, `dispatch` runs the kernel for them into dst.
+ * Through a staging buffer and copyBufferToTexture (fillTexture): every window's dispatch per chunk of rows.
+ */
+function fillWindows(op: string, dev: Device, tex: TextureBinding, width: number, height: number, C: number, cStep: number,
+  bind: (c0: number, cn: number) => Window, dispatch: (xs: Window, c0: number, cn: number, dst: Binding, r: StagedRows) => void): void {
+  const windows: { c0: number; cn: number; xs: Window }[] = [];
+  for (let c0 = 0; c0 < C; c0 += cStep) { const cn = Math.min(cStep, C - c0); windows.push({ c0, cn, xs: bind(c0, cn) }); }
+  const gx = Math.ceil(width / (8 * IM2COL_TPI));
+  fillTexture(op, dev, tex, width, height, (dst, y0, y1, pitch) => {
+    for (const { c0, cn, xs } of windows) dispatch(xs, c0, cn, dst, { height: y1, y0, pitch, workgroups: [gx, Math.ceil((y1 - y0) / 8)] });
+  });
+}
+
 /**
  * y = conv2d(x, w) (+ bias) with w packed in A: the shifted-row layout where the shape allows it, else im2col.
  * x and y are contiguous; bias contiguous or null.
@@ -117,14 +138,13 @@ function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: 
   for (let b0 = 0; b0 < g.B; b0 += nb) for (let r0 = 0; r0 < g.OH; r0 += R) {
     const bn = Math.min(nb, g.B - b0), rn = Math.min(R, g.OH - r0), wd = widthOf(rn);
     let dummy: Binding | null = null;
-    for (let c0 = 0; c0 < g.C; c0 += cStep) {
-      const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b0 * g.C + c0) * hw;
-      const xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
+    fillWindows(op, dev, texB, wd, bn * rows, g.C, cStep, (c0, cn) => {
+      const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
       dummy = xs.binding;
-      dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texB],
-        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: wd, height: bn * rows, row0: r0, c_lo: c0, c_hi: c0 + cn, pad0: 0 },
-        workgroups: [Math.ceil(wd / (8 * IM2COL_TPI)), Math.ceil((bn * rows) / 8)] });
-    }
+      return xs;
+    }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: wd, height: r.height, row0: r0, c_lo: c0, c_hi: c0 + cn,
+        y0: r.y0, pitch: r.pitch, pad0: 0, pad1: 0, pad2: 0 } }));
     products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0: r0 * g.W, nc: rn * g.W, kq: 3 * kpb, aX0: 0, rowsB: rows, accumulate: false, kpb, xstep: g.W / 4 });
   }
   return true;
@@ -150,17 +170,13 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
     for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
       const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
       let dummy: Binding | null = null;
-      for (let c0 = 0; c0 < g.C; c0 += cStep) {
-        const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b0 * g.C + c0) * hw;
-        const xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
+      fillWindows(op, dev, texB, width, bn * kc, g.C, cStep, (c0, cn) => {
+        const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
         dummy = xs.binding;
-        dev.run({
-          kernel: 'conv/im2col_tex', bindings: [xs.binding, texB],
-          params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc,
-            base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: bn * kc, c_lo: c0, c_hi: c0 + cn, pad0: 0, pad1: 0, pad2: 0 },
-          workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), Math.ceil((bn * kc) / 8)],
-        });
-      }
+        return xs;
+      }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc,
+          base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } }));
       products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0 });
     }
   }
@@ -207,18 +223,17 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
   let first = true;
   for (let b = 0; b < g.B; b++) for (let n0 = 0; n0 < P; n0 += pc) {
     const nc = Math.min(pc, P - n0), width = widthOf(nc), kq = Math.ceil(nc / 4);
-    for (let c0 = 0; c0 < g.C; c0 += cStep) {
-      const cn = Math.min(cStep, g.C - c0), xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
-      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, texA],
-        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: rpb, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, pad0: 0 },
-        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), rpb / 8] });
-      else dev.run({
-        kernel: 'conv/im2col_tex', bindings: [xs.binding, texA],
+    fillWindows(op, dev, texA, width, aRows, g.C, cStep, (c0, cn) => {
+      const xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
+      return xs;
+    }, (xs, c0, cn, dst, r) => {
+      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: r.height, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn,
+          y0: r.y0, pitch: r.pitch, pad0: 0, pad1: 0, pad2: 0 } });
+      else dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
         params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
-          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: mp, c_lo: c0, c_hi: c0 + cn, pad0: 0, pad1: 0, pad2: 0 },
-        workgroups: [Math.ceil(width / (8 * IM2COL_TPI)), mp / 8],
-      });
-    }
+          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } });
+    });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
       packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
