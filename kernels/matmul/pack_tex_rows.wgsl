@@ -1,9 +1,9 @@
 // matmul/pack_tex_rows: matmul/pack_tex's staging layout for an operand contiguous along its columns (cs = 1) whose
 //   base, row stride and slab strides are multiples of 4: each texel is one vec4 load.
 // Bindings: 0 src (read, vec4 elements: the window's size rounded up to 16 bytes, so that a ragged last texel's vec4
-//   stays inside it), 1 dst (read_write, vec4 texels: T[y, x] at y·pitch + x), 2 Params (uniform).
+//   stays inside it), 1 dst (read_write, vec4 texels: T[y, x] at (y − the dispatch's first row)·pitch + x), 2 Params (uniform).
 // Params: matmul/pack_tex's (cs unused; base, rs and bs in f32 elements).
-// Dispatch: workgroup 8 × 8, grid (ceil(width / 32), ceil(rows_p / 8), slabs); invocation (lane l of workgroup
+// Dispatch: workgroup 8 × 8, grid (ceil(width / 32), ceil((r1 − r0) / 8), slabs from s0); invocation (lane l of workgroup
 //   column g) writes texels 32g + l + 8t (t = 0..3) of one row, so a SIMD row of lanes loads and stores 8
 //   consecutive texels.
 // Numerics: a copy; padding texels hold exact zeros.
@@ -18,10 +18,10 @@ const TPI = 4u;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = gid.y; let s = gid.z;
-  if (r >= p.rows_p) { return; }
+  let r = p.r0 + gid.y; let s = p.s0 + gid.z;
+  if (r >= p.r1) { return; }
   let o = slab_offset(s);
-  let y = s * p.rows_p + r;
+  let y = gid.z * (p.r1 - p.r0) + gid.y;
   let rin = vec4<bool>(r < p.rows);
   let o4 = (o + min(r, p.rows - 1u) * p.rs) / 4u;
   let last = (p.cols - 1u) / 4u;

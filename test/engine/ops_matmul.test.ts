@@ -236,7 +236,9 @@ async function dumpTex(dev: Awaited<ReturnType<typeof getDevice>>, tex: Paramete
   ti.dispose(); c.dispose();
   return out;
 }
-type DirectPack = [name: string, o: { rows: number; cols: number; rs: number; cs: number; lo: number; rowsP?: number; slabs?: [number, number][] },
+type DirectPack = [name: string, o: { rows: number; cols: number; rs: number; cs: number; lo: number; rowsP?: number; slabs?: [number, number][];
+  /** A lowered maxStorageBufferBindingSize (bytes): the staging buffer is filled and copied in chunks of rows. */
+  binding?: number },
   kernel: 'rows' | 'cols' | 'scalar' | 'copy'];
 // packTex on its own, every texel of the texture checked (padding rows and columns must be exact zeros): odd rows and
 // columns (1, 3, 65, 257), windows at aligned and misaligned offsets, two slab dims, and layouts that must fall back
@@ -260,6 +262,10 @@ const DIRECT: DirectPack[] = [
   ['copy: slabs [3] of 4 × 8 at pitch 64', { rows: 4, cols: 8, rs: 64, cs: 1, lo: 0, slabs: [[3, 64 * 5]] }, 'copy'],
   ['copy refused: pitch 68 (not 256 bytes)', { rows: 8, cols: 68, rs: 68, cs: 1, lo: 0 }, 'rows'],
   ['copy refused: rows padded', { rows: 8, cols: 68, rs: 128, cs: 1, lo: 0, rowsP: 12 }, 'rows'],
+  // An 8 KiB binding holds 15, 28 and 15 staging rows of these widths: chunks cut slabs and span slab ends.
+  ['rows in staging chunks: slabs [3] of 9 rows padded to 12', { rows: 9, cols: 65, rs: 68, cs: 1, lo: 4, rowsP: 12, slabs: [[3, 68 * 10]], binding: 8192 }, 'rows'],
+  ['cols in staging chunks (4-row aligned): slabs [2] of 65 × 9', { rows: 65, cols: 9, rs: 1, cs: 68, lo: 0, slabs: [[2, 68 * 9]], binding: 8192 }, 'cols'],
+  ['scalar in staging chunks: slabs [3] of 9 × 65', { rows: 9, cols: 65, rs: 3, cs: 12, lo: 5, slabs: [[3, 4]], binding: 8192 }, 'scalar'],
 ];
 for (const [name, o, kernel] of DIRECT) {
   testIf(TEX, 'no texture matmul on this adapter')(`packTex ${name}`, async () => {
@@ -269,10 +275,15 @@ for (const [name, o, kernel] of DIRECT) {
     const span = slabs.reduce((m, [n, st]) => m + (n - 1) * st, 0) + (o.rows - 1) * o.rs + (o.cols - 1) * o.cs + 1;
     const src = rand([o.lo + span + 3], 51), t = toGpu(dev, src);
     const tex = dev.scratchTexture('test.pack', width, height);
-    const copies = dev.stats.textureCopies;
-    const { counter } = await countWork(dev, () => packTex(dev, t.window('pack', o.lo, o.lo + span), tex, o.rows, o.cols, o.rs, o.cs, rowsP, width, ds, (d) => d.b));
+    const copies = dev.stats.textureCopies, saved = dev.maxBinding, win = t.window('pack', o.lo, o.lo + span);
+    if (o.binding) (dev as unknown as { maxBinding: number }).maxBinding = o.binding;
+    let counter;
+    try { ({ counter } = await countWork(dev, () => packTex(dev, win, tex, o.rows, o.cols, o.rs, o.cs, rowsP, width, ds, (d) => d.b))); }
+    finally { (dev as unknown as { maxBinding: number }).maxBinding = saved; }
     assert.equal([...counter.kernels.keys()], kernel === 'copy' ? [] : [PACK[kernel]], `${name}: kernel`);
-    assert.is(dev.stats.textureCopies - copies, kernel === 'copy' ? nSlab : 1, `${name}: copies into the texture`);
+    const nCopies = dev.stats.textureCopies - copies;
+    if (o.binding) assert.ok(nCopies > 2, `${name}: staged in chunks (${nCopies} copies)`);
+    else assert.is(nCopies, kernel === 'copy' ? nSlab : 1, `${name}: copies into the texture`);
     const got = await dumpTex(dev, tex, height, width), want = new Float64Array(got.length);
     for (let s = 0; s < nSlab; s++) {
       let off = o.lo;

@@ -87,7 +87,7 @@ function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor |
   }
 }
 
-/** The shared Params of conv/shift_tex and conv/im2col_tex less the rows a dispatch writes (height, y0, pitch). */
+/** An input-channel window of x: its binding and the element offset of its first element. */
 type Window = { binding: Binding; base: number };
 /** The rows one patch dispatch writes into the staging (texture rows y0 .. height − 1, pitch texels each), and its grid. */
 type StagedRows = { height: number; y0: number; pitch: number; workgroups: [number, number] };

@@ -9,6 +9,7 @@ import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
 import { sumTo } from './reduce.ts';
 import { fill } from './elementwise.ts';
+import { fillTexture } from './stage_tex.ts';
 
 export interface MatmulOpts {
   transA?: boolean;
@@ -218,7 +219,8 @@ const PACK_DIRECT_SLABS = 64;
  * lavapipe's slowest write (a scalar loop over lanes and channels per texel), so tex is filled by copyBufferToTexture:
  * straight from the operand where its rows are whole texture rows (contiguous along cols, no padding, 4-aligned
  * offsets, row pitch a multiple of 256 bytes), else from a staging buffer that a pack kernel fills in the texture's
- * layout (packKernel: vec4 loads along contiguous rows or down contiguous columns where aligned, else scalar loads).
+ * layout (packKernel: vec4 loads along contiguous rows or down contiguous columns where aligned, else scalar loads),
+ * in chunks of rows within one storage binding.
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
   rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
@@ -234,16 +236,20 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
     }
     return;
   }
-  const pitch = roundUp(width, 16), stage = empty(dev, [height * pitch * 4], 'f32', 'packTex staging');
-  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s)), sb = stage.window('packTex', 0, stage.numel).binding;
-  dev.run({
-    kernel: pk.kernel, bindings: [pk.binding, sb],
-    params: { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, height, pitch, pad1: 0, pad2: 0,
-      bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) },
-    workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil(rowsP / (pk.kernel === 'matmul/pack_tex_cols' ? 32 : 8)), slabs],
-  });
-  dev.copyToTexture(sb.buffer, sb.offset, 16 * pitch, tex, 0, width, height);
-  stage.dispose();
+  const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s)), cols4 = pk.kernel === 'matmul/pack_tex_cols';
+  const params = { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) };
+  // Through the staging buffer in chunks of rows that fit one binding (fillTexture); per chunk, a run of whole slabs is
+  // one dispatch and a slab the chunk cuts is one of its own (rows r0 .. r1 − 1 of slab s0), each bound at its first row.
+  fillTexture('packTex', dev, tex, width, height, (dst, y0, y1, pitch) => {
+    for (let y = y0; y < y1;) {
+      const s0 = Math.floor(y / rowsP), r0 = y - s0 * rowsP, whole = r0 === 0 ? Math.floor((y1 - y) / rowsP) : 0;
+      const r1 = whole ? rowsP : Math.min(rowsP, r0 + y1 - y), n = whole ? whole * rowsP : r1 - r0;
+      const at = { buffer: dst.buffer, offset: dst.offset + 16 * pitch * (y - y0), size: 16 * pitch * n };
+      dev.run({ kernel: pk.kernel, bindings: [pk.binding, at], params: { ...params, pitch, s0, r0, r1 },
+        workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil((r1 - r0) / (cols4 ? 32 : 8)), Math.max(whole, 1)] });
+      y += n;
+    }
+  }, cols4 ? 4 : 1);
 }
 
 /**

@@ -7,14 +7,14 @@ import type { BufferBinding, Device, TextureBinding } from '../runtime/device.ts
  * Fills texels [0, width) of rows [0, height) of tex: `write(dst, y0, y1, pitch)` encodes dispatches that write
  * texture rows y0 .. y1 − 1 into dst (vec4 texels, row y at (y − y0)·pitch, pitch = width rounded up to 16 texels so
  * that a row is a multiple of 256 bytes), and each such chunk of rows (as many as one storage binding holds) is then
- * copied into the texture. Texels the dispatches leave unwritten are undefined.
+ * copied into the texture; chunks start at multiples of rowAlign rows. Texels the dispatches leave unwritten are undefined.
  */
 export function fillTexture(op: string, dev: Device, tex: TextureBinding, width: number, height: number,
-  write: (dst: BufferBinding, y0: number, y1: number, pitch: number) => void): void {
+  write: (dst: BufferBinding, y0: number, y1: number, pitch: number) => void, rowAlign = 1): void {
   if (width === 0 || height === 0) return;
   const pitch = Math.ceil(width / 16) * 16, rowBytes = 16 * pitch;
-  const per = Math.floor((dev.maxBinding - 2 * dev.storageAlign) / rowBytes);
-  if (per < 1) throw new RangeError(`${op}: one ${width}-texel texture row exceeds a ${dev.maxBinding} B storage binding`);
+  const per = Math.floor(Math.floor((dev.maxBinding - 2 * dev.storageAlign) / rowBytes) / rowAlign) * rowAlign;
+  if (per < 1) throw new RangeError(`${op}: ${rowAlign} ${width}-texel texture row(s) exceed a ${dev.maxBinding} B storage binding`);
   const chunk = Math.min(height, per);
   const stage = empty(dev, [chunk * pitch * 4], 'f32', `${op} staging`);
   const w = stage.window(op, stage.offset, stage.offset + stage.numel);

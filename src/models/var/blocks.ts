@@ -42,26 +42,24 @@ export class Lin extends Module {
  */
 export abstract class InferenceLayouts extends Module {
   abstract readonly dev: Device;
-  private inferenceLayouts = false;
   prepareForInference(): this {
-    this.releaseInference();
     noGrad(this.dev, () => { for (const m of preparablesOf(this)) m.prepare(); });
-    this.inferenceLayouts = true;
     return this;
   }
   /** Frees the layouts of prepareForInference(); later forwards pack the weights per product again. */
-  releaseInference(): void { for (const m of preparablesOf(this)) m.unprepare(); this.inferenceLayouts = false; }
-  get preparedForInference(): boolean { return this.inferenceLayouts; }
+  releaseInference(): void { for (const m of preparablesOf(this)) m.unprepare(); }
+  /** Whether prepareForInference() layouts are in use (the modules' own layouts say). */
+  get preparedForInference(): boolean { return preparablesOf(this).some((m) => m.isPrepared); }
   /** New weights make prepareForInference() layouts stale: lay them out again. */
   override loadStateDict(...a: Parameters<Module['loadStateDict']>): ReturnType<Module['loadStateDict']> {
     const r = super.loadStateDict(...a);
-    if (this.inferenceLayouts) this.prepareForInference();
+    if (this.preparedForInference) this.prepareForInference();
     return r;
   }
 }
 
 /** Every Lin and SelfAttention under m (each lays its own weights out). */
-export function preparablesOf(m: Module, out: (Lin | SelfAttention)[] = []): (Lin | SelfAttention)[] {
+function preparablesOf(m: Module, out: (Lin | SelfAttention)[] = []): (Lin | SelfAttention)[] {
   for (const v of Object.values(m)) {
     for (const x of Array.isArray(v) ? v : [v]) {
       if (x instanceof Lin || x instanceof SelfAttention) out.push(x);
