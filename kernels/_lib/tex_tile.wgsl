@@ -9,16 +9,21 @@
 // Numerics: per step and accumulator a chain of four fused multiply-adds in the order of the shared dimension.
 var<private> tile: array<vec4f, 64>;
 
-// tile += A[32 rows, 4 dims] · B[4 dims, 64 columns]: lane l loads A's texels (ax, ay + 8q) (q = 0..3; ay = this lane's
-// first row, the 8 lanes' rows together make 32) and hands them to every lane by subgroupBroadcast, then loads its 8 B
-// texels (bx, bx + 1) × (by .. by + 3): 256 multiply-adds per 12 texel loads. Call in subgroup-uniform control flow.
-fn tex_tile_step(ax: u32, ay: u32, bx: u32, by: u32) {
+// tile += A[32 rows, 4 dims] · B[4 dims, 64 columns] with B row-major (texel (x, k) = B[k, 4x .. 4x+3]): lane l loads A's
+// texels (ax, ay + 8q) (q = 0..3; ay = this lane's first row, the 8 lanes' rows together make 32) and hands them to
+// every lane by subgroupBroadcast, then loads its 8 B texels (bx, bx + 1) × (by .. by + 3): 256 multiply-adds per 12
+// texel loads. Call in subgroup-uniform control flow.
+fn tex_tile_step(ax: u32, ay: u32, bx: u32, by: u32) { tex_tile_step_d(ax, ay, bx, by, 0u, 1u); }
+
+// tex_tile_step with the step's B row j (j = 0..3) at texels (bx + j·dx, by + j·dy): (0, 1) is B row-major, (16, 0)
+// matmul_tex's column-tiled layout (a step's 4 rows of a 64-column tile side by side in one texture row).
+fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   let a0 = bcast8(textureLoad(tr, vec2u(ax, ay))); let a1 = bcast8(textureLoad(tr, vec2u(ax, ay + 8u)));
   let a2 = bcast8(textureLoad(tr, vec2u(ax, ay + 16u))); let a3 = bcast8(textureLoad(tr, vec2u(ax, ay + 24u)));
   let b00 = textureLoad(tc, vec2u(bx, by)); let b01 = textureLoad(tc, vec2u(bx + 1u, by));
-  let b10 = textureLoad(tc, vec2u(bx, by + 1u)); let b11 = textureLoad(tc, vec2u(bx + 1u, by + 1u));
-  let b20 = textureLoad(tc, vec2u(bx, by + 2u)); let b21 = textureLoad(tc, vec2u(bx + 1u, by + 2u));
-  let b30 = textureLoad(tc, vec2u(bx, by + 3u)); let b31 = textureLoad(tc, vec2u(bx + 1u, by + 3u));
+  let b10 = textureLoad(tc, vec2u(bx + dx, by + dy)); let b11 = textureLoad(tc, vec2u(bx + dx + 1u, by + dy));
+  let b20 = textureLoad(tc, vec2u(bx + 2u * dx, by + 2u * dy)); let b21 = textureLoad(tc, vec2u(bx + 2u * dx + 1u, by + 2u * dy));
+  let b30 = textureLoad(tc, vec2u(bx + 3u * dx, by + 3u * dy)); let b31 = textureLoad(tc, vec2u(bx + 3u * dx + 1u, by + 3u * dy));
   tile[0] = mac(tile[0], a0[0], b00, b10, b20, b30); tile[1] = mac(tile[1], a0[0], b01, b11, b21, b31);
   tile[2] = mac(tile[2], a0[1], b00, b10, b20, b30); tile[3] = mac(tile[3], a0[1], b01, b11, b21, b31);
   tile[4] = mac(tile[4], a0[2], b00, b10, b20, b30); tile[5] = mac(tile[5], a0[2], b01, b11, b21, b31);

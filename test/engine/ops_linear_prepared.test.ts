@@ -84,7 +84,18 @@ testIf(TEX, 'no texture matmul on this adapter')('prepareLinear: rows in chunks 
     const y2 = noGrad(dev, () => ops.linear(x2, w, b, { prepared: prep }));
     assertClose(await y2.toArray(), refLinear(xh2, wh, bh), 'row chunks past the binding limit');
     Object.assign(dev, saved); (dev as any).maxTexture2D = 64;
-    // K = 300 needs 300 texture rows: no texture, and linear runs as without the prepared weight.
+    // w [130, 400] under a 256-texel limit: 3 column tiles of 100 steps are 300 texture rows at 1 step per row (64
+    // texels), 150 at 2 (128 texels): two steps per row.
+    (dev as any).maxTexture2D = 256;
+    const wh4 = rand([130, 400], 13), w4 = toGpu(dev, wh4), p4 = ops.prepareLinear(w4), xh4 = rand([33, 400], 14), x4 = toGpu(dev, xh4);
+    assert.equal(p4.tiled, { q: 2, ts: 50 });
+    assert.is(p4.bytes, 128 * 150 * 16);
+    const y4 = noGrad(dev, () => ops.linear(x4, w4, null, { prepared: p4 }));
+    assertClose(await y4.toArray(), refLinear(xh4, wh4, null), 'two steps per texture row');
+    for (const t of [p4, w4, x4, y4]) t.dispose();
+    (dev as any).maxTexture2D = 64;
+    // K = 300 is 75 steps: more than 64 texture rows even at 1 step per row (the most a 64-texel row holds): no
+    // texture, and linear runs as without the prepared weight.
     const wh3 = rand([6, 300], 11), w3 = toGpu(dev, wh3), p3 = ops.prepareLinear(w3), xh3 = rand([40, 300], 12), x3 = toGpu(dev, xh3);
     assert.is(p3.tex, null);
     assert.is(p3.bytes, 0);

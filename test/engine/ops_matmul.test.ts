@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops, backward, countWork, empty, type Tensor } from '../../src/engine/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
-import { packTex, runMatmulTex, TILE_M, type Dim } from '../../src/engine/ops/matmul.ts';
+import { packTex, packTiledB, runMatmulTex, tiledSteps, TILE_M, type Dim } from '../../src/engine/ops/matmul.ts';
 import { checkOp, rand, toGpu, assertClose, bshape, bidx, numel, type Host } from '../helpers/ref.ts';
 
 /** op(a)·op(b) in f64 with numpy batch broadcasting. */
@@ -202,7 +202,7 @@ const PACK_CASES: PackCase[] = [
   ['batch [3,1] @ [4] (aligned slab strides)', [3, 1, 35, 8], [4, 8, 12], {}, ['rows']],
   ['batch [2] @ [2] transposed B', [2, 9, 8], [2, 65, 8], { transB: true }, ['rows', 'cols']],
   ['batch, slab stride not a multiple of 4: scalar path', [3, 5, 8], [3, 8, 3], {}, ['rows', 'scalar']],
-  ['whole aligned rows, no padding: copied without a kernel', [32, 64], [64, 64], {}, []],
+  ['whole aligned rows of A, no padding: copied without a kernel (B column-tiled)', [32, 64], [64, 64], {}, ['rows']],
   ['batch [2] of whole aligned rows @ transposed B', [2, 32, 64], [2, 68, 64], { transB: true }, ['cols']],
 ];
 for (const [name, sa, sb, o, packs] of PACK_CASES) {
@@ -294,6 +294,74 @@ for (const [name, o, kernel] of DIRECT) {
     t.dispose();
   });
 }
+
+type TiledPack = [name: string, o: { k: number; n: number; rs: number; cs: number; lo: number; q: number; slabs?: [number, number][]; binding?: number },
+  kernel: 'rows' | 'cols' | 'scalar'];
+// packTiledB on its own, every texel checked against the column-tiled layout of matmul_tex's header: tile X of item i
+// is rows (X·items + i)·R .. +R − 1, layout row v (k) at texel row ⌊v / 4q⌋, texels 16·(v mod 4q) .. +15 holding
+// columns 64X .. 64X + 63; zeros past k and past n.
+const TILED: TiledPack[] = [
+  ['rows: B [65, 130] in rows of 132, offset 4, 1 step per row', { k: 65, n: 130, rs: 132, cs: 1, lo: 4, q: 1 }, 'rows'],
+  ['rows: B [3, 64] (one whole tile), 2 steps per row', { k: 3, n: 64, rs: 64, cs: 1, lo: 0, q: 2 }, 'rows'],
+  ['rows: B [9, 1] (only a ragged tile), 4 steps per row', { k: 9, n: 1, rs: 4, cs: 1, lo: 8, q: 4 }, 'rows'],
+  ['cols: wᵀ for w [257, 65] (column stride 68), 2 steps per row', { k: 65, n: 257, rs: 1, cs: 68, lo: 0, q: 2 }, 'cols'],
+  ['scalar: column stride 66', { k: 33, n: 66, rs: 1, cs: 66, lo: 0, q: 1 }, 'scalar'],
+  ['rows: slabs [2, 3] of B [17, 65] in rows of 68', { k: 17, n: 65, rs: 68, cs: 1, lo: 0, q: 1, slabs: [[2, 3 * 68 * 17], [3, 68 * 17]] }, 'rows'],
+  // 2 KiB texture rows in an 8 KiB binding: 3 rows per staging chunk, so chunks cut the slabs (2 rows each).
+  ['rows in staging chunks: slabs [2] of B [12, 70]', { k: 12, n: 70, rs: 72, cs: 1, lo: 0, q: 2, slabs: [[2, 72 * 12]], binding: 8192 }, 'rows'],
+];
+for (const [name, o, kernel] of TILED) {
+  testIf(TEX, 'no texture matmul on this adapter')(`packTiledB ${name}`, async () => {
+    const dev = await getDevice();
+    const slabs = o.slabs ?? [], ds: Dim[] = slabs.map(([size, b]) => ({ size, a: 0, b, c: 0 }));
+    const items = numel(slabs.map(([n]) => n)), tiles = Math.ceil(o.n / 64), R = Math.ceil(Math.ceil(o.k / 4) / o.q), W = 64 * o.q, H = tiles * items * R;
+    const span = slabs.reduce((m, [n, st]) => m + (n - 1) * st, 0) + (o.k - 1) * o.rs + (o.n - 1) * o.cs + 1;
+    const src = rand([o.lo + span + 3], 52), t = toGpu(dev, src), Hd = Math.ceil(H / 4) * 4;
+    const tex = dev.scratchTexture('test.tiled', W, Hd);
+    const copies = dev.stats.textureCopies, saved = dev.maxBinding, win = t.window('pack', o.lo, o.lo + span);
+    if (o.binding) (dev as unknown as { maxBinding: number }).maxBinding = o.binding;
+    let counter, layout;
+    try { ({ result: layout, counter } = await countWork(dev, () => packTiledB(dev, win, tex, o.k, o.n, o.rs, o.cs, o.q, ds, (d) => d.b))); }
+    finally { (dev as unknown as { maxBinding: number }).maxBinding = saved; }
+    assert.equal(layout, { q: o.q, ts: items * R }, `${name}: layout`);
+    assert.equal([...counter.kernels.keys()], [PACK[kernel]], `${name}: kernel`);
+    if (o.binding) assert.ok(dev.stats.textureCopies - copies > 2, `${name}: staged in chunks`);
+    const got = (await dumpTex(dev, tex, Hd, W)).subarray(0, H * 4 * W), want = new Float64Array(H * 4 * W);
+    for (let i = 0; i < items; i++) {
+      let off = o.lo;
+      for (let d = slabs.length - 1, rem = i; d >= 0; d--) { off += (rem % slabs[d]![0]) * slabs[d]![1]; rem = Math.floor(rem / slabs[d]![0]); }
+      for (let X = 0; X < tiles; X++) for (let v = 0; v < o.k; v++) for (let c = 0; c < 64 && 64 * X + c < o.n; c++) {
+        const row = (X * items + i) * R + Math.floor(v / (4 * o.q));
+        want[row * 4 * W + (v % (4 * o.q)) * 64 + c] = Math.fround(src.data[off + v * o.rs + (64 * X + c) * o.cs]!);
+      }
+    }
+    assertClose(got, want, name, 0, 0);
+    t.dispose();
+  });
+}
+
+testIf(TEX, 'no texture matmul on this adapter')('column-tiled B: several steps per texture row under a lowered limit, and row-major B where 4 batch dims of B leave the pack no dim for the tiles', async () => {
+  const { Device } = await import('../../src/engine/index.ts');
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0 } });
+  try {
+    assert.is(tiledSteps(256, 3, 1, 100), 2, '3 tiles of 100 steps: 300 rows at 1 step per row, 150 at 2');
+    assert.is(tiledSteps(256, 3, 2, 100), 4);
+    assert.is(tiledSteps(64, 1, 1, 65), 0, 'nothing fits: 65 rows of 64 texels');
+    (dev as any).maxTexture2D = 256;
+    const mm = (o: { transA?: boolean; transB?: boolean }) => ([a, b]: Tensor[]) => ops.matmul(a!, b!, o);
+    await checkOp(dev, '2 steps per row', [rand([5, 400], 61), rand([400, 130], 62)], mm({}), ([a, b]) => refMatmul(a!, b!));
+    await checkOp(dev, 'batch [2], 4 steps per row, transposed B', [rand([2, 7, 400], 63), rand([2, 130, 400], 64)], mm({ transB: true }), ([a, b]) => refMatmul(a!, b!, false, true));
+    (dev as any).maxTexture2D = 16384;
+    // B [3, 2, 3, 2, 8, 9] viewed from [2, 3, 2, 3, 8, 9] by a permute: 4 batch dims that do not merge.
+    const hb = rand([2, 3, 2, 3, 8, 9], 65), ha = rand([3, 2, 3, 2, 5, 8], 66);
+    const b = ops.permute(toGpu(dev, hb), [3, 2, 1, 0, 4, 5]), a = toGpu(dev, ha);
+    const hbp: Host = { shape: [3, 2, 3, 2, 8, 9], data: new Float64Array(hb.data.length) };
+    for (let i0 = 0; i0 < 3; i0++) for (let i1 = 0; i1 < 2; i1++) for (let i2 = 0; i2 < 3; i2++) for (let i3 = 0; i3 < 2; i3++) for (let e = 0; e < 72; e++)
+      hbp.data[(((i0 * 2 + i1) * 3 + i2) * 2 + i3) * 72 + e] = hb.data[(((i3 * 3 + i2) * 2 + i1) * 3 + i0) * 72 + e]!;
+    const y = ops.matmul(a, b, { variant: 'texture-32x64' });
+    assertClose(await y.toArray(), refMatmul(ha, hbp).data, '4 batch dims of B: row-major B');
+  } finally { dev.destroy(); }
+});
 
 test('errors name the op and both shapes', async () => {
   const dev = await getDevice();

@@ -4,7 +4,7 @@
 // texture fits maxTextureDimension2D and every tensor window one storage binding.
 import { type Tensor, empty } from '../tensor.ts';
 import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
-import { TILE_M, TILE_N, packTex, runMatmulTex } from './matmul.ts';
+import { TILE_M, TILE_N, packTex, packTiledB, runMatmulTex, tiledSteps } from './matmul.ts';
 import { contiguous, permute, reshape, slice } from './movement.ts';
 import { fillTexture } from './stage_tex.ts';
 
@@ -198,8 +198,8 @@ export function weightGradLayout(dev: Device, g: Geom): { shift: boolean; rpb: n
 
 /**
  * dw[o, c, ky, kx] = Σ_{b, pixels} dy[b, o, p] · X̂[b, (ky, c, kx), p] as one product on the texture matmul with k =
- * pixels: A = X̂ (rows (ky, c, kx) in blocks, texels along pixels), B = dyᵀ (matmul/pack_tex: rows = pixels, texels
- * along output channels), C = dwᵀ [KH · rows per block, O], accumulated over images and pixel chunks, then unblocked
+ * pixels: A = X̂ (rows (ky, c, kx) in blocks, texels along pixels), B = dyᵀ (rows = pixels, columns = output
+ * channels; column-tiled by packTiledB where it fits), C = dwᵀ [KH · rows per block, O], accumulated over images and pixel chunks, then unblocked
  * to [O, C, KH, KW]. A is conv/shift_tex's texture (each block ky reads the same 3·C rows shifted by ky image rows, a
  * third of im2col's texels) or conv/im2col_tex's (weightGradLayout). x and dy contiguous.
  */
@@ -219,7 +219,10 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
   const dwT = empty(dev, [K, g.O], 'f32', op);
   const widthOf = (nc: number) => Math.ceil(nc / TILE_N) * (TILE_N / 4) + (shift ? g.W / 2 : 0);
   const texA = dev.scratchTexture('conv.dw.x', widthOf(Math.min(pc, P)), aRows);
-  const texB = dev.scratchTexture('conv.dw.dy', Math.ceil(Math.min(oStep, g.O) / TILE_N) * (TILE_N / 4), Math.ceil(Math.min(pc, P) / 4) * 4);
+  // B = dyᵀ column-tiled (packTiledB: each 64 output channels' pixels front to back), row-major where that does not fit.
+  const onMax = Math.min(oStep, g.O), kqMax = Math.ceil(Math.min(pc, P) / 4), q = tiledSteps(T, Math.ceil(onMax / TILE_N), 1, kqMax);
+  const texB = q ? dev.scratchTexture('conv.dw.dy', TILE_N * q, Math.ceil(onMax / TILE_N) * Math.ceil(kqMax / q))
+    : dev.scratchTexture('conv.dw.dy', Math.ceil(onMax / TILE_N) * (TILE_N / 4), 4 * kqMax);
   let first = true;
   for (let b = 0; b < g.B; b++) for (let n0 = 0; n0 < P; n0 += pc) {
     const nc = Math.min(pc, P - n0), width = widthOf(nc), kq = Math.ceil(nc / 4);
@@ -236,10 +239,11 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
     });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
-      packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
+      const bTiled = q ? packTiledB(dev, gs, texB, nc, on, 1, P, q) : undefined;
+      if (!q) packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
       const cs = dwT.window(op, dwT.offset + o0, dwT.offset + (K - 1) * g.O + o0 + on);
       runMatmulTex(dev, { texA, texB, m: K, n: on, kq, mp, c: cs, cRs: g.O, bias: null, dummy: gs.binding, accumulate: !first,
-        bshape: [1], aBs: [0], bBs: [0], cBs: [0], ...(shift ? { aRpb: rpb, aXstep: g.W / 4 } : {}) });
+        bshape: [1], aBs: [0], bBs: [0], cBs: [0], bTiled, ...(shift ? { aRpb: rpb, aXstep: g.W / 4 } : {}) });
     }
     first = false;
   }

@@ -221,18 +221,22 @@ const PACK_DIRECT_SLABS = 64;
  * offsets, row pitch a multiple of 256 bytes), else from a staging buffer that a pack kernel fills in the texture's
  * layout (packKernel: vec4 loads along contiguous rows or down contiguous columns where aligned, else scalar loads),
  * in chunks of rows within one storage binding.
+ * With o.fold = f, every f consecutive rows of that layout are one texture row of f·width texels (the same bytes in
+ * the same order: matmul_tex's column-tiled B, packed as 64-column slabs); o.texY is the first texture row written.
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
-  rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): void {
+  rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0, o: { fold?: number; texY?: number } = {}): void {
   const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size)), height = slabs * rowsP;
+  const f = o.fold ?? 1, texY = o.texY ?? 0;
   const b = w.binding;
   if ('view' in b) throw new Error('packTex: the operand must be a buffer window');
-  if (cs === 1 && rows === rowsP && cols === 4 * width && rs % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+  if (f > 1 && (rowsP % f !== 0 || (f * width) % 16 !== 0)) throw new Error(`packTex: fold ${f} needs rowsP (${rowsP}) a multiple of it and whole 256-byte texture rows (width ${width})`);
+  if (f === 1 && cs === 1 && rows === rowsP && cols === 4 * width && rs % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
     && slabs <= PACK_DIRECT_SLABS) {
     for (let i = 0; i < slabs; i++) {
       let off = w.base;
       for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
-      dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * rs, tex, i * rowsP, width, rows);
+      dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * rs, tex, texY + i * rowsP, width, rows);
     }
     return;
   }
@@ -240,7 +244,9 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
   const params = { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) };
   // Through the staging buffer in chunks of rows that fit one binding (fillTexture); per chunk, a run of whole slabs is
   // one dispatch and a slab the chunk cuts is one of its own (rows r0 .. r1 − 1 of slab s0), each bound at its first row.
-  fillTexture('packTex', dev, tex, width, height, (dst, y0, y1, pitch) => {
+  fillTexture('packTex', dev, tex, f * width, height / f, (dst, t0, t1, tPitch) => {
+    // Texture rows t0 .. t1 − 1 are the layout's rows f·t0 .. f·t1 − 1 (with f > 1, tPitch = f·width exactly).
+    const y0 = f * t0, y1 = f * t1, pitch = tPitch / f;
     for (let y = y0; y < y1;) {
       const s0 = Math.floor(y / rowsP), r0 = y - s0 * rowsP, whole = r0 === 0 ? Math.floor((y1 - y) / rowsP) : 0;
       const r1 = whole ? rowsP : Math.min(rowsP, r0 + y1 - y), n = whole ? whole * rowsP : r1 - r0;
@@ -249,7 +255,7 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
         workgroups: [Math.ceil(width / (8 * PACK_TPI)), Math.ceil((r1 - r0) / (cols4 ? 32 : 8)), Math.max(whole, 1)] });
       y += n;
     }
-  }, cols4 ? 4 : 1);
+  }, cols4 && f % 4 !== 0 ? 4 : 1, texY);
 }
 
 /**
@@ -267,6 +273,37 @@ export function packKernel(w: { binding: Binding; base: number }, rows: number, 
   const size = Math.ceil(b.size / 16) * 16;
   if (b.offset + size > b.buffer.size) return general;
   return { kernel, binding: { ...b, size } };
+}
+
+/** matmul_tex's walk over B (kernel header): row-major (with conv2d's shifted blocks) or column-tiled. */
+const bWalk = (t: TexProduct) => t.bTiled
+  ? { kpb: t.bTiled.q, xstep: 0, b_tx: 0, b_ts: t.bTiled.ts, b_dx: 64, b_dy: 0, b_ystep: 1 }
+  : { kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, b_tx: TILE_N / 4, b_ts: 0, b_dx: 0, b_dy: 4, b_ystep: 0 };
+
+/**
+ * Steps of 4 per texture row of a column-tiled B with `tiles` tiles of `items` batch items and kq steps each: the
+ * fewest (a power of two) that keep it within T texels each way, or 0 where none does.
+ */
+export function tiledSteps(T: number, tiles: number, items: number, kq: number): number {
+  for (let q = 1; TILE_N * q <= T; q *= 2) if (tiles * items * Math.ceil(kq / q) <= T) return q;
+  return 0;
+}
+
+/**
+ * Packs B (k rows × n columns, strides rs and cs; batch dims ds with element strides s, broadcast ones left out) into
+ * tex in matmul_tex's column-tiled layout with q steps per texture row: the whole 64-column tiles as slabs of one
+ * pack (tile outermost), folded 4·q layout rows to a texture row, then the ragged last tile's columns. Zeros pad k to
+ * 4·q·R rows and the last tile to 64 columns. Returns the kernel's description of the layout.
+ */
+export function packTiledB(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, k: number, n: number, rs: number, cs: number,
+  q: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): TiledB {
+  const own = ds.filter((d) => s(d) !== 0), items = numel(own.map((d) => d.size));
+  if (own.length > 3) throw new Error(`packTiledB: ${own.length} batch dims of B leave the pack no dim for the column tiles (at most 3)`);
+  const R = Math.ceil(Math.ceil(k / 4) / q), rowsP = 4 * q * R, full = Math.floor(n / TILE_N), rest = n - full * TILE_N;
+  const tile: Dim = { size: full, a: 0, b: 0, c: 0 };
+  if (full) packTex(dev, w, tex, k, TILE_N, rs, cs, rowsP, TILE_N / 4, [tile, ...own], (d) => (d === tile ? TILE_N * cs : s(d)), { fold: 4 * q });
+  if (rest) packTex(dev, { binding: w.binding, base: w.base + full * TILE_N * cs }, tex, k, rest, rs, cs, rowsP, TILE_N / 4, own, s, { fold: 4 * q, texY: full * items * R });
+  return { q, ts: items * R };
 }
 
 /** One matmul/matmul_tex dispatch on packed operands (layouts in the kernel's header). */
@@ -289,12 +326,20 @@ export interface TexProduct {
   aY0?: number; aX0?: number;
   /** A's rows in blocks of aRpb (a multiple of TILE_M), block j shifted right by j·aXstep texels (default: one block). */
   aRpb?: number; aXstep?: number;
+  /** B in column tiles (packTiledB) instead of row-major; bBs then counts texture rows of the tiled layout. */
+  bTiled?: TiledB;
 }
+/**
+ * matmul_tex's column-tiled B (kernel header): each 64-column tile of each batch item is its k rows in order, q steps
+ * of 4 rows per texture row (64·q texels), items after one another within a tile (rows R = ceil(kq / q) each) and
+ * tiles ts = items·R rows apart.
+ */
+export interface TiledB { q: number; ts: number }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
     kernel: 'matmul/matmul_tex', bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
-      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, pad0: 0, pad1: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
   });
 }
@@ -307,18 +352,21 @@ export function runMatmulTex(dev: Device, t: TexProduct): void {
  */
 function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Tensor | null): void {
   const dev = out.dev, T = dev.maxTexture2D, { dims, M, N, K, aRs, cRs } = g;
-  const bw = Math.ceil(N / TILE_N) * (TILE_N / 4);
+  const bw = Math.ceil(N / TILE_N) * (TILE_N / 4), tiles = Math.ceil(N / TILE_N);
   /** The dims a dispatch of plan p covers, the first cut to bc items. */
   const innerOf = (p: Plan) => dims.slice(p.h).map((d, i) => (i === 0 ? { ...d, size: p.bc } : d));
   const items = (ds: Dim[], s: (d: Dim) => number) => numel(ds.filter((d) => s(d) !== 0).map((d) => d.size));
+  // B column-tiled (read front to back; packTiledB) unless its batch dims leave the pack no dim for the tiles.
+  const tiled = dims.filter((d) => d.b !== 0).length <= 3, qMax = 2 ** Math.floor(Math.log2(T / TILE_N));
   const over = (x: number) => Math.max(0, x / T - 1);
   const texExcess = (p: Plan) => {
-    const inner = innerOf(p), kq = Math.ceil(p.kc / 4);
-    return over(kq) + over(items(inner, (d) => d.a) * roundUp(p.mc, TILE_M)) + over(items(inner, (d) => d.b) * 4 * kq);
+    const inner = innerOf(p), kq = Math.ceil(p.kc / 4), ib = items(inner, (d) => d.b);
+    return over(kq) + over(items(inner, (d) => d.a) * roundUp(p.mc, TILE_M)) + over(tiled ? tiles * ib * Math.ceil(kq / qMax) : ib * 4 * kq);
   };
   const pl = plan(op, dev, g, A, B, TILE_M, 4, texExcess);
-  const texA = dev.scratchTexture('matmul.a', Math.ceil(pl.kc / 4), items(innerOf(pl), (d) => d.a) * roundUp(pl.mc, TILE_M));
-  const texB = dev.scratchTexture('matmul.b', bw, items(innerOf(pl), (d) => d.b) * 4 * Math.ceil(pl.kc / 4));
+  const kqMax = Math.ceil(pl.kc / 4), ibMax = items(innerOf(pl), (d) => d.b), q = tiled ? tiledSteps(T, tiles, ibMax, kqMax) : 0;
+  const texA = dev.scratchTexture('matmul.a', kqMax, items(innerOf(pl), (d) => d.a) * roundUp(pl.mc, TILE_M));
+  const texB = q ? dev.scratchTexture('matmul.b', TILE_N * q, tiles * ibMax * Math.ceil(kqMax / q)) : dev.scratchTexture('matmul.b', bw, ibMax * 4 * kqMax);
 
   const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
   const b1 = bias ? contiguous(bias) : null;
@@ -341,7 +389,9 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
         const lb = bb0 + i0 * lead.b + k0 * B.rs;
         const [, eb] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc: M, kc });
         const wb = B.t.window(op, lb, lb + eb);
-        packTex(dev, wb, texB, kc, N, B.rs, B.cs, 4 * kq, bw, chunk, (d) => d.b);
+        const bTiled = q ? packTiledB(dev, wb, texB, kc, N, B.rs, B.cs, q, chunk, (d) => d.b) : undefined;
+        if (!q) packTex(dev, wb, texB, kc, N, B.rs, B.cs, 4 * kq, bw, chunk, (d) => d.b);
+        const bRows = q ? Math.ceil(kq / q) : 4 * kq;
         for (let m0 = 0; m0 < M; m0 += pl.mc) {
           const mc = Math.min(pl.mc, M - m0), mp = roundUp(mc, TILE_M);
           const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
@@ -350,7 +400,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
           packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a);
           const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
           runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0,
-            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, 4 * kq), cBs: chunk.map((d) => d.c) });
+            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, bRows), cBs: chunk.map((d) => d.c), bTiled });
         }
       }
     }
@@ -456,15 +506,17 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpts
 
 // ---- linear weights laid out for inference -----------------------------------------------------------------------
 /**
- * A linear weight w [N, K] laid out once for inference (prepareLinear): wᵀ as matmul_tex's B texture (texel (x, k) =
- * w[4x .. 4x+3, k]; 4·ceil(K/4) rows, columns padded to 64, zeros in the padding), so linear's texture path packs only
- * x instead of x and w at every call. `tex` is null where the adapter has no texture matmul or w exceeds its texture
+ * A linear weight w [N, K] laid out once for inference (prepareLinear): wᵀ as matmul_tex's column-tiled B texture
+ * (packTiledB: each 64 outputs' weights in k order, zeros in the padding), so linear's texture path packs only x
+ * instead of x and w at every call. `tex` is null where the adapter has no texture matmul or w exceeds its texture
  * or binding limits: linear then runs as without it. A copy of w's values when prepared: prepare again after changing
  * w. dispose() frees it; linear refuses a disposed one.
  */
 export interface PreparedLinear {
   readonly weight: Tensor;
   readonly tex: TextureBinding | null;
+  /** tex's layout (null with tex). */
+  readonly tiled: TiledB | null;
   /** GPU bytes the layout holds. */
   readonly bytes: number;
   readonly disposed: boolean;
@@ -483,20 +535,20 @@ export function prepareLinear(w_NK: Tensor): PreparedLinear {
   w_NK.assertLive(op);
   if (w_NK.ndim !== 2 || w_NK.dtype !== 'f32') throw new Error(`${op}: w must be an f32 [out, in] tensor, got ${w_NK}`);
   const [N, K] = w_NK.shape as [number, number];
-  const dev = w_NK.dev, T = dev.maxTexture2D, kq = Math.ceil(K / 4), bw = Math.ceil(N / TILE_N) * (TILE_N / 4);
+  const dev = w_NK.dev, T = dev.maxTexture2D, kq = Math.ceil(K / 4), tiles = Math.ceil(N / TILE_N);
   const [rs, cs] = w_NK.strides as [number, number];
   const span = N && K ? 1 + (N - 1) * rs + (K - 1) * cs : 0;
-  const able = dev.profile.matmul.includes('texture-32x64') && N > 0 && K > 0 && 4 * kq <= T && bw <= T
-    && span <= Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4);
-  let tex: TextureBinding | null = null;
+  const q = N > 0 && K > 0 ? tiledSteps(T, tiles, 1, kq) : 0;
+  const able = dev.profile.matmul.includes('texture-32x64') && q > 0 && span <= Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4);
+  let tex: TextureBinding | null = null, tiled: TiledB | null = null;
   if (able) {
-    tex = dev.createTexture(`linear.prepared ${fmt(w_NK.shape)}`, bw, 4 * kq);
+    tex = dev.createTexture(`linear.prepared ${fmt(w_NK.shape)}`, TILE_N * q, tiles * Math.ceil(kq / q));
     // B = wᵀ: B's rows are w's columns (stride cs), B's columns w's rows (stride rs).
-    noGrad(dev, () => packTex(dev, w_NK.window(op, w_NK.offset, w_NK.offset + span), tex!, K, N, cs, rs, 4 * kq, bw));
+    tiled = noGrad(dev, () => packTiledB(dev, w_NK.window(op, w_NK.offset, w_NK.offset + span), tex!, K, N, cs, rs, q));
   }
   let disposed = false;
   return {
-    weight: w_NK, tex, bytes: tex ? bw * 4 * kq * 16 : 0,
+    weight: w_NK, tex, tiled, bytes: tex ? TILE_N * q * tiles * Math.ceil(kq / q) * 16 : 0,
     get disposed() { return disposed; },
     dispose() { if (disposed) return; disposed = true; if (tex) dev.destroyTexture(tex); },
   };
@@ -542,7 +594,7 @@ function productPrepared(op: string, x: Tensor, p: PreparedLinear, bias: Tensor 
     const wc = out.window(op, out.offset + m0 * N, out.offset + (m0 + m) * N);
     packTex(dev, wa, texA, m, K, rs, cs, mp, kq);
     runMatmulTex(dev, { texA, texB: p.tex!, m, n: N, kq, mp, c: wc, cRs: N, bias: b1 ? b1.window(op, b1.offset, b1.offset + N) : null,
-      dummy: wa.binding, accumulate: false, bshape: [], aBs: [], bBs: [], cBs: [] });
+      dummy: wa.binding, accumulate: false, bshape: [], aBs: [], bBs: [], cBs: [], bTiled: p.tiled! });
   }
   if (b1 && b1 !== bias) b1.dispose();
   if (x2 !== x) x2.dispose();

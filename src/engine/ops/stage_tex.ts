@@ -4,13 +4,14 @@ import { empty } from '../tensor.ts';
 import type { BufferBinding, Device, TextureBinding } from '../runtime/device.ts';
 
 /**
- * Fills texels [0, width) of rows [0, height) of tex: `write(dst, y0, y1, pitch)` encodes dispatches that write
- * texture rows y0 .. y1 − 1 into dst (vec4 texels, row y at (y − y0)·pitch, pitch = width rounded up to 16 texels so
- * that a row is a multiple of 256 bytes), and each such chunk of rows (as many as one storage binding holds) is then
- * copied into the texture; chunks start at multiples of rowAlign rows. Texels the dispatches leave unwritten are undefined.
+ * Fills texels [0, width) of rows [0, height) of tex (rows texY .. texY + height − 1 of the texture): `write(dst, y0,
+ * y1, pitch)` encodes dispatches that write rows y0 .. y1 − 1 into dst (vec4 texels, row y at (y − y0)·pitch, pitch =
+ * width rounded up to 16 texels so that a row is a multiple of 256 bytes), and each such chunk of rows (as many as one
+ * storage binding holds) is then copied into the texture; chunks start at multiples of rowAlign rows. Texels the
+ * dispatches leave unwritten are undefined.
  */
 export function fillTexture(op: string, dev: Device, tex: TextureBinding, width: number, height: number,
-  write: (dst: BufferBinding, y0: number, y1: number, pitch: number) => void, rowAlign = 1): void {
+  write: (dst: BufferBinding, y0: number, y1: number, pitch: number) => void, rowAlign = 1, texY = 0): void {
   if (width === 0 || height === 0) return;
   const pitch = Math.ceil(width / 16) * 16, rowBytes = 16 * pitch;
   const per = Math.floor(Math.floor((dev.maxBinding - 2 * dev.storageAlign) / rowBytes) / rowAlign) * rowAlign;
@@ -22,7 +23,7 @@ export function fillTexture(op: string, dev: Device, tex: TextureBinding, width:
   for (let y0 = 0; y0 < height; y0 += chunk) {
     const y1 = Math.min(height, y0 + chunk);
     write(w.binding, y0, y1, pitch);
-    dev.copyToTexture(w.binding.buffer, w.binding.offset, rowBytes, tex, y0, width, y1 - y0);
+    dev.copyToTexture(w.binding.buffer, w.binding.offset, rowBytes, tex, texY + y0, width, y1 - y0);
   }
   stage.dispose();
 }
