@@ -103,7 +103,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     matmulTextureMin: 2 ** 26,
     matmulTextureMinRows: 64,
     matmulTextureMinRowsContiguousB: 32,
-    linearPreparedMinRows: 24,
+    linearPreparedMinRows: 16,
     convTextureMin: 2 ** 25,
     convTextureMinOut: 128,
     convShiftMinOut: 64,
