@@ -8,14 +8,17 @@
 //   prepared weight texture; a plain product passes 0, 0); a_rpb, a_xstep: A's rows come in blocks of a_rpb (a
 //   multiple of 32), block j read from texture rows a_y0 .. a_y0 + a_rpb − 1 shifted right by j·a_xstep texels
 //   (conv2d's weight gradient over shifted rows; a plain product passes a_rpb = 2^32 − 1, a_xstep 0).
-//   B's walk: column tile X starts at texel (b_tx·X, b_ts·X) past its batch item's first row; step s's 4 rows are at
-//   that start + (s mod kpb)·(b_dx, b_dy) + ⌊s / kpb⌋·(xstep, b_ystep), row j of the step a further j·(b_dx, b_dy) / 4.
+//   b_ts: texture rows from one column tile to the next (column-tiled B; 0 row-major).
+// Defines: B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
+//   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
+//   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
+//   further j·(0, 1) or j·(16, 0).
 // Layouts (written by matmul/pack_tex*): tr texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to 32.
-//   tc either row-major: texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq (b_tx 16, b_ts 0,
-//   b_dx 0, b_dy 4, b_ystep 0; conv2d's blocks of kpb steps shifted by xstep texels), or in column tiles: tile X of
+//   tc either row-major: texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq (conv2d's blocks
+//   of kpb steps shifted by xstep texels), or in column tiles (B_TILED; kpb = q, xstep 0): tile X of
 //   every batch item is 4·kq rows of 64 columns, stored as texture rows of q steps (64·q texels: texel
 //   64·(s mod q) + 16·j + t of row ⌊s / q⌋ = B[4s + j, 64X + 4t .. +3]), tile after tile (b_ts rows apart), so that a
-//   workgroup reads B front to back in memory (b_tx 0, b_dx 64, b_dy 0, kpb q, xstep 0, b_ystep 1). Row-major B is
+//   workgroup reads B front to back in memory. Row-major B is
 //   read 256 bytes per texture row, rows a whole row pitch apart, which the CPU does not prefetch across pages: the
 //   tiled layout made the product 1.3× faster on lavapipe. Padding holds zeros.
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width) computes rows
@@ -30,14 +33,17 @@ enable subgroups;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+// B's layout (define B_TILED): the step's row j at texels (bx + j·BDX, by + j·BDY).
+const B_TILED: bool = {{B_TILED}};
+const BDX = select(0u, 16u, B_TILED);
+const BDY = select(1u, 0u, B_TILED);
 //#include "_lib/tex_tile.wgsl"
 
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
   c_base: u32, bias_base: u32, c_rs: u32, nb: u32,
   kpb: u32, xstep: u32, a_y0: u32, a_x0: u32,
-  a_rpb: u32, a_xstep: u32, b_tx: u32, b_ts: u32,
-  b_dx: u32, b_dy: u32, b_ystep: u32, pad0: u32,
+  a_rpb: u32, a_xstep: u32, b_ts: u32, pad0: u32,
   bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
 }
 
@@ -53,17 +59,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   let blk = m0 / p.a_rpb;
   let ya = ay + (m0 - blk * p.a_rpb) + lane;
   let ax = p.a_x0 + blk * p.a_xstep;
-  // B's walk (header): this tile's first texel, then per step (b_dx, b_dy) within a block of kpb steps; per block the
-  // offset restarts and the base moves by (xstep, b_ystep).
-  var bx = p.b_tx * wid.x + 2u * lane; var byb = by + p.b_ts * wid.x;
-  let dx = p.b_dx / 4u; let dy = p.b_dy / 4u;
+  // B's walk (header): this tile's first texel, then per step 4·(BDX, BDY) within a block of kpb steps; per block the
+  // offset restarts and the base moves by xstep texels (row-major) or one row (column-tiled).
+  var bx = select(16u * wid.x, 0u, B_TILED) + 2u * lane; var byb = by + p.b_ts * wid.x;
   // tile (_lib/tex_tile.wgsl), zero-initialised: tile[2r + h] = row m0 + r over columns 64·X + 8·lane + 4h .. +3.
   var kb = 0u; var ox = 0u; var oy = 0u;
   for (var kq = 0u; kq < p.kq; kq++) {
     // A rows m0 + lane + 8q over k = 4·kq .. +3 (every lane gets all 32); B rows 4·kq + j (j = 0..3) of this lane's columns.
-    tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, dx, dy);
-    kb += 1u; ox += p.b_dx; oy += p.b_dy;
-    if (kb == p.kpb) { kb = 0u; ox = 0u; oy = 0u; bx += p.xstep; byb += p.b_ystep; }
+    tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY);
+    kb += 1u; ox += 4u * BDX; oy += 4u * BDY;
+    if (kb == p.kpb) { kb = 0u; ox = 0u; oy = 0u; bx += p.xstep; byb += select(0u, 1u, B_TILED); }
   }
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.
