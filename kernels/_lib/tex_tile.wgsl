@@ -12,9 +12,9 @@ var<private> tile: array<vec4f, 64>;
 // tile += A[32 rows, 4 dims] · B[4 dims, 64 columns] with B row-major (texel (x, k) = B[k, 4x .. 4x+3]): lane l loads A's
 // texels (ax, ay + 8q) (q = 0..3; ay = this lane's first row, the 8 lanes' rows together make 32) and hands them to
 // every lane by subgroupBroadcast, then loads its 8 B texels (bx, bx + 1) × (by .. by + 3): 256 multiply-adds per 12
-// texel loads. The left half (texels bx: tile[2r]) is done before the right half's 4 texels are loaded, so that fewer
-// values are live at once (lavapipe spills less: products 1.05–1.09×, conv2d's forward 1.1–1.2× against updating
-// both halves per row). Call in subgroup-uniform control flow.
+// texel loads. Rows go in two blocks of 16, each block's left half (texels bx: tile[2r]) before its right half, so that
+// fewer values are live at once: lavapipe spills less (against both halves per row: products 1.1–1.2×, conv2d's
+// forward 1.3–1.6×; against all left halves first: 1.02–1.1× and 1.2–1.3×). Call in subgroup-uniform control flow.
 fn tex_tile_step(ax: u32, ay: u32, bx: u32, by: u32) { tex_tile_step_d(ax, ay, bx, by, 0u, 1u); }
 
 // tex_tile_step with the step's B row j (j = 0..3) at texels (bx + j·dx, by + j·dy): (0, 1) is B row-major, (16, 0)
@@ -26,6 +26,10 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   let b10 = textureLoad(tc, vec2u(bx + dx, by + dy));
   let b20 = textureLoad(tc, vec2u(bx + 2u * dx, by + 2u * dy));
   let b30 = textureLoad(tc, vec2u(bx + 3u * dx, by + 3u * dy));
+  let b01 = textureLoad(tc, vec2u(bx + 1u, by));
+  let b11 = textureLoad(tc, vec2u(bx + dx + 1u, by + dy));
+  let b21 = textureLoad(tc, vec2u(bx + 2u * dx + 1u, by + 2u * dy));
+  let b31 = textureLoad(tc, vec2u(bx + 3u * dx + 1u, by + 3u * dy));
   tile[0] = mac(tile[0], a0[0], b00, b10, b20, b30);
   tile[2] = mac(tile[2], a0[1], b00, b10, b20, b30);
   tile[4] = mac(tile[4], a0[2], b00, b10, b20, b30);
@@ -42,26 +46,6 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[26] = mac(tile[26], a1[5], b00, b10, b20, b30);
   tile[28] = mac(tile[28], a1[6], b00, b10, b20, b30);
   tile[30] = mac(tile[30], a1[7], b00, b10, b20, b30);
-  tile[32] = mac(tile[32], a2[0], b00, b10, b20, b30);
-  tile[34] = mac(tile[34], a2[1], b00, b10, b20, b30);
-  tile[36] = mac(tile[36], a2[2], b00, b10, b20, b30);
-  tile[38] = mac(tile[38], a2[3], b00, b10, b20, b30);
-  tile[40] = mac(tile[40], a2[4], b00, b10, b20, b30);
-  tile[42] = mac(tile[42], a2[5], b00, b10, b20, b30);
-  tile[44] = mac(tile[44], a2[6], b00, b10, b20, b30);
-  tile[46] = mac(tile[46], a2[7], b00, b10, b20, b30);
-  tile[48] = mac(tile[48], a3[0], b00, b10, b20, b30);
-  tile[50] = mac(tile[50], a3[1], b00, b10, b20, b30);
-  tile[52] = mac(tile[52], a3[2], b00, b10, b20, b30);
-  tile[54] = mac(tile[54], a3[3], b00, b10, b20, b30);
-  tile[56] = mac(tile[56], a3[4], b00, b10, b20, b30);
-  tile[58] = mac(tile[58], a3[5], b00, b10, b20, b30);
-  tile[60] = mac(tile[60], a3[6], b00, b10, b20, b30);
-  tile[62] = mac(tile[62], a3[7], b00, b10, b20, b30);
-  let b01 = textureLoad(tc, vec2u(bx + 1u, by));
-  let b11 = textureLoad(tc, vec2u(bx + dx + 1u, by + dy));
-  let b21 = textureLoad(tc, vec2u(bx + 2u * dx + 1u, by + 2u * dy));
-  let b31 = textureLoad(tc, vec2u(bx + 3u * dx + 1u, by + 3u * dy));
   tile[1] = mac(tile[1], a0[0], b01, b11, b21, b31);
   tile[3] = mac(tile[3], a0[1], b01, b11, b21, b31);
   tile[5] = mac(tile[5], a0[2], b01, b11, b21, b31);
@@ -78,6 +62,22 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[27] = mac(tile[27], a1[5], b01, b11, b21, b31);
   tile[29] = mac(tile[29], a1[6], b01, b11, b21, b31);
   tile[31] = mac(tile[31], a1[7], b01, b11, b21, b31);
+  tile[32] = mac(tile[32], a2[0], b00, b10, b20, b30);
+  tile[34] = mac(tile[34], a2[1], b00, b10, b20, b30);
+  tile[36] = mac(tile[36], a2[2], b00, b10, b20, b30);
+  tile[38] = mac(tile[38], a2[3], b00, b10, b20, b30);
+  tile[40] = mac(tile[40], a2[4], b00, b10, b20, b30);
+  tile[42] = mac(tile[42], a2[5], b00, b10, b20, b30);
+  tile[44] = mac(tile[44], a2[6], b00, b10, b20, b30);
+  tile[46] = mac(tile[46], a2[7], b00, b10, b20, b30);
+  tile[48] = mac(tile[48], a3[0], b00, b10, b20, b30);
+  tile[50] = mac(tile[50], a3[1], b00, b10, b20, b30);
+  tile[52] = mac(tile[52], a3[2], b00, b10, b20, b30);
+  tile[54] = mac(tile[54], a3[3], b00, b10, b20, b30);
+  tile[56] = mac(tile[56], a3[4], b00, b10, b20, b30);
+  tile[58] = mac(tile[58], a3[5], b00, b10, b20, b30);
+  tile[60] = mac(tile[60], a3[6], b00, b10, b20, b30);
+  tile[62] = mac(tile[62], a3[7], b00, b10, b20, b30);
   tile[33] = mac(tile[33], a2[0], b01, b11, b21, b31);
   tile[35] = mac(tile[35], a2[1], b01, b11, b21, b31);
   tile[37] = mac(tile[37], a2[2], b01, b11, b21, b31);
