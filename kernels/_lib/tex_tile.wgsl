@@ -13,8 +13,8 @@ var<private> tile: array<vec4f, 64>;
 // texels (ax, ay + 8q) (q = 0..3; ay = this lane's first row, the 8 lanes' rows together make 32) and hands them to
 // every lane by subgroupBroadcast, then loads its 8 B texels (bx, bx + 1) × (by .. by + 3): 256 multiply-adds per 12
 // texel loads. Rows go in two blocks of 16, each block's left half (texels bx: tile[2r]) before its right half, so that
-// fewer values are live at once: lavapipe spills less (against both halves per row: products 1.1–1.2×, conv2d's
-// forward 1.3–1.6×; against all left halves first: 1.02–1.1× and 1.2–1.3×). Call in subgroup-uniform control flow.
+// fewer values are live at once and lavapipe spills less (the orders tried and their timings: docs/LAVAPIPE_FINDINGS.md,
+// "Where the texture matmul's time went"). Call in subgroup-uniform control flow.
 fn tex_tile_step(ax: u32, ay: u32, bx: u32, by: u32) { tex_tile_step_d(ax, ay, bx, by, 0u, 1u); }
 
 // tex_tile_step with the step's B row j (j = 0..3) at texels (bx + j·dx, by + j·dy): (0, 1) is B row-major, (16, 0)

@@ -19,8 +19,8 @@
 //   every batch item is 4·kq rows of 64 columns, stored as texture rows of q steps (64·q texels: texel
 //   64·(s mod q) + 16·j + t of row ⌊s / q⌋ = B[4s + j, 64X + 4t .. +3]), tile after tile (b_ts rows apart), so that a
 //   workgroup reads B front to back in memory. Row-major B is
-//   read 256 bytes per texture row, rows a whole row pitch apart, which the CPU does not prefetch across pages: the
-//   tiled layout made the product 1.3× faster on lavapipe. Padding holds zeros.
+//   read 256 bytes per texture row, rows a whole row pitch apart, which the CPU does not prefetch across pages
+//   (measured: docs/LAVAPIPE_FINDINGS.md, "Where the texture matmul's time went"). Padding holds zeros.
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width) computes rows
 //   m0 .. m0+31 (m0 = 32·Y) and columns 64·X .. +63 of batch item z; lane L owns columns 64·X + 8L .. +7. Per 4 steps
 //   of k lane L loads the A texels of rows m0 + L + 8q (q = 0..3) and its 8 B texels; subgroupBroadcast hands every

@@ -4,7 +4,7 @@
 // texture fits maxTextureDimension2D and every tensor window one storage binding.
 import { type Tensor, empty } from '../tensor.ts';
 import type { Binding, Device, TextureBinding } from '../runtime/device.ts';
-import { TILE_M, TILE_N, packTex, packTiledB, runMatmulTex, tiledSteps } from './matmul.ts';
+import { TILE_M, TILE_N, bTextureSize, packB, runMatmulTex, tiledSteps } from './matmul.ts';
 import { contiguous, permute, reshape, slice } from './movement.ts';
 import { fillTexture } from './stage_tex.ts';
 
@@ -221,8 +221,7 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
   const texA = dev.scratchTexture('conv.dw.x', widthOf(Math.min(pc, P)), aRows);
   // B = dyᵀ column-tiled (packTiledB: each 64 output channels' pixels front to back), row-major where that does not fit.
   const onMax = Math.min(oStep, g.O), kqMax = Math.ceil(Math.min(pc, P) / 4), q = tiledSteps(T, Math.ceil(onMax / TILE_N), 1, kqMax);
-  const texB = q ? dev.scratchTexture('conv.dw.dy', TILE_N * q, Math.ceil(onMax / TILE_N) * Math.ceil(kqMax / q))
-    : dev.scratchTexture('conv.dw.dy', Math.ceil(onMax / TILE_N) * (TILE_N / 4), 4 * kqMax);
+  const texB = dev.scratchTexture('conv.dw.dy', ...bTextureSize(onMax, 1, kqMax, q));
   let first = true;
   for (let b = 0; b < g.B; b++) for (let n0 = 0; n0 < P; n0 += pc) {
     const nc = Math.min(pc, P - n0), width = widthOf(nc), kq = Math.ceil(nc / 4);
@@ -239,8 +238,7 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
     });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
-      const bTiled = q ? packTiledB(dev, gs, texB, nc, on, 1, P, q) : undefined;
-      if (!q) packTex(dev, gs, texB, nc, on, 1, P, 4 * kq, Math.ceil(on / TILE_N) * (TILE_N / 4));
+      const { bTiled } = packB(dev, gs, texB, nc, on, 1, P, q);
       const cs = dwT.window(op, dwT.offset + o0, dwT.offset + (K - 1) * g.O + o0 + on);
       runMatmulTex(dev, { texA, texB, m: K, n: on, kq, mp, c: cs, cRs: g.O, bias: null, dummy: gs.binding, accumulate: !first,
         bshape: [1], aBs: [0], bBs: [0], cBs: [0], bTiled, ...(shift ? { aRpb: rpb, aXstep: g.W / 4 } : {}) });

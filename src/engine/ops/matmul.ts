@@ -306,6 +306,28 @@ export function packTiledB(dev: Device, w: { binding: Binding; base: number }, t
   return { q, ts: items * R };
 }
 
+/**
+ * Width and height (texels) of matmul_tex's B texture for n columns, `items` batch items and kq steps of 4: column-tiled
+ * with q steps per texture row (packTiledB), or row-major where q is 0.
+ */
+export function bTextureSize(n: number, items: number, kq: number, q: number): [number, number] {
+  const tiles = Math.ceil(n / TILE_N);
+  return q ? [TILE_N * q, tiles * items * Math.ceil(kq / q)] : [tiles * (TILE_N / 4), items * 4 * kq];
+}
+
+/**
+ * Packs B (k × n, strides rs and cs; batch dims ds with element strides s) into tex as bTextureSize lays it out:
+ * column-tiled with q steps per texture row, or row-major where q is 0. Returns the layout for runMatmulTex (bTiled)
+ * and the texture rows of one batch item (what bBs counts).
+ */
+export function packB(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, k: number, n: number, rs: number, cs: number,
+  q: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0): { bTiled?: TiledB; itemRows: number } {
+  const kq = Math.ceil(k / 4);
+  if (q) return { bTiled: packTiledB(dev, w, tex, k, n, rs, cs, q, ds, s), itemRows: Math.ceil(kq / q) };
+  packTex(dev, w, tex, k, n, rs, cs, 4 * kq, bTextureSize(n, 1, kq, 0)[0], ds, s);
+  return { itemRows: 4 * kq };
+}
+
 /** One matmul/matmul_tex dispatch on packed operands (layouts in the kernel's header). */
 export interface TexProduct {
   texA: TextureBinding; texB: TextureBinding;
@@ -352,7 +374,7 @@ export function runMatmulTex(dev: Device, t: TexProduct): void {
  */
 function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Tensor | null): void {
   const dev = out.dev, T = dev.maxTexture2D, { dims, M, N, K, aRs, cRs } = g;
-  const bw = Math.ceil(N / TILE_N) * (TILE_N / 4), tiles = Math.ceil(N / TILE_N);
+  const tiles = Math.ceil(N / TILE_N);
   /** The dims a dispatch of plan p covers, the first cut to bc items. */
   const innerOf = (p: Plan) => dims.slice(p.h).map((d, i) => (i === 0 ? { ...d, size: p.bc } : d));
   const items = (ds: Dim[], s: (d: Dim) => number) => numel(ds.filter((d) => s(d) !== 0).map((d) => d.size));
@@ -366,7 +388,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
   const pl = plan(op, dev, g, A, B, TILE_M, 4, texExcess);
   const kqMax = Math.ceil(pl.kc / 4), ibMax = items(innerOf(pl), (d) => d.b), q = tiled ? tiledSteps(T, tiles, ibMax, kqMax) : 0;
   const texA = dev.scratchTexture('matmul.a', kqMax, items(innerOf(pl), (d) => d.a) * roundUp(pl.mc, TILE_M));
-  const texB = q ? dev.scratchTexture('matmul.b', TILE_N * q, tiles * ibMax * Math.ceil(kqMax / q)) : dev.scratchTexture('matmul.b', bw, ibMax * 4 * kqMax);
+  const texB = dev.scratchTexture('matmul.b', ...bTextureSize(N, ibMax, kqMax, q));
 
   const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
   const b1 = bias ? contiguous(bias) : null;
@@ -389,9 +411,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
         const lb = bb0 + i0 * lead.b + k0 * B.rs;
         const [, eb] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc: M, kc });
         const wb = B.t.window(op, lb, lb + eb);
-        const bTiled = q ? packTiledB(dev, wb, texB, kc, N, B.rs, B.cs, q, chunk, (d) => d.b) : undefined;
-        if (!q) packTex(dev, wb, texB, kc, N, B.rs, B.cs, 4 * kq, bw, chunk, (d) => d.b);
-        const bRows = q ? Math.ceil(kq / q) : 4 * kq;
+        const { bTiled, itemRows } = packB(dev, wb, texB, kc, N, B.rs, B.cs, q, chunk, (d) => d.b);
         for (let m0 = 0; m0 < M; m0 += pl.mc) {
           const mc = Math.min(pl.mc, M - m0), mp = roundUp(mc, TILE_M);
           const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
@@ -400,7 +420,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
           packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a);
           const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
           runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0,
-            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, bRows), cBs: chunk.map((d) => d.c), bTiled });
+            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, itemRows), cBs: chunk.map((d) => d.c), bTiled });
         }
       }
     }
@@ -542,13 +562,13 @@ export function prepareLinear(w_NK: Tensor): PreparedLinear {
   const able = dev.profile.matmul.includes('texture-32x64') && q > 0 && span <= Math.floor((dev.maxBinding - 2 * dev.storageAlign) / 4);
   let tex: TextureBinding | null = null, tiled: TiledB | null = null;
   if (able) {
-    tex = dev.createTexture(`linear.prepared ${fmt(w_NK.shape)}`, TILE_N * q, tiles * Math.ceil(kq / q));
+    tex = dev.createTexture(`linear.prepared ${fmt(w_NK.shape)}`, ...bTextureSize(N, 1, kq, q));
     // B = wᵀ: B's rows are w's columns (stride cs), B's columns w's rows (stride rs).
     tiled = noGrad(dev, () => packTiledB(dev, w_NK.window(op, w_NK.offset, w_NK.offset + span), tex!, K, N, cs, rs, q));
   }
   let disposed = false;
   return {
-    weight: w_NK, tex, tiled, bytes: tex ? TILE_N * q * tiles * Math.ceil(kq / q) * 16 : 0,
+    weight: w_NK, tex, tiled, bytes: tex ? 16 * bTextureSize(N, 1, kq, q).reduce((a, b) => a * b) : 0,
     get disposed() { return disposed; },
     dispose() { if (disposed) return; disposed = true; if (tex) dev.destroyTexture(tex); },
   };

@@ -44,8 +44,8 @@ export interface AdapterProfile {
   matmulTextureMin: number;
   /** Rows (M per batch item) from which 'texture-32x64' may run by default: with fewer, packing B (K·N values) costs
    * more than the product saves over the subgroup kernel, whatever the MAC count. matmulTextureMinRowsContiguousB
-   * applies where B is contiguous along n (its pack is nearly a plain copy), matmulTextureMinRows elsewhere (a
-   * transposed B, e.g. linear's wᵀ, is gathered). */
+   * applies where B is contiguous along n (its pack reads whole vec4 rows), matmulTextureMinRows elsewhere (a
+   * transposed B, e.g. linear's wᵀ, is gathered down columns). */
   matmulTextureMinRows: number;
   matmulTextureMinRowsContiguousB: number;
   /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
