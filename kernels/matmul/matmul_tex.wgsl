@@ -8,7 +8,10 @@
 //   prepared weight texture; a plain product passes 0, 0); a_rpb, a_xstep: A's rows come in blocks of a_rpb (a
 //   multiple of 32), block j read from texture rows a_y0 .. a_y0 + a_rpb − 1 shifted right by j·a_xstep texels
 //   (conv2d's weight gradient over shifted rows; a plain product passes a_rpb = 2^32 − 1, a_xstep 0).
-//   b_ts: texture rows from one column tile to the next (column-tiled B; 0 row-major).
+//   b_ts: texture rows from one column tile to the next (column-tiled B; 0 row-major); kblk, b_bshift (define
+//   B_BLOCKS): column-tiled B read in blocks of kblk steps, block i from the start of the tile i·b_bshift texture
+//   rows past the workgroup's own (conv2d's shifted rows in column tiles: a shift of ky image rows is a whole number
+//   of stored tiles).
 // Defines: B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
 //   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
 //   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
@@ -37,13 +40,17 @@ enable subgroups;
 const B_TILED: bool = {{B_TILED}};
 const BDX = select(0u, 16u, B_TILED);
 const BDY = select(1u, 0u, B_TILED);
+// Define B_BLOCKS (true, false): column-tiled B read in blocks of kblk steps, each from the start of a tile b_bshift
+// texture rows further on (conv2d's shifted rows, tiled).
+const B_BLOCKS: bool = {{B_BLOCKS}};
 //#include "_lib/tex_tile.wgsl"
 
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
   c_base: u32, bias_base: u32, c_rs: u32, nb: u32,
   kpb: u32, xstep: u32, a_y0: u32, a_x0: u32,
-  a_rpb: u32, a_xstep: u32, b_ts: u32, pad0: u32,
+  a_rpb: u32, a_xstep: u32, b_ts: u32, kblk: u32,
+  b_bshift: u32, pad0: u32, pad1: u32, pad2: u32,
   bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
 }
 
@@ -63,12 +70,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   // offset restarts and the base moves by xstep texels (row-major) or one row (column-tiled).
   var bx = select(16u * wid.x, 0u, B_TILED) + 2u * lane; var byb = by + p.b_ts * wid.x;
   // tile (_lib/tex_tile.wgsl), zero-initialised: tile[2r + h] = row m0 + r over columns 64·X + 8·lane + 4h .. +3.
-  var kb = 0u; var ox = 0u; var oy = 0u;
+  var kb = 0u; var ox = 0u; var oy = 0u; var kk = 0u; var byb0 = byb;
   for (var kq = 0u; kq < p.kq; kq++) {
     // A rows m0 + lane + 8q over k = 4·kq .. +3 (every lane gets all 32); B rows 4·kq + j (j = 0..3) of this lane's columns.
     tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY);
     kb += 1u; ox += 4u * BDX; oy += 4u * BDY;
     if (kb == p.kpb) { kb = 0u; ox = 0u; oy = 0u; bx += p.xstep; byb += select(0u, 1u, B_TILED); }
+    if (B_BLOCKS) {
+      kk += 1u;
+      if (kk == p.kblk) { kk = 0u; kb = 0u; ox = 0u; byb0 += p.b_bshift; byb = byb0; }
+    }
   }
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.

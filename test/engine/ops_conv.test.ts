@@ -88,6 +88,12 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
       [[1, 17, 3, 8], [3, 17, 3, 3], false, 1, [1, 1, 1, 1]],
       [[2, 40, 5, 12], [40, 40, 3, 3], true, 1, [1, 1, 1, 1]],
       [[1, 3, 33, 64], [5, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      // W a multiple of 32: B in column tiles stored every gcd(W, 64) pixels, each ky shift a whole number of them
+      // (W 128: two images as batch items of the tiled layout, k = 210 with steps past the last whole texture row,
+      // 2 tiles of output channels; W 32: overlapping tiles every 32 pixels, three images); W 48: row-major again
+      [[2, 70, 3, 128], [33, 70, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[3, 6, 5, 32], [9, 6, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[2, 5, 4, 48], [7, 5, 3, 3], false, 1, [1, 1, 1, 1]],
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];

@@ -277,8 +277,8 @@ export function packKernel(w: { binding: Binding; base: number }, rows: number, 
 
 /** matmul_tex's walk over B (kernel header): row-major (with conv2d's shifted blocks) or column-tiled. */
 const bWalk = (t: TexProduct) => t.bTiled
-  ? { kpb: t.bTiled.q, xstep: 0, b_ts: t.bTiled.ts }
-  : { kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, b_ts: 0 };
+  ? { kpb: t.bTiled.q, xstep: 0, b_ts: t.bTiled.ts, kblk: t.bTiled.blocks?.steps ?? 0, b_bshift: t.bTiled.blocks?.shift ?? 0 }
+  : { kpb: t.kpb ?? t.kq, xstep: t.xstep ?? 0, b_ts: 0, kblk: 0, b_bshift: 0 };
 
 /**
  * Steps of 4 per texture row of a column-tiled B with `tiles` tiles of `items` batch items and kq steps each: the
@@ -356,12 +356,16 @@ export interface TexProduct {
  * of 4 rows per texture row (64·q texels), items after one another within a tile (rows R = ceil(kq / q) each) and
  * tiles ts = items·R rows apart.
  */
-export interface TiledB { q: number; ts: number }
+export interface TiledB {
+  q: number; ts: number;
+  /** Read in blocks of `steps` steps, each from the start of a tile `shift` texture rows past the previous block's. */
+  blocks?: { steps: number; shift: number };
+}
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
-    kernel: 'matmul/matmul_tex', defines: { B_TILED: String(!!t.bTiled) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: 'matmul/matmul_tex', defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
-      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), pad0: 0, pad1: 0, pad2: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
   });
 }
