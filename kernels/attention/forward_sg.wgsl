@@ -1,7 +1,8 @@
 // attention/forward_sg: O[b,h,i] = Σ_j softmax_j(scale·q_i·k_j | j visible) v_j and LSE[b,h,i] = log Σ_j exp(...), the
 //   subgroup variant of attention/forward (same bindings, Params and results; operands shared by subgroupBroadcast).
 // Bindings: 0 Q (read, vec4 rows of D), 1 KT (read, keys transposed: vec4 of 4 keys per head-dim row), 2 V (read, vec4
-//   rows), 3 LVQ, 4 LVK (read, i32 level ids), 5 O (read_write, vec4 rows), 6 LSE (read_write, f32), 7 Params (uniform).
+//   rows), 3 LVQ, 4 LVK (read, i32 level ids), 5 O (read_write, vec4 rows), 6 LSE (read_write, f32), 7 Params
+//   (uniform).
 // Params: as attention/forward (H, Lq, Lk, d4, nblk, n_groups, masked, scale, lay[7]).
 // Defines: BQ = 8·RPL query rows per workgroup (RPL rows per lane: row r is loaded by lane r % 8), HD4 = head dim / 4
 //   (equal to Params.d4).
@@ -9,12 +10,12 @@
 //   matmul_v3_subgroup. Workgroup g covers query rows BQ·(g % nblk) .. +BQ-1 of one (b, h); keys go by blocks of 32.
 //   Lane l holds its query rows (l, l + 8, ...) in registers, loaded once. Scores: lane l owns keys 4l..4l+3 of the
 //   block; per vec4 step of the head dim it loads 4 vec4 of KT and receives every row's q by subgroupBroadcast, so no
-//   value is loaded twice (lavapipe scalarises every storage load per lane: loads, not FMAs, set its speed). Row maxima
-//   and sums are subgroupMax/subgroupAdd. Output: lane l owns vec4 columns l, l + 8, ...; it loads the block's V values
-//   of its columns once and receives every row's probabilities from the lanes that own the keys. Key blocks no row of
-//   the workgroup sees are skipped and blocks every row sees skip the mask (_lib/block_vis: one workgroup word). Loops
-//   have constant trip counts (whole blocks, clamped indices) so that private arrays stay out of per-lane scratch
-//   memory. Grid folded to (x, y).
+//   value is loaded twice (lavapipe scalarises every storage load per lane: loads, not FMAs, set its speed). Row
+//   maxima come from broadcasts (_lib/bcast8.wgsl max8f), row sums from subgroupAdd. Output: lane l owns vec4 columns
+//   l, l + 8, ...; it loads the block's V values of its columns once and receives every row's probabilities from the
+//   lanes that own the keys. Key blocks no row of the workgroup sees are skipped and blocks every row sees skip the
+//   mask (_lib/block_vis: one workgroup word). Loops have constant trip counts (whole blocks, clamped indices) so that
+//   private arrays stay out of per-lane scratch memory. Grid folded to (x, y).
 // Numerics: f32; online softmax (running max, running sum, output rescaled by exp(m_old - m_new) once per key block);
 //   masked keys contribute exactly 0 (no -inf arithmetic); a query that sees no key gets O = 0, LSE = -3e38.
 enable subgroups;
@@ -107,7 +108,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       if (!full) { vis = vis & (lk <= vec4i(lq[r])); }
       let sc = s[r] * p.scale;
       let sm = select(vec4f(NEG), sc, vis);
-      let mb = max(m[r], subgroupMax(max(max(sm.x, sm.y), max(sm.z, sm.w))));
+      let mb = max(m[r], max8f(max(max(sm.x, sm.y), max(sm.z, sm.w))));
       let alpha = exp(m[r] - mb);
       pr[r] = select(vec4f(0.0), exp(sc - mb), vis);
       lsum[r] = lsum[r] * alpha + (pr[r].x + pr[r].y + pr[r].z + pr[r].w);

@@ -12,14 +12,14 @@
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width), as
 //   matmul/matmul_tex. Workgroup g covers query rows i0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk; keys go by
 //   blocks of 64, lane l owning keys 8l .. 8l+7 of a block. Scores: per step of 4 in the head dim lane l loads the Q
-//   texels of rows i0 + l + 8q (q = 0..3), subgroupBroadcast hands all 32 rows to every lane, and its 8 Kᵀ texels
-//   (8 keys × 4 dims) give 256 multiply-adds per 12 texel loads into 64 vec4 accumulators, written out with literal
+//   texels of rows i0 + l + 8q (q = 0..3), subgroupBroadcast hands all 32 rows to every lane, and its 8 Kᵀ texels (8
+//   keys × 4 dims) give 256 multiply-adds per 12 texel loads into 64 vec4 accumulators, written out with literal
 //   indices (lavapipe keeps a private array in registers only when every index is a constant; _lib/tex_tile.wgsl,
-//   shared with matmul/matmul_tex). Online softmax per row with subgroupMax. Output: lane l owns vec4 columns l,
-//   l + 8, ..; per round of 8 keys (one of each lane) it loads their V texels of its columns and receives every row's
-//   8 probabilities by subgroupBroadcast (the score tile and these rounds: _lib/attn_tex_block.wgsl). Key blocks
-//   no row of the workgroup sees are skipped (the workgroup is one subgroup, so a subgroup-uniform `continue` is
-//   uniform). Grid folded to (x, y).
+//   shared with matmul/matmul_tex). Online softmax per row, the row maximum over the lanes from broadcasts
+//   (_lib/bcast8.wgsl max8f). Output: lane l owns vec4 columns l, l + 8, ..; per round of 8 keys (one of each lane) it
+//   loads their V texels of its columns and receives every row's 8 probabilities by subgroupBroadcast (the score tile
+//   and these rounds: _lib/attn_tex_block.wgsl). Key blocks no row of the workgroup sees are skipped (the workgroup is
+//   one subgroup, so a subgroup-uniform `continue` is uniform). Grid folded to (x, y).
 // Numerics: f32; online softmax (running max, running sum, output rescaled by exp(m_old - m_new) once per key block);
 //   masked keys contribute exactly 0; a query that sees no key gets O = 0, LSE = -3e38. Sums run in another order than
 //   attention/forward's: results agree to rounding.
@@ -109,7 +109,7 @@ fn soft(r: u32, lk0: vec4i, lk1: vec4i, in0: vec4<bool>, in1: vec4<bool>) {
   let v0 = in0 & (lk0 <= lr); let v1 = in1 & (lk1 <= lr);
   let a = tile[2u * r] * p.scale; let c = tile[2u * r + 1u] * p.scale;
   let x = max(select(vec4f(NEG), a, v0), select(vec4f(NEG), c, v1));
-  let mb = max(m[r], subgroupMax(max(max(x.x, x.y), max(x.z, x.w))));
+  let mb = max(m[r], max8f(max(max(x.x, x.y), max(x.z, x.w))));
   let alpha = exp(m[r] - mb);
   let p0 = select(vec4f(0.0), exp(a - mb), v0); let p1 = select(vec4f(0.0), exp(c - mb), v1);
   lsum[r] = lsum[r] * alpha + dot(p0 + p1, vec4f(1.0));
