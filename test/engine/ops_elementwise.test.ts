@@ -41,6 +41,40 @@ test('clamp, affine, powScalar', async () => {
   await checkOp(dev, 'powScalar.5', [rand([65], 7, 0.1, 2)], ([x]) => ops.powScalar(x!, 0.5), ([x]) => refMap(Math.sqrt, x!), { rtol: 1e-5 });
 });
 
+// The strided path (elementwise/*: RUN consecutive outputs per invocation, one index decode per run, steps along the
+// last dim, a fresh decode where it wraps): permuted, sliced and broadcast operands whose last dims are odd (the runs
+// wrap mid-way), element counts that are no multiple of the run, and a rank-4 gather, every element against a CPU one.
+test('strided operands: permuted, sliced and broadcast views on odd shapes, every element against a CPU gather', async () => {
+  const dev = await getDevice();
+  const shape = [3, 5, 7, 65], perm = [3, 1, 0, 2];
+  const x = rand(shape, 11), y = rand([7], 12), z = rand(shape, 13);
+  const pshape = perm.map((d) => shape[d]!);
+  const strides = [5 * 7 * 65, 7 * 65, 65, 1];
+  // Element i of permute(x, perm) (row-major over pshape) on the CPU.
+  const gather = (h: { data: Float64Array }, i: number) => {
+    let rem = i, off = 0;
+    for (let d = 3; d >= 0; d--) { const k = rem % pshape[d]!; rem = Math.floor(rem / pshape[d]!); off += k * strides[perm[d]!]!; }
+    return Math.fround(h.data[off]!);
+  };
+  const n = pshape.reduce((a, b) => a * b, 1);
+  const [gx, gy, gz] = [toGpu(dev, x), toGpu(dev, y), toGpu(dev, z)];
+  const px = ops.permute(gx, perm), pz = ops.permute(gz, perm);
+  assertClose(await ops.contiguous(px).toArray(), Float64Array.from({ length: n }, (_, i) => gather(x, i)), 'contiguous(permute)', 0, 0);
+  // binary: permuted + broadcast along the last dim (7)
+  assertClose(await ops.add(px, gy).toArray(), Float64Array.from({ length: n }, (_, i) => gather(x, i) + Math.fround(y.data[i % 7]!)), 'add(permute, [7])', 1e-6, 1e-6);
+  // ternary: where over two permuted views and a broadcast condition
+  const cond = ops.compare('gt', gy, toGpu(dev, host([1], [0])));
+  const w = await ops.where(cond, px, pz).toArray();
+  assertClose(w, Float64Array.from({ length: n }, (_, i) => (y.data[i % 7]! > 0 ? gather(x, i) : gather(z, i))), 'where(permute, permute)', 0, 0);
+  // a slice with a ragged last dim: x[:, 1:4, :, 2:63] (61 of 65), 3·3·7·61 = 3,843 elements
+  const s = ops.slice(ops.slice(gx, 1, 1, 4), 3, 2, 63);
+  const want = Float64Array.from({ length: 3 * 3 * 7 * 61 }, (_, i) => {
+    const c = i % 61, b = Math.floor(i / 61) % 7, a = Math.floor(i / (61 * 7)) % 3, o = Math.floor(i / (61 * 7 * 3));
+    return Math.fround(x.data[o * strides[0]! + (a + 1) * strides[1]! + b * strides[2]! + c + 2]!);
+  });
+  assertClose(await ops.neg(ops.neg(s)).toArray(), want, 'neg(neg(slice))', 0, 0);
+});
+
 test('where with broadcasting; compare', async () => {
   const dev = await getDevice();
   const c = host([3, 1], [1, 0, 1]);

@@ -5,6 +5,8 @@ import { WGSL_TYPE, type DType } from '../dtype.ts';
 import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
 
 const KERNEL = ['elementwise/unary', 'elementwise/binary', 'elementwise/ternary'] as const;
+/** Output elements per invocation of the kernels' strided path (their RUN; FLAT takes 4). */
+const STRIDED_RUN = 32;
 
 export interface MapOpts { dtype?: DType; s0?: number; s1?: number; out?: Tensor; shape?: Shape }
 
@@ -61,7 +63,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
     const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
       base: [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base],
       shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!) };
-    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(flat ? Math.ceil(cnt / 4) : cnt, 64) });
+    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(Math.ceil(cnt / (flat ? 4 : STRIDED_RUN)), 64) });
   }
   return out;
 }
