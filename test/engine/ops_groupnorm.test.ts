@@ -32,6 +32,8 @@ const f32 = (h: Host): Host => ({ shape: h.shape, data: Float64Array.from(Float3
 const CASES: [number[], number, string][] = [
   [[1, 3, 5, 7], 3, 'wb'], [[2, 4, 3, 5], 2, 'wb'], [[1, 6, 7, 9], 3, ''], [[2, 65, 1, 3], 65, 'wb'], [[3, 65, 1, 1], 5, 'w'],
   [[1, 32, 2, 2], 32, 'b'], [[3, 6], 2, 'wb'], [[1, 2, 1, 257], 1, 'wb'], [[2, 8, 3, 3, 2], 4, 'wb'], [[2, 6, 4, 6], 3, 'wb'],
+  // more than 64 channels per group: the group sums' running sums take two or three planes each (_lib/gn_groupsum)
+  [[2, 130, 1, 3], 1, 'wb'],
 ];
 for (const [shape, G, affine] of CASES) {
   test(`groupNorm [${shape}] groups ${G} ${affine || 'plain'}`, async () => {
