@@ -3,7 +3,6 @@
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, noGrad, needsGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
-import { mapN } from './map.ts';
 import { sum } from './reduce.ts';
 import { contiguous, reshape } from './movement.ts';
 import { silu } from './elementwise.ts';
@@ -81,18 +80,12 @@ function groupNormBackward(gy: Tensor, x_BCHW: Tensor, w_C: Tensor | null, b_C: 
   if (x !== x_BCHW) tmp.add(x);
   if (dy !== gy) tmp.add(dy);
   const s = tmp.add(planeSums(op, dy, x, st.m0, G, false));
-  const cols = (k: number) => tmp.add(view(s, [B, G, Cg], [C * 2, Cg * 2, 2], s.offset + k));
-  const [m3, corr3, r3] = [st.m0, st.corr, st.rstd].map((t) => tmp.reshape(t, [B, G, 1])) as [Tensor, Tensor, Tensor];
-  const db3 = cols(0), e3 = tmp.add(mapN(op, [cols(1), corr3, db3], 'a - b * c'));
-  const w2 = w_C ? tmp.reshape(w_C, [G, Cg]) : null;
-  const db = b_C ? tmp.reshape(tmp.add(sum(db3, 0)), [C], true) : null;
-  const dw = w_C ? tmp.reshape(tmp.add(sum(tmp.add(mapN(op, [e3, r3], 'a * b')), 0)), [C], true) : null;
-  const weighted = (v: Tensor) => tmp.add(sum(w2 ? tmp.add(mapN(op, [v, w2], 'a * b')) : v, 2, true)); // Σ_c w·v -> [B, G, 1]
-  const eg = weighted(e3), dbg = weighted(db3);
-  const c2 = tmp.add(mapN(op, [eg, r3], '-a * b * b * b * p.s0', { s0: 1 / N }));
-  const rest = tmp.add(mapN(op, [c2, corr3, tmp.add(mapN(op, [dbg, r3], 'a * b'))], '-a * b - c * p.s0', { s0: 1 / N }));
-  const c1 = w2 ? tmp.add(mapN(op, [r3, w2], 'a * b')) : r3;
-  const coef = tmp.add(coefficients(B, G, Cg, { P: c1, M: m3, Q: c2, R: rest }));
+  // e, the weighted group sums, c2, rest and the per-plane coefficients in one small kernel (norm/groupnorm_bwd_coef),
+  // the same values as the maps and reductions it replaces; dw and db stay sums over the images.
+  const { coef, er } = groupBackwardCoefficients(op, s, st, w_C, B, G, Cg, N);
+  tmp.add(coef); tmp.add(er);
+  const db = b_C ? tmp.reshape(tmp.add(sum(tmp.add(view(s, [B, G, Cg], [C * 2, Cg * 2, 2], s.offset)), 0)), [C], true) : null;
+  const dw = w_C ? tmp.reshape(tmp.add(sum(tmp.reshape(er, [B, G, Cg]), 0)), [C], true) : null;
   const dx = applyCoef(op, dy, x, coef, x_BCHW.shape);
   tmp.dispose();
   return { dx, dw, db };
@@ -143,16 +136,21 @@ function groupCoefficients(op: string, s2: Tensor, m0: Tensor, w_C: Tensor | nul
   return { corr, rstd, coef };
 }
 
-/** Per-plane coefficients [B*C, 4] = (P, Q, R, M) for out = a·P + (b − M)·Q + R, from tensors that broadcast to
- * [B, G, Cg] (a missing one is 0). */
-function coefficients(B: number, G: number, Cg: number, k: { P?: Tensor; Q: Tensor; R: Tensor | null; M: Tensor }): Tensor {
-  const coef = empty(k.Q.dev, [B * G * Cg * 4], 'f32', 'groupNorm.coef');
-  [k.P, k.Q, k.R, k.M].forEach((src, i) => {
-    const col = view(coef, [B, G, Cg], [G * Cg * 4, Cg * 4, 4], i);
-    mapN('groupNorm', [src ?? k.Q], src ? 'a' : '0.0', { out: col, shape: col.shape });
-    col.dispose();
-  });
-  return coef;
+/**
+ * groupNorm's backward coefficients [B*C, 4] = (rstd·w, c2, rest, m0) for dx, and e·rstd per plane [B*C] for dw, from
+ * the plane sums s of dy and dy·(x − m0) (norm/groupnorm_bwd_coef).
+ */
+function groupBackwardCoefficients(op: string, s: Tensor, st: Stats, w_C: Tensor | null, B: number, G: number, Cg: number, N: number) {
+  const dev = s.dev, C = G * Cg;
+  const coef = empty(dev, [B * C * 4], 'f32', op), er = empty(dev, [B * C], 'f32', op);
+  const wc = w_C ? contiguous(w_C) : null, ww = wc ? wc.window(op, wc.offset, wc.offset + C) : null;
+  dev.counter?.op(`${op}.coef`, 'norm', 0, 4 * (s.numel + 3 * B * G + C + coef.numel + er.numel), { groups: B * G, cg: Cg });
+  dev.run({ kernel: 'norm/groupnorm_bwd_coef',
+    bindings: [s.binding(op), st.m0.binding(op), st.corr.binding(op), st.rstd.binding(op), ww?.binding ?? s.binding(op), coef.binding(op), er.binding(op)],
+    params: { groups: B * G, cg: Cg, G, flags: wc ? 1 : 0, inv_n: 1 / N, w_base: ww?.base ?? 0, pad0: 0, pad1: 0 },
+    workgroups: [Math.ceil((B * G) / 64), 1] });
+  if (wc && wc !== w_C) wc.dispose();
+  return { coef, er };
 }
 
 /** Per-plane Σ(a − ma) and Σ(a − ma)(b − mb), windowed over plane ranges: mb = the group's m (0 without m), ma = mb when centerA. */
