@@ -15,10 +15,10 @@ fn strided_offsets(i: u32) -> vec4u {
   }
   return o;
 }
-// Strided path: RUN consecutive output elements per invocation. The full decode (a division per dim, which lavapipe
+// Strided path: RUN (define, from ops/map.ts) consecutive output elements per invocation. The full decode (a division per dim, which lavapipe
 // runs as a scalar loop over the lanes) is done once per run; the run's next elements step along the last dim and
 // decode again only where the last dim wraps.
-const RUN: u32 = 32u;
+const RUN: u32 = {{RUN}}u;
 // The last dim's size and the operands' strides along it (a, b, c, out).
 fn last_size() -> u32 { return dim8(p.shape, p.rank - 1u); }
 fn last_strides() -> vec4u { let d = p.rank - 1u; return vec4u(dim8(p.sa, d), dim8(p.sb, d), dim8(p.sc, d), dim8(p.so, d)); }

@@ -2,7 +2,7 @@
 // Bindings: 0 a (read), 1 out (read_write), 2 Params (uniform).
 // Params: n = elements in this dispatch; rank <= 8; s0, s1 = scalar operands usable in OP; base = element
 //   offsets (a, b, c, out) inside the bound windows; shape = output shape; sa/sb/sc = input strides (0 = broadcast); so = output strides.
-// Dispatch: one invocation per RUN = 8 consecutive output elements (FLAT: 4 per invocation when all operands are plain contiguous ranges), workgroup 64, grid folded to (x, y) by flat_id.
+// Dispatch: one invocation per RUN consecutive output elements (define; _lib/map_index.wgsl) (FLAT: 4 per invocation when all operands are plain contiguous ranges), workgroup 64, grid folded to (x, y) by flat_id.
 // Numerics: plain f32 (or integer) arithmetic per element, no accumulation; OP is a WGSL expression over
 //   a, b, c and p.s0, p.s1, filled in by src/engine/ops/elementwise.ts.
 //#include "_lib/index.wgsl"

@@ -40,7 +40,7 @@ function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | 
     // m0 + corr (corr = d/N) and the variance (q − d²/N)/N about it: the corrected two-pass algorithm, exact up to f32
     // rounding of the small centred values however large the mean. m0 and corr are kept apart so that x − m0 stays exact.
     // Between the passes one small kernel each (norm/groupnorm_mean, norm/groupnorm_coef): the group sums, corr, rstd
-    // and the per-plane coefficients, the same values as reductions and maps would give, in 2 dispatches instead of 13.
+    // and the per-plane coefficients, the same values as reductions and maps would give, in 2 dispatches instead of 12.
     // y = (x − m0)·scale + (b − corr·scale) with scale = rstd·w. (PyTorch evaluates x·scale + (b − mean·scale), which
     // cancels catastrophically when |mean| ≫ σ.)
     const s1 = tmp.add(planeSums(op, x, x, null, G, false));

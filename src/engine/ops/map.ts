@@ -5,7 +5,7 @@ import { WGSL_TYPE, type DType } from '../dtype.ts';
 import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
 
 const KERNEL = ['elementwise/unary', 'elementwise/binary', 'elementwise/ternary'] as const;
-/** Output elements per invocation of the kernels' strided path (their RUN; FLAT takes 4). */
+/** Output elements per invocation of the kernels' strided path (define RUN; FLAT takes 4). */
 const STRIDED_RUN = 32;
 
 export interface MapOpts { dtype?: DType; s0?: number; s1?: number; out?: Tensor; shape?: Shape }
@@ -37,7 +37,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   dev.counter?.op(op, expr === 'a' && inputs[0]!.dtype === dtype ? 'copy' : 'elementwise', 0,
     inputs.reduce((s, x) => s + Math.min(x.numel, total) * 4, total * 4), { n: total, inputs: n });
   const flat = sh.length === 1 && st[0]![0] === 1 && st.every((s) => s[0] === 1 || s[0] === 0);
-  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat) };
+  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat), RUN: String(STRIDED_RUN) };
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
 
   // Rows of the leading dim per dispatch so that every operand's window fits one binding.
