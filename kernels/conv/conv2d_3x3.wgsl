@@ -69,9 +69,17 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     }
   }
   if (!live) { return; }
-  var acc = array<vec4f, 16>(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7);
   let ohw = p.OH * p.OW;
   let yb = p.y_base + b * p.y_bstride + oy * p.OW + ox0;
+  if (ob * 8u + 8u <= p.O && ox0 + 8u <= p.OW) {
+    // All 8 channels and 8 columns exist (the common case): the stores written out with constant indices, since
+    // lavapipe keeps a runtime-indexed private array in per-lane scratch memory and stores a buffer lane by lane.
+    let o8 = ob * 8u; let y0 = yb + o8 * ohw;
+    put8(y0, o8 + 0u, a0, b0); put8(y0 + ohw, o8 + 1u, a1, b1); put8(y0 + 2u * ohw, o8 + 2u, a2, b2); put8(y0 + 3u * ohw, o8 + 3u, a3, b3);
+    put8(y0 + 4u * ohw, o8 + 4u, a4, b4); put8(y0 + 5u * ohw, o8 + 5u, a5, b5); put8(y0 + 6u * ohw, o8 + 6u, a6, b6); put8(y0 + 7u * ohw, o8 + 7u, a7, b7);
+    return;
+  }
+  var acc = array<vec4f, 16>(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7);
   for (var i = 0u; i < 8u; i++) {
     let ol = ob * 8u + i;
     if (ol >= p.O) { break; }
@@ -83,5 +91,19 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       let v = acc[i + 8u * (j / 4u)][j % 4u] + bias;
       if ((p.flags & 2u) != 0u) { Y[yi] += v; } else { Y[yi] = v; }
     }
+  }
+}
+
+// Output channel ol (within the dispatch) at y[yi .. yi+7]: lo = columns 0..3, hi = 4..7; + bias, + y when accumulating.
+fn put8(yi: u32, ol: u32, lo: vec4f, hi: vec4f) {
+  var bias = 0.0;
+  if ((p.flags & 1u) != 0u) { bias = BIAS[p.o0 + ol]; }
+  let u = lo + bias; let v = hi + bias;
+  if ((p.flags & 2u) != 0u) {
+    Y[yi] += u.x; Y[yi + 1u] += u.y; Y[yi + 2u] += u.z; Y[yi + 3u] += u.w;
+    Y[yi + 4u] += v.x; Y[yi + 5u] += v.y; Y[yi + 6u] += v.z; Y[yi + 7u] += v.w;
+  } else {
+    Y[yi] = u.x; Y[yi + 1u] = u.y; Y[yi + 2u] = u.z; Y[yi + 3u] = u.w;
+    Y[yi + 4u] = v.x; Y[yi + 5u] = v.y; Y[yi + 6u] = v.z; Y[yi + 7u] = v.w;
   }
 }

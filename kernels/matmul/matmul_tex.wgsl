@@ -84,31 +84,48 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.
   let n0 = 64u * wid.x + 8u * lane;
+  // Every column of the workgroup's 64 exists: the stores below go without a check per column.
+  let full = 64u * wid.x + 64u <= p.n;
   var bv0 = vec4f(0.0); var bv1 = vec4f(0.0);
   if ((p.flags & 1u) != 0u) {
     let q = p.bias_base; let last = p.n - 1u;
     bv0 = vec4f(bias[q + min(n0, last)], bias[q + min(n0 + 1u, last)], bias[q + min(n0 + 2u, last)], bias[q + min(n0 + 3u, last)]);
     bv1 = vec4f(bias[q + min(n0 + 4u, last)], bias[q + min(n0 + 5u, last)], bias[q + min(n0 + 6u, last)], bias[q + min(n0 + 7u, last)]);
   }
-  put(co, m0 + 0u, n0, tile[0] + bv0, tile[1] + bv1); put(co, m0 + 1u, n0, tile[2] + bv0, tile[3] + bv1); put(co, m0 + 2u, n0, tile[4] + bv0, tile[5] + bv1); put(co, m0 + 3u, n0, tile[6] + bv0, tile[7] + bv1);
-  put(co, m0 + 4u, n0, tile[8] + bv0, tile[9] + bv1); put(co, m0 + 5u, n0, tile[10] + bv0, tile[11] + bv1); put(co, m0 + 6u, n0, tile[12] + bv0, tile[13] + bv1); put(co, m0 + 7u, n0, tile[14] + bv0, tile[15] + bv1);
-  put(co, m0 + 8u, n0, tile[16] + bv0, tile[17] + bv1); put(co, m0 + 9u, n0, tile[18] + bv0, tile[19] + bv1); put(co, m0 + 10u, n0, tile[20] + bv0, tile[21] + bv1); put(co, m0 + 11u, n0, tile[22] + bv0, tile[23] + bv1);
-  put(co, m0 + 12u, n0, tile[24] + bv0, tile[25] + bv1); put(co, m0 + 13u, n0, tile[26] + bv0, tile[27] + bv1); put(co, m0 + 14u, n0, tile[28] + bv0, tile[29] + bv1); put(co, m0 + 15u, n0, tile[30] + bv0, tile[31] + bv1);
-  put(co, m0 + 16u, n0, tile[32] + bv0, tile[33] + bv1); put(co, m0 + 17u, n0, tile[34] + bv0, tile[35] + bv1); put(co, m0 + 18u, n0, tile[36] + bv0, tile[37] + bv1); put(co, m0 + 19u, n0, tile[38] + bv0, tile[39] + bv1);
-  put(co, m0 + 20u, n0, tile[40] + bv0, tile[41] + bv1); put(co, m0 + 21u, n0, tile[42] + bv0, tile[43] + bv1); put(co, m0 + 22u, n0, tile[44] + bv0, tile[45] + bv1); put(co, m0 + 23u, n0, tile[46] + bv0, tile[47] + bv1);
-  put(co, m0 + 24u, n0, tile[48] + bv0, tile[49] + bv1); put(co, m0 + 25u, n0, tile[50] + bv0, tile[51] + bv1); put(co, m0 + 26u, n0, tile[52] + bv0, tile[53] + bv1); put(co, m0 + 27u, n0, tile[54] + bv0, tile[55] + bv1);
-  put(co, m0 + 28u, n0, tile[56] + bv0, tile[57] + bv1); put(co, m0 + 29u, n0, tile[58] + bv0, tile[59] + bv1); put(co, m0 + 30u, n0, tile[60] + bv0, tile[61] + bv1); put(co, m0 + 31u, n0, tile[62] + bv0, tile[63] + bv1);
+  put(co, m0 + 0u, n0, full, tile[0] + bv0, tile[1] + bv1); put(co, m0 + 1u, n0, full, tile[2] + bv0, tile[3] + bv1); put(co, m0 + 2u, n0, full, tile[4] + bv0, tile[5] + bv1); put(co, m0 + 3u, n0, full, tile[6] + bv0, tile[7] + bv1);
+  put(co, m0 + 4u, n0, full, tile[8] + bv0, tile[9] + bv1); put(co, m0 + 5u, n0, full, tile[10] + bv0, tile[11] + bv1); put(co, m0 + 6u, n0, full, tile[12] + bv0, tile[13] + bv1); put(co, m0 + 7u, n0, full, tile[14] + bv0, tile[15] + bv1);
+  put(co, m0 + 8u, n0, full, tile[16] + bv0, tile[17] + bv1); put(co, m0 + 9u, n0, full, tile[18] + bv0, tile[19] + bv1); put(co, m0 + 10u, n0, full, tile[20] + bv0, tile[21] + bv1); put(co, m0 + 11u, n0, full, tile[22] + bv0, tile[23] + bv1);
+  put(co, m0 + 12u, n0, full, tile[24] + bv0, tile[25] + bv1); put(co, m0 + 13u, n0, full, tile[26] + bv0, tile[27] + bv1); put(co, m0 + 14u, n0, full, tile[28] + bv0, tile[29] + bv1); put(co, m0 + 15u, n0, full, tile[30] + bv0, tile[31] + bv1);
+  put(co, m0 + 16u, n0, full, tile[32] + bv0, tile[33] + bv1); put(co, m0 + 17u, n0, full, tile[34] + bv0, tile[35] + bv1); put(co, m0 + 18u, n0, full, tile[36] + bv0, tile[37] + bv1); put(co, m0 + 19u, n0, full, tile[38] + bv0, tile[39] + bv1);
+  put(co, m0 + 20u, n0, full, tile[40] + bv0, tile[41] + bv1); put(co, m0 + 21u, n0, full, tile[42] + bv0, tile[43] + bv1); put(co, m0 + 22u, n0, full, tile[44] + bv0, tile[45] + bv1); put(co, m0 + 23u, n0, full, tile[46] + bv0, tile[47] + bv1);
+  put(co, m0 + 24u, n0, full, tile[48] + bv0, tile[49] + bv1); put(co, m0 + 25u, n0, full, tile[50] + bv0, tile[51] + bv1); put(co, m0 + 26u, n0, full, tile[52] + bv0, tile[53] + bv1); put(co, m0 + 27u, n0, full, tile[54] + bv0, tile[55] + bv1);
+  put(co, m0 + 28u, n0, full, tile[56] + bv0, tile[57] + bv1); put(co, m0 + 29u, n0, full, tile[58] + bv0, tile[59] + bv1); put(co, m0 + 30u, n0, full, tile[60] + bv0, tile[61] + bv1); put(co, m0 + 31u, n0, full, tile[62] + bv0, tile[63] + bv1);
 }
 
-// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when accumulating.
-fn put(co: u32, m: u32, n0: u32, v0: vec4f, v1: vec4f) {
-  if (m >= p.m) { return; }
-  let at = co + m * p.c_rs + n0;
-  let rb = select(0.0, bias[p.bias_base + min(m, p.m - 1u)], (p.flags & 4u) != 0u);
-  for (var j = 0u; j < 8u; j++) {
-    if (n0 + j < p.n) {
-      let v = select(v1[j % 4u], v0[j % 4u], j < 4u) + rb;
-      if ((p.flags & 2u) != 0u) { C[at + j] = C[at + j] + v; } else { C[at + j] = v; }
+// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when
+// accumulating. `full`: all 8 columns exist (workgroup-uniform), so the 8 stores are written out with constant offsets
+// and no per-column test: lavapipe stores a storage buffer lane by lane, and a loop with a test per column costs several
+// times the stores themselves (docs/LAVAPIPE_FINDINGS.md, "The matmul epilogue").
+fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
+  if (m < p.m) {
+    var rb = 0.0;
+    if ((p.flags & 4u) != 0u) { rb = bias[p.bias_base + m]; }
+    let w0 = v0 + rb; let w1 = v1 + rb;
+    let at = co + m * p.c_rs + n0;
+    let accumulate = (p.flags & 2u) != 0u;
+    if (full && accumulate) {
+      C[at] = C[at] + w0.x; C[at + 1u] = C[at + 1u] + w0.y; C[at + 2u] = C[at + 2u] + w0.z; C[at + 3u] = C[at + 3u] + w0.w;
+      C[at + 4u] = C[at + 4u] + w1.x; C[at + 5u] = C[at + 5u] + w1.y; C[at + 6u] = C[at + 6u] + w1.z; C[at + 7u] = C[at + 7u] + w1.w;
+    } else if (full) {
+      C[at] = w0.x; C[at + 1u] = w0.y; C[at + 2u] = w0.z; C[at + 3u] = w0.w;
+      C[at + 4u] = w1.x; C[at + 5u] = w1.y; C[at + 6u] = w1.z; C[at + 7u] = w1.w;
+    } else {
+      for (var j = 0u; j < 8u; j++) {
+        if (n0 + j < p.n) {
+          let v = select(w1[j % 4u], w0[j % 4u], j < 4u);
+          if (accumulate) { C[at + j] = C[at + j] + v; } else { C[at + j] = v; }
+        }
+      }
     }
   }
 }

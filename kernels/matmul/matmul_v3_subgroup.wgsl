@@ -86,7 +86,9 @@ fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4
   return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
 }
 
-// Row m0 + r of C over columns n0 .. n0+3 (those that exist): + bias, + C when accumulating.
+// Row m0 + r of C over columns n0 .. n0+3 (those that exist): + bias, + C when accumulating. Where all 4 columns exist
+// the stores are written out with constant offsets (lavapipe stores a storage buffer lane by lane; a test per column
+// in a loop costs more than the store).
 fn store(co: u32, m0: u32, n0: u32, acc: vec4f, r: u32) {
   if (m0 + r >= p.m) { return; }
   var v = acc;
@@ -95,9 +97,18 @@ fn store(co: u32, m0: u32, n0: u32, acc: vec4f, r: u32) {
     v += vec4f(bias[q + min(n0, last)], bias[q + min(n0 + 1u, last)], bias[q + min(n0 + 2u, last)], bias[q + min(n0 + 3u, last)]);
   }
   let row = co + (m0 + r) * p.c_rs + n0;
-  for (var j = 0u; j < 4u; j++) {
-    if (n0 + j < p.n) {
-      if ((p.flags & 2u) != 0u) { C[row + j] = C[row + j] + v[j]; } else { C[row + j] = v[j]; }
+  let accumulate = (p.flags & 2u) != 0u;
+  if (n0 + 4u <= p.n) {
+    if (accumulate) {
+      C[row] = C[row] + v.x; C[row + 1u] = C[row + 1u] + v.y; C[row + 2u] = C[row + 2u] + v.z; C[row + 3u] = C[row + 3u] + v.w;
+    } else {
+      C[row] = v.x; C[row + 1u] = v.y; C[row + 2u] = v.z; C[row + 3u] = v.w;
+    }
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      if (n0 + j < p.n) {
+        if (accumulate) { C[row + j] = C[row + j] + v[j]; } else { C[row + j] = v[j]; }
+      }
     }
   }
 }
