@@ -8,7 +8,7 @@ import { VQVAE, type VQVAEConfigInput } from '../../src/models/vqvae/index.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { assertClose } from '../helpers/ref.ts';
 
-// Two levels (×2), 64 and 128 channels, 16 px images over two segments: the 3×3 convs at 64+ output channels take the
+// Two levels (×2), 64 and 128 channels, 16 px images over two segments: the 3×3 convs (64+ output channels) take the
 // texture form when prepared (profile convShiftMinOut) but the direct kernels when repacked per call (below
 // convTextureMin multiply-adds at these sizes), so both layouts and both paths are compared.
 const CFG: VQVAEConfigInput = { vocabSize: 64, zChannels: 8, ch: 64, chMult: [1, 2], numResBlocks: 1,

@@ -106,7 +106,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     linearPreparedMinRows: 16,
     convTextureMin: 2 ** 25,
     convTextureMinOut: 128,
-    convShiftMinOut: 64,
+    convShiftMinOut: 32,
     convWeightGradTextureMin: 2 ** 25,
     convWeightGradMinOut: 32,
     nearestCodeTexture: cpu && subgroups8 && storageTextures,
