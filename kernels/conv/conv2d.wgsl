@@ -66,9 +66,17 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     }
   }
   if (!live) { return; }
-  var acc = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
   let ohw = p.OH * p.OW;
   let yb = p.y_base + b * p.y_bstride + oy * p.OW + ox0;
+  if (ob * 8u + 8u <= p.O && ox0 + 4u <= p.OW) {
+    // All 8 channels and 4 columns exist (the common case): the stores written out with constant indices, since
+    // lavapipe keeps a runtime-indexed private array in per-lane scratch memory and stores a buffer lane by lane.
+    let o8 = ob * 8u; let y0 = yb + o8 * ohw;
+    put4(y0, o8, a0); put4(y0 + ohw, o8 + 1u, a1); put4(y0 + 2u * ohw, o8 + 2u, a2); put4(y0 + 3u * ohw, o8 + 3u, a3);
+    put4(y0 + 4u * ohw, o8 + 4u, a4); put4(y0 + 5u * ohw, o8 + 5u, a5); put4(y0 + 6u * ohw, o8 + 6u, a6); put4(y0 + 7u * ohw, o8 + 7u, a7);
+    return;
+  }
+  var acc = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
   for (var i = 0u; i < 8u; i++) {
     let ol = ob * 8u + i;
     if (ol >= p.O) { break; }
@@ -79,5 +87,16 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       let yi = yb + ol * ohw + j;
       if ((p.flags & 2u) != 0u) { Y[yi] += v[j]; } else { Y[yi] = v[j]; }
     }
+  }
+}
+
+// Output channel ol (within the dispatch) at y[yi .. yi+3]: + bias, + y when accumulating.
+fn put4(yi: u32, ol: u32, a: vec4f) {
+  var v = a;
+  if ((p.flags & 1u) != 0u) { v += vec4f(BIAS[p.o0 + ol]); }
+  if ((p.flags & 2u) != 0u) {
+    Y[yi] += v.x; Y[yi + 1u] += v.y; Y[yi + 2u] += v.z; Y[yi + 3u] += v.w;
+  } else {
+    Y[yi] = v.x; Y[yi + 1u] = v.y; Y[yi + 2u] = v.z; Y[yi + 3u] = v.w;
   }
 }
