@@ -6,32 +6,12 @@
 // Dispatch: workgroup of 8; one invocation owns 8 output channels (the same for the whole workgroup)
 //   x 4 consecutive flat (c, ky, kx) taps; workgroup x = block of 32 taps, y = block of 8 output channels.
 // Numerics: f32 accumulation over images, rows, columns in order.
-struct Params {
-  C: u32, O: u32, H: u32, W: u32,
-  OH: u32, OW: u32, ctot: u32, c0: u32,
-  o0: u32, nb: u32, x_base: u32, g_base: u32,
-  x_bstride: u32, g_bstride: u32, KH: u32, KW: u32,
-  S: u32, padT: i32, padL: i32, acc: u32,
-}
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> DW: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+//#include "_lib/conv_dw_layout.wgsl"
 
 @compute @workgroup_size(8)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let kk = p.KH * p.KW;
-  let nk = p.C * kk;
   let k0 = (wid.x * 8u + lid.x) * 4u;
-  // Per tap j: channel offset in x and the tap's shift; taps past the end read channel 0 and are not stored.
-  var xoff = vec4u(0u); var sy = vec4i(0); var sx = vec4i(0);
-  for (var j = 0u; j < 4u; j++) {
-    let k = min(k0 + j, nk - 1u);
-    let t = k % kk;
-    xoff[j] = (k / kk) * p.H * p.W;
-    sy[j] = i32(t / p.KW) - p.padT;
-    sx[j] = i32(t % p.KW) - p.padL;
-  }
+  let tp = dw_taps(k0); let xoff = tp.xoff; let sy = tp.sy; let sx = tp.sx;
   // The 8 output channels of this workgroup (clamped; channels past O are computed but not stored).
   var go = array<u32, 8>();
   for (var i = 0u; i < 8u; i++) { go[i] = min(wid.y * 8u + i, p.O - 1u) * p.OH * p.OW; }
@@ -56,14 +36,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       }
     }
   }
-  var acc = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
-  for (var i = 0u; i < 8u; i++) {
-    let ol = wid.y * 8u + i;
-    if (ol >= p.O) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (k0 + j >= nk) { break; }
-      let di = (p.o0 + ol) * p.ctot * kk + p.c0 * kk + k0 + j;
-      if (p.acc != 0u) { DW[di] += acc[i][j]; } else { DW[di] = acc[i][j]; }
-    }
-  }
+  let o8 = wid.y * 8u;
+  dw_store(o8, k0, a0); dw_store(o8 + 1u, k0, a1); dw_store(o8 + 2u, k0, a2); dw_store(o8 + 3u, k0, a3);
+  dw_store(o8 + 4u, k0, a4); dw_store(o8 + 5u, k0, a5); dw_store(o8 + 6u, k0, a6); dw_store(o8 + 7u, k0, a7);
 }

@@ -308,7 +308,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
     const gs = dy.window(op, glo, glo + (nb === 1 ? on * ohw : dy.numel));
     const p = { C: cn, O: on, H: g.H, W: g.W, OH: g.OH, OW: g.OW, ctot: g.C, c0, o0, nb, x_base: xs.base, g_base: gs.base,
       x_bstride: g.C * hw, g_bstride: g.O * ohw, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, acc: b > 0 ? 1 : 0 };
-    dev.run({ kernel: 'conv/conv2d_dw', bindings: [xs.binding, gs.binding, dwb], params: p, workgroups: [Math.ceil((cn * kk) / 32), Math.ceil(on / 8)] });
+    dev.run({ kernel: dev.profile.subgroups8 ? 'conv/conv2d_dw_sg' : 'conv/conv2d_dw', bindings: [xs.binding, gs.binding, dwb], params: p, workgroups: [Math.ceil((cn * kk) / 32), Math.ceil(on / 8)] });
   }
   if (x !== x_BCHW) x.dispose();
   return dw;
