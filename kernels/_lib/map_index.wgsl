@@ -19,6 +19,15 @@ fn strided_offsets(i: u32) -> vec4u {
 // runs as a scalar loop over the lanes) is done once per run; the run's next elements step along the last dim and
 // decode again only where the last dim wraps.
 const RUN: u32 = {{RUN}}u;
-// The last dim's size and the operands' strides along it (a, b, c, out).
-fn last_size() -> u32 { return dim8(p.shape, p.rank - 1u); }
-fn last_strides() -> vec4u { let d = p.rank - 1u; return vec4u(dim8(p.sa, d), dim8(p.sb, d), dim8(p.sc, d), dim8(p.so, d)); }
+// The last dim's size and the operands' strides along it (a, b, c, out): how a run steps.
+struct RunStep { size: u32, step: vec4u }
+fn run_step() -> RunStep {
+  let d = p.rank - 1u;
+  return RunStep(dim8(p.shape, d), vec4u(dim8(p.sa, d), dim8(p.sb, d), dim8(p.sc, d), dim8(p.so, d)));
+}
+// Moves a run on to element i, the one after the current one: k = its index along the last dim, o = its operands'
+// offsets (a full decode only where the last dim wraps).
+fn run_next(s: RunStep, i: u32, k: ptr<function, u32>, o: ptr<function, vec4u>) {
+  *k += 1u;
+  if (*k == s.size) { *k = 0u; *o = strided_offsets(i); } else { *o += s.step; }
+}

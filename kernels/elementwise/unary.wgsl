@@ -26,10 +26,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   // RUN consecutive elements (_lib/map_index.wgsl): one full decode, then steps along the last dim.
   let i0 = flat_id(gid, nwg, 64u) * RUN;
   if (i0 >= p.n) { return; }
-  let size = last_size(); let step = last_strides();
-  var o = strided_offsets(i0); var k = i0 % size;
+  let rs = run_step();
+  var o = strided_offsets(i0); var k = i0 % rs.size;
   for (var i = i0; i < min(i0 + RUN, p.n); i++) {
-    if (i > i0) { k += 1u; if (k == size) { k = 0u; o = strided_offsets(i); } else { o += step; } }
+    if (i > i0) { run_next(rs, i, &k, &o); }
     let a = A[p.base.x + o.x];
     O[p.base.w + o.w] = {{OP}};
   }
