@@ -29,6 +29,16 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
   if (nOut === 0) return out;
   if (rLen === 0) throw new Error(`${op}: cannot reduce over an empty dimension of ${x}`);
   if (kept.length > 8 || axes.length > 8) throw new Error(`${op}: rank above 8 is not supported`);
+  if (mode === 'sum' && x.isContiguous) {
+    // Kept dims consecutive (or none): x is [outer, nOut, inner], summed by reduce/reduce_blocks.
+    const k0 = kept[0] ?? x.ndim, k1 = kept.length ? kept[kept.length - 1]! + 1 : x.ndim;
+    if (k1 - k0 === kept.length) {
+      const outer = numel(x.shape.slice(0, k0)), inner = numel(x.shape.slice(k1));
+      x.dev.counter?.op(op, 'elementwise', 0, 4 * (nOut * rLen + nOut), { n: nOut, r: rLen });
+      sumBlocks(op, x, outer, nOut, inner, out);
+      return out;
+    }
+  }
   const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
   const xs = x.window(op, x.offset, x.offset + 1 + x.shape.reduce((e, d, i) => e + (d - 1) * x.strides[i]!, 0));
   const os = out.binding(op);
@@ -38,6 +48,28 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
     rshape: pad8(axes.map((i) => x.shape[i]!)), rstride: pad8(axes.map((i) => x.strides[i]!)) };
   x.dev.run({ kernel: 'reduce/reduce', defines: { MODE: MODES[mode], TO: mode === 'argmax' ? 'i32' : 'f32' }, bindings: [xs.binding, os], params: p, workgroups: x.dev.grid(nOut, 1) });
   return out;
+}
+
+/** Fewest positions per partial sum; and the invocations a pass aims for (both CPU threads of lavapipe busy). */
+const BLOCK_MIN_CHUNK = 512, BLOCK_TARGET = 512;
+
+/**
+ * out[j] = Σ x[a, j, b] for a contiguous x viewed as [outer, nOut, inner] (reduce/reduce_blocks): a long reduction is
+ * split into partial sums, summed by another pass (outer 1, inner = partials per output) until one is left.
+ */
+function sumBlocks(op: string, x: Tensor, outer: number, nOut: number, inner: number, out: Tensor) {
+  const r = outer * inner;
+  let nChunks = nOut >= BLOCK_TARGET ? 1 : Math.max(1, Math.min(Math.ceil(BLOCK_TARGET / nOut), Math.ceil(r / BLOCK_MIN_CHUNK)));
+  const chunk = Math.ceil(r / nChunks);
+  nChunks = Math.ceil(r / chunk);
+  const dst = nChunks === 1 ? out : empty(x.dev, [nOut * nChunks], 'f32', op);
+  const xs = x.window(op, x.offset, x.offset + x.numel), os = dst.binding(op);
+  x.dev.run({ kernel: 'reduce/reduce_blocks', bindings: [xs.binding, os],
+    params: { n_out: nOut, outer, inner, chunk, n_chunks: nChunks, x_base: xs.base, out_base: 0, pad0: 0 },
+    workgroups: x.dev.grid(nOut * nChunks, 64) });
+  if (dst === out) return;
+  sumBlocks(op, dst, 1, nOut, nChunks, out);
+  dst.dispose();
 }
 
 export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
