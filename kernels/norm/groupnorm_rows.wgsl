@@ -1,7 +1,7 @@
 // norm/groupnorm_rows: per plane r = (b, c): s[r] = ( Σ_i (a_i - ma), Σ_i (a_i - ma)(b_i - mb) ), where ma, mb are
 //   m = mean[b, c / cg] or 0 (flags center_a, center_b).
-//   Forward: a = b = x, first uncentred (Σx), then both centred on the rough group mean (Σ(x - m), Σ(x - m)²).
-//   Backward: a = dy, b = x centred on the rough mean (Σdy and Σdy·(x - m): PyTorch's db and ds, shifted).
+//   groupNorm's backward: a = dy, b = x centred on m0 (Σdy and Σdy·(x - m0): PyTorch's db and ds, shifted). (The
+//   forward's statistics come from norm/groupnorm_moments in one read of x.)
 // Bindings: 0 a (read), 1 b (read; unread when SAME), 2 mean (read, [B*G]; unread when neither flag is set),
 //   3 s (read_write, [B*C, 2]), 4 Params (uniform).
 // Params: rows = planes in this dispatch, hw = elements per plane, r0 = global index of the first plane, C channels,

@@ -32,7 +32,8 @@ const f32 = (h: Host): Host => ({ shape: h.shape, data: Float64Array.from(Float3
 const CASES: [number[], number, string][] = [
   [[1, 3, 5, 7], 3, 'wb'], [[2, 4, 3, 5], 2, 'wb'], [[1, 6, 7, 9], 3, ''], [[2, 65, 1, 3], 65, 'wb'], [[3, 65, 1, 1], 5, 'w'],
   [[1, 32, 2, 2], 32, 'b'], [[3, 6], 2, 'wb'], [[1, 2, 1, 257], 1, 'wb'], [[2, 8, 3, 3, 2], 4, 'wb'], [[2, 6, 4, 6], 3, 'wb'],
-  // more than 64 channels per group: the group sums' running sums take two or three planes each (_lib/gn_groupsum)
+  // more than 64 channels per group: the forward merges 130 planes per group, the backward's running sums take two or
+  // three planes each
   [[2, 130, 1, 3], 1, 'wb'],
 ];
 for (const [shape, G, affine] of CASES) {
@@ -50,6 +51,18 @@ test('groupNorm: large mean, small spread (statistics and gradients keep their p
   const dev = await getDevice();
   // One f32 ulp of 1000 is 6e-5, 2e-4 of the spread (σ ≈ 0.29): no step may round a value of the size of the mean.
   await checkOp(dev, 'groupNorm large mean', [f32(rand([2, 4, 8, 8], 4, 1000, 1001)), rand([4], 5, 0.5, 1.5), rand([4], 6)],
+    ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
+});
+
+// The forward shifts each plane by its first element and rebuilds the group mean as the first plane's shift plus a
+// correction: planes of one group at very different levels (±1000 apart, σ within a plane ≈ 0.3) and a plane whose
+// first element is far from the rest must still give the f64 statistics.
+test('groupNorm: planes of a group at very different levels, an outlying first element', async () => {
+  const dev = await getDevice();
+  const x = rand([2, 6, 5, 8], 7, 0, 1);
+  for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i]! + 1000 * ((Math.floor(i / 40) % 6) - 2.5);
+  x.data[80] = x.data[80]! + 50;
+  await checkOp(dev, 'groupNorm levels', [f32(x), rand([6], 8, 0.5, 1.5), rand([6], 9)],
     ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
 });
 

@@ -1,4 +1,4 @@
-// groupNorm over NCHW (PyTorch F.group_norm): two-pass f32 statistics per plane, PyTorch's affine and backward
+// groupNorm over NCHW (PyTorch F.group_norm): one-read f32 statistics per plane (Welford, Chan's merge), PyTorch's affine and backward
 // formulas, split over plane ranges for tensors above one storage binding.
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, noGrad, needsGrad } from '../autograd.ts';
@@ -36,17 +36,14 @@ function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | 
   const x = contiguous(x_BCHW);
   const { y, stats } = noGrad(x.dev, () => {
     const tmp = new Temps();
-    // Pass 1: Σx per plane -> a rough group mean m0. Pass 2: d = Σ(x − m0), q = Σ(x − m0)² per plane -> the mean
-    // m0 + corr (corr = d/N) and the variance (q − d²/N)/N about it: the corrected two-pass algorithm, exact up to f32
-    // rounding of the small centred values however large the mean. m0 and corr are kept apart so that x − m0 stays exact.
-    // Between the passes one small kernel each (norm/groupnorm_mean, norm/groupnorm_coef): the group sums, corr, rstd
-    // and the per-plane coefficients, the same values as reductions and maps would give, in 2 dispatches instead of 12.
+    // One read of x for the statistics: per plane its first element K and the mean and M2 of x − K (Welford per stream,
+    // Chan's merge: norm/groupnorm_moments), then per group m0 = K of its first plane, the mean m0 + corr with corr
+    // small, rstd, and the per-plane coefficients (norm/groupnorm_coef). m0 and corr are kept apart so that x − m0 stays
+    // exact and the mean keeps the precision of the spread; no sum of squares is differenced.
     // y = (x − m0)·scale + (b − corr·scale) with scale = rstd·w. (PyTorch evaluates x·scale + (b − mean·scale), which
     // cancels catastrophically when |mean| ≫ σ.)
-    const s1 = tmp.add(planeSums(op, x, x, null, G, false));
-    const m0 = groupMean(op, s1, B, G, Cg, N);
-    const s2 = tmp.add(planeSums(op, x, x, m0, G, true));
-    const { corr, rstd, coef } = groupCoefficients(op, s2, m0, w_C, b_C, B, G, Cg, N, eps);
+    const s = tmp.add(planeMoments(op, x));
+    const { m0, corr, rstd, coef } = groupCoefficients(op, s, w_C, b_C, B, G, Cg, planeSize(x), eps);
     tmp.add(coef);
     const y = applyCoef(op, x, x, coef, x_BCHW.shape, fusedSilu);
     tmp.dispose();
@@ -79,7 +76,7 @@ function groupNormBackward(gy: Tensor, x_BCHW: Tensor, w_C: Tensor | null, b_C: 
   const x = contiguous(x_BCHW), dy = contiguous(gy);
   if (x !== x_BCHW) tmp.add(x);
   if (dy !== gy) tmp.add(dy);
-  const s = tmp.add(planeSums(op, dy, x, st.m0, G, false));
+  const s = tmp.add(planeSums(op, dy, x, st.m0, G));
   // e, the weighted group sums, c2, rest and the per-plane coefficients in one small kernel (norm/groupnorm_bwd_coef),
   // the same values as the maps and reductions it replaces; dw and db stay sums over the images.
   const { coef, er } = groupBackwardCoefficients(op, s, st, w_C, B, G, Cg, N);
@@ -108,32 +105,24 @@ class Temps {
 /** Elements per (image, channel) plane. */
 const planeSize = (x: Tensor) => x.shape.slice(2).reduce((a, b) => a * b, 1);
 
-/** The rough group means m0 [B, G] = Σ_c (plane sums column 0) / N (norm/groupnorm_mean). */
-function groupMean(op: string, s: Tensor, B: number, G: number, Cg: number, N: number): Tensor {
-  const m0 = empty(s.dev, [B, G], 'f32', op);
-  s.dev.counter?.op(`${op}.stats`, 'norm', 0, 4 * (s.numel + m0.numel), { groups: B * G, cg: Cg });
-  s.dev.run({ kernel: 'norm/groupnorm_mean', bindings: [s.binding(op), m0.binding(op)], params: { groups: B * G, cg: Cg, inv_n: 1 / N, pad0: 0 },
-    workgroups: [Math.ceil((B * G) / 64), 1] });
-  return m0;
-}
-
 /**
- * From the centred plane sums s2 and m0: corr = d/N and rstd [B, G] (d, q = the group sums of s2's columns) and the
- * per-plane coefficients [B*C, 4] = (0, scale, shift, m0) with scale = rstd·w, shift = b − corr·scale (norm/groupnorm_coef).
+ * From the per-plane moments s [B*C, 4] = (K, mean of x − K, M2, 0): m0 (K of each group's first plane), corr (the
+ * group mean − m0) and rstd [B, G], and the per-plane coefficients [B*C, 4] = (0, scale, shift, m0) with scale = rstd·w,
+ * shift = b − corr·scale (norm/groupnorm_coef).
  */
-function groupCoefficients(op: string, s2: Tensor, m0: Tensor, w_C: Tensor | null, b_C: Tensor | null, B: number, G: number, Cg: number, N: number, eps: number) {
-  const dev = s2.dev, C = G * Cg;
-  const corr = empty(dev, [B, G], 'f32', op), rstd = empty(dev, [B, G], 'f32', op), coef = empty(dev, [B * C * 4], 'f32', op);
+function groupCoefficients(op: string, s: Tensor, w_C: Tensor | null, b_C: Tensor | null, B: number, G: number, Cg: number, hw: number, eps: number) {
+  const dev = s.dev, C = G * Cg;
+  const m0 = empty(dev, [B, G], 'f32', op), corr = empty(dev, [B, G], 'f32', op), rstd = empty(dev, [B, G], 'f32', op), coef = empty(dev, [B * C * 4], 'f32', op);
   const wc = w_C ? contiguous(w_C) : null, bc = b_C ? contiguous(b_C) : null;
   const ww = wc ? wc.window(op, wc.offset, wc.offset + C) : null, bw = bc ? bc.window(op, bc.offset, bc.offset + C) : null;
-  dev.counter?.op(`${op}.stats`, 'norm', 0, 4 * (s2.numel + m0.numel + 2 * C + corr.numel + rstd.numel + coef.numel), { groups: B * G, cg: Cg });
+  dev.counter?.op(`${op}.stats`, 'norm', 0, 4 * (s.numel + 2 * C + m0.numel + corr.numel + rstd.numel + coef.numel), { groups: B * G, cg: Cg });
   dev.run({ kernel: 'norm/groupnorm_coef',
-    bindings: [s2.binding(op), m0.binding(op), ww?.binding ?? s2.binding(op), bw?.binding ?? s2.binding(op), corr.binding(op), rstd.binding(op), coef.binding(op)],
-    params: { groups: B * G, cg: Cg, G, flags: (wc ? 1 : 0) | (bc ? 2 : 0), inv_n: 1 / N, eps, w_base: ww?.base ?? 0, b_base: bw?.base ?? 0 },
+    bindings: [s.binding(op), m0.binding(op), ww?.binding ?? s.binding(op), bw?.binding ?? s.binding(op), corr.binding(op), rstd.binding(op), coef.binding(op)],
+    params: { groups: B * G, cg: Cg, G, flags: (wc ? 1 : 0) | (bc ? 2 : 0), inv_n: 1 / (Cg * hw), eps, w_base: ww?.base ?? 0, b_base: bw?.base ?? 0, hw, pad0: 0, pad1: 0, pad2: 0 },
     workgroups: [Math.ceil((B * G) / 64), 1] });
   if (wc && wc !== w_C) wc.dispose();
   if (bc && bc !== b_C) bc.dispose();
-  return { corr, rstd, coef };
+  return { m0, corr, rstd, coef };
 }
 
 /**
@@ -153,21 +142,37 @@ function groupBackwardCoefficients(op: string, s: Tensor, st: Stats, w_C: Tensor
   return { coef, er };
 }
 
-/** Per-plane Σ(a − ma) and Σ(a − ma)(b − mb), windowed over plane ranges: mb = the group's m (0 without m), ma = mb when centerA. */
-function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor | null, G: number, centerA: boolean): Tensor {
+/** Per-plane (K, mean of x − K, M2, 0) of x [B, C, ...] in one read (norm/groupnorm_moments), windowed over plane ranges. */
+function planeMoments(op: string, x: Tensor): Tensor {
+  const [B, C] = x.shape as [number, number];
+  const rows = B * C, hw = planeSize(x);
+  const s = empty(x.dev, [rows * 4], 'f32', op);
+  x.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * x.numel, { rows, hw });
+  const step = planesPerWindow(op, x, hw, rows);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const n = Math.min(step, rows - r0);
+    const xw = x.window(op, x.offset + r0 * hw, x.offset + (r0 + n) * hw);
+    const v = vec(hw, xw.base);
+    x.dev.run({ kernel: 'norm/groupnorm_moments', defines: { ...v, HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v', FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
+      bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: x.dev.grid(n, 1) });
+  }
+  return s;
+}
+
+/** Per-plane Σa and Σa·(b − m) (the group's m), windowed over plane ranges (norm/groupnorm_rows): the backward's sums. */
+function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor, G: number): Tensor {
   const [B, C] = a.shape as [number, number];
   const rows = B * C, hw = planeSize(a);
   const s = empty(a.dev, [rows * 2], 'f32', op);
-  const mb = m ? m.binding(op) : null;
   a.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * (a === b ? 1 : 2) * a.numel, { rows, hw });
   const step = planesPerWindow(op, a, hw, rows);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const aw = a.window(op, a.offset + r0 * hw, a.offset + (r0 + n) * hw), bw = b.window(op, b.offset + r0 * hw, b.offset + (r0 + n) * hw);
-    const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base, center_a: m && centerA ? 1 : 0, center_b: m ? 1 : 0 };
+    const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base, center_a: 0, center_b: 1 };
     const v = vec(hw, aw.base, bw.base);
     const defines = { ...v, SAME: String(a === b), HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v' };
-    a.dev.run({ kernel: 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, mb ?? aw.binding, s.binding(op)], params: p, workgroups: a.dev.grid(n, 1) });
+    a.dev.run({ kernel: 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, m.binding(op), s.binding(op)], params: p, workgroups: a.dev.grid(n, 1) });
   }
   return s;
 }
