@@ -1,18 +1,16 @@
-// norm/groupnorm_rows: per plane r = (b, c): s[r] = ( Σ_i (a_i - ma), Σ_i (a_i - ma)(b_i - mb) ), where ma, mb are
-//   m = mean[b, c / cg] or 0 (flags center_a, center_b).
-//   groupNorm's backward: a = dy, b = x centred on m0 (Σdy and Σdy·(x - m0): PyTorch's db and ds, shifted). (The
-//   forward's statistics come from norm/groupnorm_moments in one read of x.)
-// Bindings: 0 a (read), 1 b (read; unread when SAME), 2 mean (read, [B*G]; unread when neither flag is set),
-//   3 s (read_write, [B*C, 2]), 4 Params (uniform).
+// norm/groupnorm_rows: groupNorm's backward sums per plane r = (b, c): s[r] = ( Σ_i a_i, Σ_i a_i·(b_i − m) ) with
+//   a = dy, b = x and m = m0[b, c / cg] (PyTorch's db and ds, with x centred on m0). (The forward's statistics come
+//   from norm/groupnorm_moments in one read of x.)
+// Bindings: 0 a (read), 1 b (read), 2 mean (read, m0 [B*G]), 3 s (read_write, [B*C, 2]), 4 Params (uniform).
 // Params: rows = planes in this dispatch, hw = elements per plane, r0 = global index of the first plane, C channels,
-//   cg = channels per group, G groups, a_base/b_base = element offsets of the bound windows, center_a/center_b = 1 to
-//   subtract m from a / b. Counts and offsets are in elements; with V = vec4f they are multiples of 4.
+//   cg = channels per group, G groups, a_base/b_base = element offsets of the bound windows. Counts and offsets are in
+//   elements; with V = vec4f they are multiples of 4.
 // Defines: V = f32, or vec4f when hw and the bases are multiples of 4 (a quarter of the loads, which dominate on
-//   lavapipe), WIDTH = its lane count; HSUM = the expression summing the lanes of v; SAME = true when b is a.
+//   lavapipe), WIDTH = its lane count; HSUM = the expression summing the lanes of v.
 // Dispatch: one workgroup of 64 per plane (grid folded to (x, y)); invocation t takes the V-elements t, t+64, ...
 // Numerics: f32; each invocation sums blocks of 16 V-elements before adding them to its running total (V lanes
 //   apart), then a pairwise tree over the 64 partials in workgroup memory.
-struct Params { rows: u32, hw: u32, r0: u32, C: u32, cg: u32, G: u32, a_base: u32, b_base: u32, center_a: u32, center_b: u32 }
+struct Params { rows: u32, hw: u32, r0: u32, C: u32, cg: u32, G: u32, a_base: u32, b_base: u32 }
 alias V = {{V}};
 const W: u32 = {{WIDTH}}u; // elements per V
 @group(0) @binding(0) var<storage, read> A: array<V>;
@@ -22,7 +20,6 @@ const W: u32 = {{WIDTH}}u; // elements per V
 @group(0) @binding(4) var<uniform> p: Params;
 var<workgroup> s1w: array<f32, 64>;
 var<workgroup> s2w: array<f32, 64>;
-const SAME: bool = {{SAME}};
 
 fn hsum(v: V) -> f32 { return {{HSUM}}; }
 
@@ -34,12 +31,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   if (r < p.rows) {
     let rg = p.r0 + r;
     let gi = (rg / p.C) * p.G + (rg % p.C) / p.cg;
-    var ma = 0.0; var mb = 0.0;
-    if (p.center_a != 0u || p.center_b != 0u) {
-      let m = M[gi];
-      ma = select(0.0, m, p.center_a != 0u);
-      mb = select(0.0, m, p.center_b != 0u);
-    }
+    let mb = M[gi];
     let n = p.hw / W;
     let ab = (p.a_base + r * p.hw) / W;
     let bb = (p.b_base + r * p.hw) / W;
@@ -48,11 +40,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       var b1 = V(0.0); var b2 = V(0.0);
       for (var k = 0u; k < 16u && i < n; k++) {
         let av = A[ab + i];
-        var bv = av;
-        if (!SAME) { bv = Bv[bb + i]; }
-        let u = av - V(ma);
-        b1 += u;
-        b2 += u * (bv - V(mb));
+        b1 += av;
+        b2 += av * (Bv[bb + i] - V(mb));
         i += 64u;
       }
       s1 += b1; s2 += b2;

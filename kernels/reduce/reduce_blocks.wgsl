@@ -4,7 +4,7 @@
 //   dims (inner 1: sumTo's broadcast gradients) and both (a conv bias gradient over N, H, W).
 // Bindings: 0 x (read, f32), 1 out (read_write, f32), 2 Params (uniform).
 // Params: n_out kept elements; outer, inner: the reduced extents; chunk: positions per partial; n_chunks: partials per
-//   output; x_base, out_base: element offsets in the bound windows. out[out_base + j·n_chunks + c] = P[j, c]; with
+//   output; x_base: element offset of x's bound window. out[j·n_chunks + c] = P[j, c]; with
 //   n_chunks 1 that is the sum itself, otherwise ops/reduce.ts sums the partials with this kernel again (outer 1,
 //   inner n_chunks).
 // Dispatch: one invocation per (j, c), index i = j·n_chunks + c; workgroups of 64, the grid folded to (x, y).
@@ -13,7 +13,7 @@
 //   same way by the next pass. Each invocation walks its positions in memory order after one division (no index
 //   decode per element): the generic reduce/reduce decodes every index and leaves a whole-tensor sum to one
 //   workgroup, which is one CPU thread on lavapipe.
-struct Params { n_out: u32, outer: u32, inner: u32, chunk: u32, n_chunks: u32, x_base: u32, out_base: u32, pad0: u32 }
+struct Params { n_out: u32, outer: u32, inner: u32, chunk: u32, n_chunks: u32, x_base: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> O: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -51,5 +51,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       e += run; at += run + skip; b = 0u;
     }
   }
-  O[p.out_base + i] = (s0 + s1) + (s2 + s3);
+  O[i] = (s0 + s1) + (s2 + s3);
 }

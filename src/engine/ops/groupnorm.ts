@@ -153,7 +153,7 @@ function planeMoments(op: string, x: Tensor): Tensor {
     const n = Math.min(step, rows - r0);
     const xw = x.window(op, x.offset + r0 * hw, x.offset + (r0 + n) * hw);
     const v = vec(hw, xw.base);
-    x.dev.run({ kernel: 'norm/groupnorm_moments', defines: { ...v, HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v', FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
+    x.dev.run({ kernel: 'norm/groupnorm_moments', defines: { ...v, HSUM: laneSum(v), FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
       bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: x.dev.grid(n, 1) });
   }
   return s;
@@ -164,14 +164,14 @@ function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor, G: number): Tens
   const [B, C] = a.shape as [number, number];
   const rows = B * C, hw = planeSize(a);
   const s = empty(a.dev, [rows * 2], 'f32', op);
-  a.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * (a === b ? 1 : 2) * a.numel, { rows, hw });
+  a.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * 2 * a.numel, { rows, hw });
   const step = planesPerWindow(op, a, hw, rows);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const aw = a.window(op, a.offset + r0 * hw, a.offset + (r0 + n) * hw), bw = b.window(op, b.offset + r0 * hw, b.offset + (r0 + n) * hw);
-    const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base, center_a: 0, center_b: 1 };
+    const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base };
     const v = vec(hw, aw.base, bw.base);
-    const defines = { ...v, SAME: String(a === b), HSUM: v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v' };
+    const defines = { ...v, HSUM: laneSum(v) };
     a.dev.run({ kernel: 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, m.binding(op), s.binding(op)], params: p, workgroups: a.dev.grid(n, 1) });
   }
   return s;
@@ -182,6 +182,9 @@ function vec(hw: number, ...bases: number[]) {
   const v4 = hw % 4 === 0 && bases.every((b) => b % 4 === 0);
   return { V: v4 ? 'vec4f' : 'f32', WIDTH: v4 ? 4 : 1 };
 }
+
+/** The WGSL expression summing the lanes of a value `v` of the lane type `vec` picked. */
+const laneSum = (v: { WIDTH: number }) => (v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v');
 
 /** out = a·P + (b − M)·Q + R per plane, windowed over plane ranges. */
 function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readonly number[], fusedSilu = false): Tensor {

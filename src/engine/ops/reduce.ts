@@ -29,12 +29,12 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
   if (nOut === 0) return out;
   if (rLen === 0) throw new Error(`${op}: cannot reduce over an empty dimension of ${x}`);
   if (kept.length > 8 || axes.length > 8) throw new Error(`${op}: rank above 8 is not supported`);
+  x.dev.counter?.op(op, 'elementwise', 0, 4 * (nOut * rLen + nOut), { n: nOut, r: rLen });
   if (mode === 'sum' && x.isContiguous) {
     // Kept dims consecutive (or none): x is [outer, nOut, inner], summed by reduce/reduce_blocks.
     const k0 = kept[0] ?? x.ndim, k1 = kept.length ? kept[kept.length - 1]! + 1 : x.ndim;
     if (k1 - k0 === kept.length) {
       const outer = numel(x.shape.slice(0, k0)), inner = numel(x.shape.slice(k1));
-      x.dev.counter?.op(op, 'elementwise', 0, 4 * (nOut * rLen + nOut), { n: nOut, r: rLen });
       sumBlocks(op, x, outer, nOut, inner, out);
       return out;
     }
@@ -42,7 +42,6 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
   const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
   const xs = x.window(op, x.offset, x.offset + 1 + x.shape.reduce((e, d, i) => e + (d - 1) * x.strides[i]!, 0));
   const os = out.binding(op);
-  x.dev.counter?.op(op, 'elementwise', 0, 4 * (nOut * rLen + nOut), { n: nOut, r: rLen });
   const p = { n_out: nOut, r_len: rLen, k_rank: kept.length, r_rank: axes.length, x_base: xs.base, out_base: 0, pad0: 0, pad1: 0,
     kshape: pad8(kept.map((i) => x.shape[i]!)), kstride: pad8(kept.map((i) => x.strides[i]!)),
     rshape: pad8(axes.map((i) => x.shape[i]!)), rstride: pad8(axes.map((i) => x.strides[i]!)) };
@@ -65,7 +64,7 @@ function sumBlocks(op: string, x: Tensor, outer: number, nOut: number, inner: nu
   const dst = nChunks === 1 ? out : empty(x.dev, [nOut * nChunks], 'f32', op);
   const xs = x.window(op, x.offset, x.offset + x.numel), os = dst.binding(op);
   x.dev.run({ kernel: 'reduce/reduce_blocks', bindings: [xs.binding, os],
-    params: { n_out: nOut, outer, inner, chunk, n_chunks: nChunks, x_base: xs.base, out_base: 0, pad0: 0 },
+    params: { n_out: nOut, outer, inner, chunk, n_chunks: nChunks, x_base: xs.base, pad0: 0, pad1: 0 },
     workgroups: x.dev.grid(nOut * nChunks, 64) });
   if (dst === out) return;
   sumBlocks(op, dst, 1, nOut, nChunks, out);
