@@ -3,11 +3,8 @@
 // The including kernel declares the module-scope read-only rgba32float storage textures `tr` (A: texel (x, y) =
 //   A[row y, 4x .. 4x+3]) and `tc` (B: texel (x, y) = B[y, 4x .. 4x+3]), which the helper reads by name, and runs
 //   exactly 8 invocations in one subgroup of at least 8 (_lib/bcast8.wgsl comes with this file).
-// tile[2r + h]: row r (0..31) over this lane's columns 8·lane + 4h .. +3 of the 64; zero-initialised, the caller
-//   clears it between products. Written out with literal indices: lavapipe keeps a private array in registers only
-//   when every index is a constant, and it does not unroll loops this large.
-// Numerics: per step and accumulator a chain of four fused multiply-adds in the order of the shared dimension.
-var<private> tile: array<vec4f, 64>;
+// The accumulators `tile` and the multiply-add chain `mac` come from _lib/tex_mac.wgsl (included here).
+//#include "_lib/tex_mac.wgsl"
 
 // tile += A[32 rows, 4 dims] · B[4 dims, 64 columns] with B row-major (texel (x, k) = B[k, 4x .. 4x+3]): lane l loads A's
 // texels (ax, ay + 8q) (q = 0..3; ay = this lane's first row, the 8 lanes' rows together make 32) and its 8 B texels
@@ -96,12 +93,6 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[61] = mac(tile[61], subgroupBroadcast(t3, 6u), b01, b11, b21, b31);
   tile[62] = mac(tile[62], subgroupBroadcast(t3, 7u), b00, b10, b20, b30);
   tile[63] = mac(tile[63], subgroupBroadcast(t3, 7u), b01, b11, b21, b31);
-}
-
-// acc + a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 as a chain of fused multiply-adds (a = one row over 4 steps; b0..b3 = 4
-// columns at those steps).
-fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
-  return fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc))));
 }
 
 //#include "_lib/bcast8.wgsl"

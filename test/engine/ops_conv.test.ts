@@ -68,7 +68,7 @@ const TEX = (await getDevice()).profile;
 /** Every texture path of conv2d on from the first multiply-add: forward, dx (stride 1) and dw. */
 const ALL_TEX = { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0, convWeightGradTextureMin: 0, convWeightGradMinOut: 0 };
 
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D; dx and dw as products too', async () => {
+testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D; dx and dw as products too', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   const dev = await Device.create({ profile: ALL_TEX });
   try {
@@ -143,7 +143,7 @@ testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter
   } finally { dev.destroy(); }
 });
 
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d texture path split over input-channel windows, output-channel windows, row chunks and k chunks (binding 256 KiB, textures 128 texels)', async () => {
+testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d texture path split over input-channel windows, output-channel windows, row chunks and k chunks (binding 256 KiB, textures 128 texels)', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   const dev = await Device.create({ profile: ALL_TEX });
   try {
@@ -177,7 +177,7 @@ const firstDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 test('prepareConv: prepared and unprepared forwards agree bit for bit on each forced path, one prepared weight reused across calls and input sizes', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   const base = await getDevice();
-  const tex = base.profile.storageTextures && base.profile.subgroups8;
+  const tex = base.profile.textureMatmul;
   const devs: [string, Awaited<ReturnType<typeof Device.create>>][] = [['direct', await Device.create({ profile: { convTextureMin: Infinity } })]];
   if (tex) devs.push(['texture', await Device.create({ profile: { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0 } })]);
   else console.log('  (no texture matmul on this adapter: the direct path only)');
@@ -212,11 +212,12 @@ test('prepareConv: prepared and unprepared forwards agree bit for bit on each fo
 
 test('prepareConv: the path follows the weight and the profile; x may require grad (dx as without it)', async () => {
   const dev = await getDevice();
-  const p = dev.profile, tex = p.storageTextures && p.subgroups8;
+  const p = dev.profile, tex = p.textureMatmul;
   const small = toGpu(dev, rand([p.convShiftMinOut - 1, 4, 3, 3], 81)), big = toGpu(dev, rand([p.convShiftMinOut, 4, 3, 3], 82));
   const p1 = ops.prepareConv(small, null, { padding: 1 }), p2 = ops.prepareConv(big, null, { padding: 1 });
   assert.is(p1.path, 'direct');
-  assert.is(p2.path, tex ? 'texture' : 'direct');
+  // auto follows the profile: the texture path where the adapter has one and convTextureMin is finite (not without subgroups).
+  assert.is(p2.path, tex && p.convTextureMin !== Infinity ? 'texture' : 'direct');
   // x requires grad, w does not: the forward uses the prepared weight, dx is the usual one.
   const xh = rand([1, 4, 6, 8], 83), gh = rand([1, p.convShiftMinOut, 6, 8], 84);
   const dxOf = async (prepared?: typeof p2) => {
@@ -325,7 +326,7 @@ test('conv2d / upsample errors name the op and the shapes', async () => {
   for (const v of [x, w, w3, x3, b] as Tensor[]) v.dispose();
 });
 
-testIf(TEX.storageTextures && TEX.subgroups8, 'no texture matmul on this adapter')('conv2d texture path: packs staged in row chunks (binding lowered to 4 KiB) agree bit for bit with whole-texture staging (forward; dx of the shifted rows)', async () => {
+testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d texture path: packs staged in row chunks (binding lowered to 4 KiB) agree bit for bit with whole-texture staging (forward; dx of the shifted rows)', async () => {
   const { Device } = await import('../../src/engine/index.ts');
   const dev = await Device.create({ profile: ALL_TEX });
   // Every tensor window fits 4 KiB, the textures' staging buffers do not (B 24-72 rows, the weight 32 rows of 512 B),

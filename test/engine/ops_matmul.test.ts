@@ -2,9 +2,9 @@
 // broadcast batches, every transpose, the vec4 fast path's shapes, strided views, and dispatches split past binding limits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, countWork, empty, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, countWork, empty, Device, type Tensor } from '../../src/engine/index.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
-import { packTex, packTiledB, runMatmulTex, tiledSteps, TILE_M, type Dim } from '../../src/engine/ops/matmul.ts';
+import { packTex, packTiledB, runMatmulTex, texTileKernel, tiledSteps, TILE_M, type Dim } from '../../src/engine/ops/matmul.ts';
 import { checkOp, rand, toGpu, assertClose, bshape, bidx, numel, type Host } from '../helpers/ref.ts';
 
 /** op(a)·op(b) in f64 with numpy batch broadcasting. */
@@ -34,9 +34,13 @@ function refLinear(x: Host, w: Host, b?: Host): Host {
 /** The subgroup variant: skipped where the adapter has no subgroups of at least 8 (Deno). */
 const SG = 'subgroup-8?';
 const SG8 = (await getDevice()).profile.subgroups8;
-/** The texture variant: skipped where the adapter lacks subgroups of at least 8 or read-only storage textures (Deno). */
+/** The texture variant: skipped where the adapter has no texture product (profile.textureMatmul). It runs matmul/matmul_tex
+ * where the adapter has subgroups (Dawn) and matmul/matmul_tex_loads where it has none (Deno). */
 const TX = 'texture-32x64?';
 const TEX = (await getDevice()).profile.matmul.includes('texture-32x64');
+/** The same texture cases again on a device run as one without subgroups (profile { subgroups8: false }), so that both
+ * kernels are checked in one runtime; where the adapter has no subgroups the cases above ran matmul_tex_loads already. */
+const TEX_LOADS = TEX && SG8;
 type Case = [name: string, a: number[], b: number[], opts?: { transA?: boolean; transB?: boolean; variant?: string }];
 const CASES: Case[] = [
   // odd shapes: the strided general path
@@ -80,7 +84,20 @@ for (const [name, sa, sb, o = {}] of CASES) {
     const variant = o.variant === SG ? 'subgroup-8' : o.variant === TX ? 'texture-32x64' : o.variant;
     await checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { ...o, variant }), ([a, b]) => refMatmul(a!, b!, o.transA, o.transB));
   });
+  if (o.variant === TX) testIf(TEX_LOADS, TEX ? 'no subgroups on this adapter: the case above ran matmul_tex_loads' : 'no texture matmul on this adapter')(
+    `matmul ${name} on matmul_tex_loads (no subgroups): ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
+      const dev = await loadsDevice();
+      assert.is(texTileKernel(dev), 'matmul/matmul_tex_loads');
+      const { counter } = await countWork(dev, () => checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { ...o, variant: 'texture-32x64' }),
+        ([a, b]) => refMatmul(a!, b!, o.transA, o.transB)));
+      assert.ok((counter.kernels.get('matmul/matmul_tex_loads')?.dispatches ?? 0) > 0, 'the loads kernel ran');
+      assert.not.ok(counter.kernels.has('matmul/matmul_tex'), 'not the subgroup kernel');
+    });
 }
+/** A second device on the same adapter run as one without subgroups (created once, destroyed after the file). */
+let loadsDev: Device | null = null;
+async function loadsDevice(): Promise<Device> { return (loadsDev ??= await Device.create({ profile: { subgroups8: false } })); }
+test.after(() => { loadsDev?.destroy(); });
 
 test('strided views from permute and slice work without copies', async () => {
   const dev = await getDevice();

@@ -52,10 +52,31 @@ test('an adapter that reports nothing (Deno) counts as a CPU adapter without sub
   assert.not.ok(p.subgroups8);
   assert.equal([...p.matmul], ['vec4-8x1', 'strided-8x1']);
   assert.is(p.attention.subgroups, false);
-  // Deno's wgpu has read-only storage textures but no subgroups: still no texture kernel.
+  assert.not.ok(p.textureMatmul);
+  // Deno's wgpu has read-only storage textures but no subgroups: the texture product (matmul_tex_loads) first; the
+  // attention and quantizer texture kernels need subgroups and stay off.
   const deno = detectProfile({ features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] });
-  assert.ok(deno.storageTextures);
-  assert.equal([...deno.matmul], ['vec4-8x1', 'strided-8x1']);
+  assert.ok(deno.storageTextures && deno.textureMatmul);
+  assert.equal([...deno.matmul], ['texture-32x64', 'vec4-8x1', 'strided-8x1']);
+  assert.not.ok(deno.attention.textureForward || deno.nearestCodeTexture);
+});
+
+test('subgroups8 / storageTextures: false run an adapter as one without them; true cannot add what it lacks', () => {
+  const p = detectProfile(lavapipe, { subgroups8: false });
+  assert.not.ok(p.subgroups8);
+  assert.ok(p.textureMatmul, 'a CPU adapter keeps the texture product (every lane loads A)');
+  assert.equal([...p.matmul], ['texture-32x64', 'vec4-8x1', 'strided-8x1']);
+  assert.is(p.attention.subgroups, false);
+  assert.not.ok(p.attention.textureForward || p.attention.textureDq || p.attention.textureDkdv || p.nearestCodeTexture);
+  const q = detectProfile(lavapipe, { storageTextures: false });
+  assert.not.ok(q.textureMatmul);
+  assert.equal([...q.matmul], ['subgroup-8', 'vec4-8x1', 'strided-8x1']);
+  assert.not.ok(detectProfile(lavapipe, { textureMatmul: false }).matmul.includes('texture-32x64'), 'textureMatmul: false drops the variant');
+  assert.throws(() => detectProfile({ features: [] }, { subgroups8: true }), /subgroups8: true, but this adapter lacks subgroups/);
+  assert.throws(() => detectProfile({ ...lavapipe, wgslFeatures: [] }, { storageTextures: true }), /storageTextures: true, but this adapter lacks read-only storage textures/);
+  assert.throws(() => detectProfile({ features: [], wgslFeatures: [] }, { textureMatmul: true }), /textureMatmul needs read-only storage textures/);
+  // A GPU without subgroups: no texture product (matmul_tex_loads is measured on CPU adapters only).
+  assert.not.ok(detectProfile({ vendor: 'nvidia', description: 'NVIDIA H100', features: [], wgslFeatures: ['readonly_and_readwrite_storage_textures'] }).textureMatmul);
 });
 
 test('subgroups without read-only storage textures: the subgroup kernel first', () => {

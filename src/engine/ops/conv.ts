@@ -56,11 +56,11 @@ export function prepareConv(w_OCkk: Tensor, b_O: Tensor | null = null, opts: Pre
   if (b_O && (b_O.ndim !== 1 || b_O.shape[0] !== O || b_O.dtype !== 'f32')) throw new Error(`${op}: b must be an f32 [${O}] tensor for w ${fmt(w_OCkk.shape)}, got ${b_O}`);
   const { S, pad } = strideAndPadding(op, opts);
   const dev = w_OCkk.dev, p = dev.profile, k = { KH, KW, S, pT: pad[0], pB: pad[1], pL: pad[2], pR: pad[3] };
-  const texAble = p.subgroups8 && p.storageTextures && weightTexShape(dev, O, C, KH, KW).fits;
+  const texAble = p.textureMatmul && weightTexShape(dev, O, C, KH, KW).fits;
   const path = opts.path ?? 'auto';
   if (!['auto', 'texture', 'direct'].includes(path)) throw new Error(`${op}: path must be 'auto', 'texture' or 'direct', got '${path}'`);
   if (path === 'texture' && !texAble)
-    throw new Error(`${op}: path 'texture' needs subgroups of at least 8 and read-only storage textures (this adapter: ${p.subgroups8}, ${p.storageTextures}) and a weight texture within maxTextureDimension2D (w ${fmt(w_OCkk.shape)})`);
+    throw new Error(`${op}: path 'texture' needs the texture product (read-only storage textures and subgroups of at least 8 or a CPU adapter; this adapter: storage textures ${p.storageTextures}, subgroups ${p.subgroups8}, ${p.kind}) and a weight texture within maxTextureDimension2D (w ${fmt(w_OCkk.shape)})`);
   const useTex = path === 'texture' || (path === 'auto' && texAble && p.convTextureMin !== Infinity && O >= (shiftKernel(k) ? p.convShiftMinOut : p.convTextureMinOut));
   return noGrad(dev, () => {
     const w = contiguous(w_OCkk);
@@ -177,7 +177,7 @@ function checkPrepared(p: PreparedConv, x: Tensor, w: Tensor, b: Tensor | null, 
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile;
-  return p.subgroups8 && p.storageTextures && g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut)
+  return p.textureMatmul && g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut)
     && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;
 }
 
@@ -289,7 +289,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
   countConv(op, dy, g, dy.numel + x.numel + g.O * g.C * g.KH * g.KW);
-  if (p.subgroups8 && p.storageTextures && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
+  if (p.textureMatmul && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
     && weightGradLayout(dev, g)) {
     const dw = convWeightGradTex(op, dy, x, g);
     if (x !== x_BCHW) x.dispose();

@@ -21,7 +21,7 @@ export interface MatmulOpts {
 // ---- variant table ---------------------------------------------------------------------------------------------
 /**
  * Operand layouts a kernel reads: 'tex' = any strides, both operands packed into storage textures first (an adapter
- * with subgroups of at least 8 and read-only storage textures; N within the texture width; by default only from
+ * with profile.textureMatmul; N within the texture width; by default only from
  * profile.matmulTextureMin multiply-adds and matmulTextureMinRows rows, or matmulTextureMinRowsContiguousB); 'sg' = vec4 loads of A (along k or m) and B (along n or k) on an adapter
  * with subgroups of at least 8; 'bn' = B contiguous along n with 4-aligned strides; 'any' = any strides and sizes.
  */
@@ -31,7 +31,8 @@ type Layout = 'tex' | 'sg' | 'bn' | 'any';
  * operands allow runs. On lavapipe every load inside a loop becomes per-lane scalar loads with bounds checks, so loads
  * per FMA decide: the subgroup kernel loads each A value once per workgroup and shares it by subgroupBroadcast (B along
  * n and along k alike); the texture kernel does the same from storage textures (cheaper loads) with a 32×64 tile per
- * workgroup, after one pack of each operand (transposes included). Measurements and what was tried:
+ * workgroup, after one pack of each operand (transposes included): matmul/matmul_tex, or matmul/matmul_tex_loads on a
+ * CPU adapter without subgroups (every lane loads the A rows itself; texTileKernel). Measurements and what was tried:
  * docs/LAVAPIPE_FINDINGS.md, `npm run bench -- variants`.
  */
 export const VARIANTS = [
@@ -166,7 +167,7 @@ function gemm(op: string, A: Mat, B: Mat, out: Tensor, bias: Tensor | null, forc
   const aOk = al(A.t.offset, ...dims.map((d) => d.a)), bOk = al(B.t.offset, ...dims.map((d) => d.b));
   const aK = aOk && A.cs === 1 && al(aRs), aM = aOk && !aK && aRs === 1 && al(A.cs, M);
   const bN = bOk && B.cs === 1 && al(B.rs, N), bK = bOk && !bN && B.rs === 1 && al(B.cs);
-  const texOk = dev.profile.subgroups8 && dev.profile.storageTextures && K > 0 && Math.ceil(N / TILE_N) * (TILE_N / 4) <= dev.maxTexture2D
+  const texOk = dev.profile.textureMatmul && K > 0 && Math.ceil(N / TILE_N) * (TILE_N / 4) <= dev.maxTexture2D
     && (forced !== undefined || (numel(dims.map((d) => d.size)) * M * N * K >= dev.profile.matmulTextureMin && M >= (bN ? dev.profile.matmulTextureMinRowsContiguousB : dev.profile.matmulTextureMinRows)));
   const layouts: Layout[] = [...(texOk ? ['tex' as const] : []), ...(dev.profile.subgroups8 && (aK || aM) && (bN || bK) && al(K) && K > 0 ? ['sg' as const] : []), ...(bN ? ['bn' as const] : []), 'any'];
   const v = pickVariant(op, dev, layouts, forced);
@@ -361,9 +362,13 @@ export interface TiledB {
   /** Read in blocks of `steps` steps, each from the start of a tile `shift` texture rows past the previous block's. */
   blocks?: { steps: number; shift: number };
 }
+/** The texture product's kernel on this adapter (profile.textureMatmul): A's rows shared through the subgroup, or loaded by every lane. */
+export function texTileKernel(dev: Device): 'matmul/matmul_tex' | 'matmul/matmul_tex_loads' {
+  return dev.profile.subgroups8 ? 'matmul/matmul_tex' : 'matmul/matmul_tex_loads';
+}
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
-    kernel: 'matmul/matmul_tex', defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
       bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), pad0: 0, pad1: 0, pad2: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],

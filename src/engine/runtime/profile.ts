@@ -38,6 +38,11 @@ export interface AdapterProfile {
   subgroups8: boolean;
   /** Read-only storage textures (WGSL language feature readonly_and_readwrite_storage_textures; rgba32float is core). */
   storageTextures: boolean;
+  /** The texture product can run (operands packed into read-only rgba32float storage textures, 32 × 64 tiles; the
+   * 'texture-32x64' matmul variant, linear with a prepared weight, conv2d's texture paths): `storageTextures` and
+   * either `subgroups8` (matmul/matmul_tex: A's rows shared by subgroupBroadcast) or a CPU adapter without them
+   * (matmul/matmul_tex_loads: every lane loads all A rows; Deno's wgpu on lavapipe). Derived; false turns it off. */
+  textureMatmul: boolean;
   /** Matmul variants in order of preference; the first whose operand layout fits runs (the last must take any layout). */
   matmul: readonly MatmulVariant[];
   /** M·N·K (times batch) from which 'texture-32x64' may run by default; below it packing costs more than it saves. */
@@ -51,9 +56,8 @@ export interface AdapterProfile {
   /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
    * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
   linearPreparedMinRows: number;
-  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where read-only storage textures
-   * and subgroups of 8 exist, from convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and, in
-   * output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
+  /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where `textureMatmul`, from
+   * convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and, in output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
    * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
    * with them, so few output channels keep the direct kernels. */
   convTextureMin: number;
@@ -88,9 +92,19 @@ export interface AdapterFacts { vendor?: string; architecture?: string; descript
 export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {}): AdapterProfile {
   const name = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
   const kind = name === '' || CPU_ADAPTER.test(name) ? 'cpu' : 'gpu';
-  const subgroups8 = [...a.features].includes('subgroups') && (a.subgroupMinSize ?? 0) >= 8;
-  const storageTextures = [...(a.wgslFeatures ?? [])].includes('readonly_and_readwrite_storage_textures');
+  const hasSubgroups8 = [...a.features].includes('subgroups') && (a.subgroupMinSize ?? 0) >= 8;
+  const hasStorageTextures = [...(a.wgslFeatures ?? [])].includes('readonly_and_readwrite_storage_textures');
+  // subgroups8 / storageTextures: false runs the adapter as one without them (every choice below follows); true
+  // cannot give an adapter what it lacks.
+  for (const [k, has] of [['subgroups8', hasSubgroups8], ['storageTextures', hasStorageTextures]] as const)
+    if (overrides[k] === true && !has) throw new Error(`adapter profile: ${k}: true, but this adapter lacks ${k === 'subgroups8' ? 'subgroups of at least 8 invocations' : 'read-only storage textures'}`);
+  const subgroups8 = hasSubgroups8 && overrides.subgroups8 !== false;
+  const storageTextures = hasStorageTextures && overrides.storageTextures !== false;
   const cpu = kind === 'cpu';
+  const texturePossible = storageTextures && (subgroups8 || cpu);
+  if (overrides.textureMatmul === true && !texturePossible)
+    throw new Error('adapter profile: textureMatmul needs read-only storage textures and subgroups of at least 8 invocations or a CPU adapter, which this adapter lacks');
+  const textureMatmul = texturePossible && overrides.textureMatmul !== false;
   // The texture kernels are subgroup kernels: an override that turns the attention subgroup kernels off turns them off.
   const tex = cpu && subgroups8 && storageTextures && (overrides.attention?.subgroups ?? true);
   // CPU adapters (lavapipe): one 8-lane SIMD group per workgroup; loads per FMA decide, so the subgroup kernels that
@@ -98,13 +112,15 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
   // unmeasured guesses (a warp wants more invocations).
   const matmul: MatmulVariant[] = cpu ? ['texture-32x64', 'subgroup-8', 'vec4-8x1', 'strided-8x1'] : ['vec4-8x8', 'strided-8x8'];
   const base: AdapterProfile = {
-    kind, subgroups8, storageTextures,
-    matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || (subgroups8 && storageTextures))),
+    kind, subgroups8, storageTextures, textureMatmul,
+    matmul: matmul.filter((v) => (v !== 'subgroup-8' || subgroups8) && (v !== 'texture-32x64' || textureMatmul)),
     matmulTextureMin: 2 ** 26,
     matmulTextureMinRows: 64,
     matmulTextureMinRowsContiguousB: 32,
     linearPreparedMinRows: 16,
-    convTextureMin: 2 ** 25,
+    // Without subgroups the forward conv keeps the direct kernels: on the texture product whose lanes load every A row
+    // (matmul_tex_loads) it ran 0.77-0.89x conv/conv2d_3x3 under Deno; its weight gradient there ran 1.2-1.3x conv2d_dw.
+    convTextureMin: subgroups8 ? 2 ** 25 : Infinity,
     convTextureMinOut: 128,
     convShiftMinOut: 32,
     convWeightGradTextureMin: 2 ** 25,
@@ -122,8 +138,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
   for (const k of ['textureForward', 'textureDq', 'textureDkdv'] as const)
     if (p.attention[k] && !(p.subgroups8 && p.storageTextures && p.attention.subgroups))
       throw new Error(`adapter profile: attention.${k} needs subgroups of at least 8 invocations (and attention.subgroups) and read-only storage textures, which this adapter lacks`);
-  if (p.matmul.includes('texture-32x64') && !(p.subgroups8 && p.storageTextures))
-    throw new Error("adapter profile: matmul variant 'texture-32x64' needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks");
+  if (p.matmul.includes('texture-32x64') && !p.textureMatmul)
+    throw new Error("adapter profile: matmul variant 'texture-32x64' needs the texture product (textureMatmul: read-only storage textures and subgroups of at least 8 invocations or a CPU adapter)");
   if (p.nearestCodeTexture && !(p.subgroups8 && p.storageTextures))
     throw new Error('adapter profile: nearestCodeTexture needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks');
   if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
