@@ -57,7 +57,8 @@ export interface AdapterProfile {
    * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
   linearPreparedMinRows: number;
   /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where `textureMatmul`, from
-   * convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off) and, in output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
+   * convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off, the default without subgroups) and, in
+   * output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
    * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
    * with them, so few output channels keep the direct kernels. */
   convTextureMin: number;
