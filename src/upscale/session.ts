@@ -38,6 +38,11 @@ export interface TileGroup {
   dispose(): void;
 }
 
+/** Bytes of decoder activations one decode call may hold by default (UpscaleOptions.decodeBudget), counting
+ * DECODE_LIVE tensors of the decoder's top level per tile. */
+export const DEFAULT_DECODE_BUDGET = 256 * 2 ** 20;
+const DECODE_LIVE = 4;
+
 /** The GPU state of a group between steps. */
 interface Live {
   cache: KVCache;
@@ -50,7 +55,8 @@ interface Live {
 }
 
 /** The H-VAR model as a TileRunner: tiles of `tile` LR pixels (resampled to the model's LR side when they differ). */
-export function modelRunner(bundle: HVARBundle, s: SampleSettings, tile = bundle.lrSide): TileRunner {
+export function modelRunner(bundle: HVARBundle, s: SampleSettings, tile = bundle.lrSide, decodeBudget = DEFAULT_DECODE_BUDGET): TileRunner {
+  if (!(decodeBudget >= 0)) throw new Error(`upscale: decodeBudget must be a number of bytes >= 0, got ${decodeBudget}`);
   const { vae, model } = bundle, q = vae.quantize, z = model.sizes, cfg = model.cfg;
   const plan = q.plan.scales, K = plan.length;
   const pair = s.cfg > 0;
@@ -156,18 +162,24 @@ export function modelRunner(bundle: HVARBundle, s: SampleSettings, tile = bundle
             await step(L, si);
             onStep?.({ scale: si, units: steps[si]!.units, replay });
           }
-          // Decode f_hat one tile at a time (the decoder's activations at the largest side dominate memory).
-          const f = factors[n]!, side = tile * f, out = new Float32Array(B * 3 * side * side);
-          for (let b = 0; b < B; b++) {
-            const img = noGrad(dev, () => scope(dev, () => {
-              const y = vae.decodeLatent(B === 1 ? L.fHat! : ops.slice(L.fHat!, 0, b, b + 1));
-              const m = Tm * f;
-              const r = side === m ? y : ops.resample(y, side, side, side < m ? 'area' : 'bicubic');
-              return ops.affine(r, 0.5, 0.5);
-            }));
-            out.set((await img.toArray()) as Float32Array, b * 3 * side * side);
-            img.dispose();
-          }
+          // Decode f_hat in batches of tiles whose decoder activations fit decodeBudget (the activations at the
+          // largest side dominate: ch·chMult[0] channels there, a few alive at once), every batch encoded before the
+          // first read-back so that the GPU does not wait for the host between them.
+          const f = factors[n]!, side = tile * f, m = Tm * f, out = new Float32Array(B * 3 * side * side);
+          const perTile = DECODE_LIVE * 4 * vae.cfg.ch * vae.cfg.chMult[0]! * m * m;
+          const db = Math.max(1, Math.min(B, Math.floor(decodeBudget / perTile)));
+          const imgs: Tensor[] = [];
+          try {
+            for (let b0 = 0; b0 < B; b0 += db) {
+              imgs.push(noGrad(dev, () => scope(dev, () => {
+                const y = vae.decodeLatent(db >= B ? L.fHat! : ops.slice(L.fHat!, 0, b0, Math.min(B, b0 + db)));
+                const r = side === m ? y : ops.resample(y, side, side, side < m ? 'area' : 'bicubic');
+                return ops.affine(r, 0.5, 0.5);
+              })));
+            }
+            const host = await Promise.all(imgs.map((img) => img.toArray()));
+            host.forEach((h, i) => out.set(h as Float32Array, i * db * 3 * side * side));
+          } finally { for (const img of imgs) img.dispose(); }
           return out;
         },
         release: freeLive,

@@ -41,6 +41,9 @@ export interface UpscaleOptions {
   cacheBudget?: number;
   /** Largest input in pixels (default 4 Mi). */
   maxPixels?: number;
+  /** Bytes of decoder activations one VQVAE decode may hold (default 256 MiB): a batch's tiles are decoded in groups
+   * that fit it, one tile at a time when even one does not. Outputs do not depend on it. */
+  decodeBudget?: number;
   onProgress?: (p: UpscaleProgress) => void;
 }
 
@@ -159,7 +162,7 @@ export function upscaleStream(dev: Device, bundle: HVARBundle, image: ImageCHW, 
   const seed = o.seed ?? 0;
   if (!(typeof seed === 'bigint' || Number.isSafeInteger(seed)) || seed < 0) throw new Error(`upscale: seed must be an integer >= 0, got ${o.seed}`);
   checkImage(image, o.maxPixels ?? DEFAULT_UPSCALE_MAX_PIXELS, 'upscale');
-  const runner = modelRunner(bundle, sampleSettings(bundle, o), tile);
+  const runner = modelRunner(bundle, sampleSettings(bundle, o), tile, o.decodeBudget);
   return tiledStream(image, runner, { seed, overlap: o.overlap, batch: o.batch, cacheBudget: o.cacheBudget, maxPixels: o.maxPixels, onProgress: o.onProgress });
 }
 

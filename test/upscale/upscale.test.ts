@@ -88,9 +88,15 @@ test('a larger non-square input (13×21, 8 tiles): exact sizes; regions of one t
   const replayed = await upscale(dev, bundle, img, { seed, batch: 3, cacheBudget, onProgress: (p) => { if (p.replay) replays++; } });
   assert.ok(replays > 0, 'groups over the cache budget are replayed');
   const single = await upscale(dev, bundle, img, { seed, batch: 1 });
+  // decodes one tile at a time (budget 0), and three tiles at a time for x4 (the last group shorter) while x1 and x2
+  // still decode the whole batch at once
+  const m4 = bundle.lrSide * 4, perTile4 = 16 * bundle.vae.cfg.ch * bundle.vae.cfg.chMult[0]! * m4 * m4;
+  const oneByOne = await upscale(dev, bundle, img, { seed, decodeBudget: 0 }), threes = await upscale(dev, bundle, img, { seed, decodeBudget: 3 * perTile4 });
   for (const k of ['x1', 'x2', 'x4'] as const) {
     assert.ok(maxDiff(replayed[k].data, r[k]!.data) === 0, `${k}: replayed groups differ by ${maxDiff(replayed[k].data, r[k]!.data)}`);
     assert.ok(maxDiff(single[k].data, r[k]!.data) < 1e-5, `${k}: batch 1 differs from batch 8 by ${maxDiff(single[k].data, r[k]!.data)}`);
+    for (const [what, o] of [['one tile per decode', oneByOne], ['three tiles per x4 decode', threes]] as const)
+      assert.ok(maxDiff(o[k].data, r[k]!.data) < 1e-5, `${k}: ${what} differs from whole-batch decodes by ${maxDiff(o[k].data, r[k]!.data)}`);
   }
 });
 
@@ -119,6 +125,8 @@ test('argument errors name the option and the limit', async () => {
   await rejects({ tile: 1 }, /tile must be an integer from 2 to 64 LR pixels \(the model's LR side is 8\)/);
   await rejects({ overlap: 5 }, /overlap must be an integer from 0 to 4/);
   await rejects({ seed: -1 }, /seed must be an integer >= 0/);
+  await rejects({ decodeBudget: -1 }, /decodeBudget must be a number of bytes >= 0, got -1/);
+  await rejects({ decodeBudget: NaN }, /decodeBudget must be a number of bytes >= 0, got NaN/);
   await rejects({ batch: 4, cacheBudget: 1000 }, /a batch of 4 tiles needs 0\.[0-9] MiB of KV cache, over the budget of 0\.0 MiB \(lower batch or raise cacheBudget\)/, picture(20, 20));
   await rejects({}, /expected an RGB image .* got c 1/, { data: new Float32Array(64), c: 1, h: 8, w: 8 });
 });
