@@ -11,44 +11,37 @@
 // then each row's texel serves both halves of the row at once. The same multiply-adds in the same order as
 // tex_tile_step_d of _lib/tex_tile.wgsl.
 fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
-  let b00 = textureLoad(tc, vec2u(bx, by));
-  let b10 = textureLoad(tc, vec2u(bx + dx, by + dy));
-  let b20 = textureLoad(tc, vec2u(bx + 2u * dx, by + 2u * dy));
-  let b30 = textureLoad(tc, vec2u(bx + 3u * dx, by + 3u * dy));
-  let b01 = textureLoad(tc, vec2u(bx + 1u, by));
-  let b11 = textureLoad(tc, vec2u(bx + dx + 1u, by + dy));
-  let b21 = textureLoad(tc, vec2u(bx + 2u * dx + 1u, by + 2u * dy));
-  let b31 = textureLoad(tc, vec2u(bx + 3u * dx + 1u, by + 3u * dy));
-  { let a = textureLoad(tr, vec2u(ax, ay + 0u)); tile[0] = mac(tile[0], a, b00, b10, b20, b30); tile[1] = mac(tile[1], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 1u)); tile[2] = mac(tile[2], a, b00, b10, b20, b30); tile[3] = mac(tile[3], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 2u)); tile[4] = mac(tile[4], a, b00, b10, b20, b30); tile[5] = mac(tile[5], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 3u)); tile[6] = mac(tile[6], a, b00, b10, b20, b30); tile[7] = mac(tile[7], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 4u)); tile[8] = mac(tile[8], a, b00, b10, b20, b30); tile[9] = mac(tile[9], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 5u)); tile[10] = mac(tile[10], a, b00, b10, b20, b30); tile[11] = mac(tile[11], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 6u)); tile[12] = mac(tile[12], a, b00, b10, b20, b30); tile[13] = mac(tile[13], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 7u)); tile[14] = mac(tile[14], a, b00, b10, b20, b30); tile[15] = mac(tile[15], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 8u)); tile[16] = mac(tile[16], a, b00, b10, b20, b30); tile[17] = mac(tile[17], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 9u)); tile[18] = mac(tile[18], a, b00, b10, b20, b30); tile[19] = mac(tile[19], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 10u)); tile[20] = mac(tile[20], a, b00, b10, b20, b30); tile[21] = mac(tile[21], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 11u)); tile[22] = mac(tile[22], a, b00, b10, b20, b30); tile[23] = mac(tile[23], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 12u)); tile[24] = mac(tile[24], a, b00, b10, b20, b30); tile[25] = mac(tile[25], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 13u)); tile[26] = mac(tile[26], a, b00, b10, b20, b30); tile[27] = mac(tile[27], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 14u)); tile[28] = mac(tile[28], a, b00, b10, b20, b30); tile[29] = mac(tile[29], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 15u)); tile[30] = mac(tile[30], a, b00, b10, b20, b30); tile[31] = mac(tile[31], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 16u)); tile[32] = mac(tile[32], a, b00, b10, b20, b30); tile[33] = mac(tile[33], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 17u)); tile[34] = mac(tile[34], a, b00, b10, b20, b30); tile[35] = mac(tile[35], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 18u)); tile[36] = mac(tile[36], a, b00, b10, b20, b30); tile[37] = mac(tile[37], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 19u)); tile[38] = mac(tile[38], a, b00, b10, b20, b30); tile[39] = mac(tile[39], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 20u)); tile[40] = mac(tile[40], a, b00, b10, b20, b30); tile[41] = mac(tile[41], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 21u)); tile[42] = mac(tile[42], a, b00, b10, b20, b30); tile[43] = mac(tile[43], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 22u)); tile[44] = mac(tile[44], a, b00, b10, b20, b30); tile[45] = mac(tile[45], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 23u)); tile[46] = mac(tile[46], a, b00, b10, b20, b30); tile[47] = mac(tile[47], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 24u)); tile[48] = mac(tile[48], a, b00, b10, b20, b30); tile[49] = mac(tile[49], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 25u)); tile[50] = mac(tile[50], a, b00, b10, b20, b30); tile[51] = mac(tile[51], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 26u)); tile[52] = mac(tile[52], a, b00, b10, b20, b30); tile[53] = mac(tile[53], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 27u)); tile[54] = mac(tile[54], a, b00, b10, b20, b30); tile[55] = mac(tile[55], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 28u)); tile[56] = mac(tile[56], a, b00, b10, b20, b30); tile[57] = mac(tile[57], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 29u)); tile[58] = mac(tile[58], a, b00, b10, b20, b30); tile[59] = mac(tile[59], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 30u)); tile[60] = mac(tile[60], a, b00, b10, b20, b30); tile[61] = mac(tile[61], a, b01, b11, b21, b31); }
-  { let a = textureLoad(tr, vec2u(ax, ay + 31u)); tile[62] = mac(tile[62], a, b00, b10, b20, b30); tile[63] = mac(tile[63], a, b01, b11, b21, b31); }
+  let b = tex_b(bx, by, dx, dy);
+  { let a = textureLoad(tr, vec2u(ax, ay + 0u)); tile[0] = mac(tile[0], a, b.b00, b.b10, b.b20, b.b30); tile[1] = mac(tile[1], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 1u)); tile[2] = mac(tile[2], a, b.b00, b.b10, b.b20, b.b30); tile[3] = mac(tile[3], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 2u)); tile[4] = mac(tile[4], a, b.b00, b.b10, b.b20, b.b30); tile[5] = mac(tile[5], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 3u)); tile[6] = mac(tile[6], a, b.b00, b.b10, b.b20, b.b30); tile[7] = mac(tile[7], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 4u)); tile[8] = mac(tile[8], a, b.b00, b.b10, b.b20, b.b30); tile[9] = mac(tile[9], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 5u)); tile[10] = mac(tile[10], a, b.b00, b.b10, b.b20, b.b30); tile[11] = mac(tile[11], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 6u)); tile[12] = mac(tile[12], a, b.b00, b.b10, b.b20, b.b30); tile[13] = mac(tile[13], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 7u)); tile[14] = mac(tile[14], a, b.b00, b.b10, b.b20, b.b30); tile[15] = mac(tile[15], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 8u)); tile[16] = mac(tile[16], a, b.b00, b.b10, b.b20, b.b30); tile[17] = mac(tile[17], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 9u)); tile[18] = mac(tile[18], a, b.b00, b.b10, b.b20, b.b30); tile[19] = mac(tile[19], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 10u)); tile[20] = mac(tile[20], a, b.b00, b.b10, b.b20, b.b30); tile[21] = mac(tile[21], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 11u)); tile[22] = mac(tile[22], a, b.b00, b.b10, b.b20, b.b30); tile[23] = mac(tile[23], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 12u)); tile[24] = mac(tile[24], a, b.b00, b.b10, b.b20, b.b30); tile[25] = mac(tile[25], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 13u)); tile[26] = mac(tile[26], a, b.b00, b.b10, b.b20, b.b30); tile[27] = mac(tile[27], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 14u)); tile[28] = mac(tile[28], a, b.b00, b.b10, b.b20, b.b30); tile[29] = mac(tile[29], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 15u)); tile[30] = mac(tile[30], a, b.b00, b.b10, b.b20, b.b30); tile[31] = mac(tile[31], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 16u)); tile[32] = mac(tile[32], a, b.b00, b.b10, b.b20, b.b30); tile[33] = mac(tile[33], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 17u)); tile[34] = mac(tile[34], a, b.b00, b.b10, b.b20, b.b30); tile[35] = mac(tile[35], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 18u)); tile[36] = mac(tile[36], a, b.b00, b.b10, b.b20, b.b30); tile[37] = mac(tile[37], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 19u)); tile[38] = mac(tile[38], a, b.b00, b.b10, b.b20, b.b30); tile[39] = mac(tile[39], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 20u)); tile[40] = mac(tile[40], a, b.b00, b.b10, b.b20, b.b30); tile[41] = mac(tile[41], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 21u)); tile[42] = mac(tile[42], a, b.b00, b.b10, b.b20, b.b30); tile[43] = mac(tile[43], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 22u)); tile[44] = mac(tile[44], a, b.b00, b.b10, b.b20, b.b30); tile[45] = mac(tile[45], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 23u)); tile[46] = mac(tile[46], a, b.b00, b.b10, b.b20, b.b30); tile[47] = mac(tile[47], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 24u)); tile[48] = mac(tile[48], a, b.b00, b.b10, b.b20, b.b30); tile[49] = mac(tile[49], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 25u)); tile[50] = mac(tile[50], a, b.b00, b.b10, b.b20, b.b30); tile[51] = mac(tile[51], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 26u)); tile[52] = mac(tile[52], a, b.b00, b.b10, b.b20, b.b30); tile[53] = mac(tile[53], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 27u)); tile[54] = mac(tile[54], a, b.b00, b.b10, b.b20, b.b30); tile[55] = mac(tile[55], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 28u)); tile[56] = mac(tile[56], a, b.b00, b.b10, b.b20, b.b30); tile[57] = mac(tile[57], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 29u)); tile[58] = mac(tile[58], a, b.b00, b.b10, b.b20, b.b30); tile[59] = mac(tile[59], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 30u)); tile[60] = mac(tile[60], a, b.b00, b.b10, b.b20, b.b30); tile[61] = mac(tile[61], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = textureLoad(tr, vec2u(ax, ay + 31u)); tile[62] = mac(tile[62], a, b.b00, b.b10, b.b20, b.b30); tile[63] = mac(tile[63], a, b.b01, b.b11, b.b21, b.b31); }
 }
