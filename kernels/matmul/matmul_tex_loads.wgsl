@@ -4,8 +4,9 @@
 // Bindings, Params, defines, layouts and the grid: _lib/matmul_tex_body.wgsl.
 // Dispatch: a workgroup of 8 invocations (no subgroup operations). Per step of 4 in k every lane loads the 32 A texels
 //   of rows m0 .. m0+31 (the same texels in every lane) and its own 8 B texels: 40 texel loads per 256 multiply-adds a
-//   lane against matmul_tex's 12, no broadcasts (_lib/tex_tile_loads.wgsl). On lavapipe ~0.4× matmul_tex and ~1.8×
-//   the vec4 buffer kernel (docs/LAVAPIPE_FINDINGS.md, "A texture product without subgroups").
+//   lane against matmul_tex's 12, no broadcasts (_lib/tex_tile_loads.wgsl). Slower than matmul_tex, faster than the
+//   buffer kernels (measured: docs/LAVAPIPE_FINDINGS.md, "A texture product without subgroups, and row pairs on 16
+//   registers").
 // Numerics: f32 fused multiply-add over k in order (zero padding adds exact zeros); bias and C added after the sum;
 //   the same sums as matmul/matmul_tex, bit for bit.
 //#include "_lib/matmul_tex_body.wgsl"

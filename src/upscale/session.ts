@@ -42,6 +42,10 @@ export interface TileGroup {
  * DECODE_LIVE tensors of the decoder's top level per tile. */
 export const DEFAULT_DECODE_BUDGET = 256 * 2 ** 20;
 const DECODE_LIVE = 4;
+/** The decoder activations one tile of m × m output pixels is counted at against the decode budget. */
+export function decodeTileBytes(vae: HVARBundle['vae'], m: number): number {
+  return DECODE_LIVE * 4 * vae.cfg.ch * vae.cfg.chMult[0]! * m * m;
+}
 
 /** The GPU state of a group between steps. */
 interface Live {
@@ -166,8 +170,7 @@ export function modelRunner(bundle: HVARBundle, s: SampleSettings, tile = bundle
           // largest side dominate: ch·chMult[0] channels there, a few alive at once), every batch encoded before the
           // first read-back so that the GPU does not wait for the host between them.
           const f = factors[n]!, side = tile * f, m = Tm * f, out = new Float32Array(B * 3 * side * side);
-          const perTile = DECODE_LIVE * 4 * vae.cfg.ch * vae.cfg.chMult[0]! * m * m;
-          const db = Math.max(1, Math.min(B, Math.floor(decodeBudget / perTile)));
+          const db = Math.max(1, Math.min(B, Math.floor(decodeBudget / decodeTileBytes(vae, m))));
           const imgs: Tensor[] = [];
           try {
             for (let b0 = 0; b0 < B; b0 += db) {

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { fromArray, noGrad, ops } from '../../src/engine/index.ts';
 import { sampleHVAR } from '../../src/models/hvar/index.ts';
 import { upscale, upscaleStream, bundleFromHost, modelRunner, tileSeed, reflectIndex, type HVARBundle, type UpscaleOptions } from '../../src/upscale/index.ts';
+import { decodeTileBytes } from '../../src/upscale/session.ts';
 import type { ImageCHW } from '../../src/io/image.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { tinyParts, CARD, LR_SIDE, picture } from './fixture.ts';
@@ -90,7 +91,7 @@ test('a larger non-square input (13×21, 8 tiles): exact sizes; regions of one t
   const single = await upscale(dev, bundle, img, { seed, batch: 1 });
   // decodes one tile at a time (budget 0), and three tiles at a time for x4 (the last group shorter) while x1 and x2
   // still decode the whole batch at once
-  const m4 = bundle.lrSide * 4, perTile4 = 16 * bundle.vae.cfg.ch * bundle.vae.cfg.chMult[0]! * m4 * m4;
+  const perTile4 = decodeTileBytes(bundle.vae, bundle.lrSide * 4);
   const oneByOne = await upscale(dev, bundle, img, { seed, decodeBudget: 0 }), threes = await upscale(dev, bundle, img, { seed, decodeBudget: 3 * perTile4 });
   for (const k of ['x1', 'x2', 'x4'] as const) {
     assert.ok(maxDiff(replayed[k].data, r[k]!.data) === 0, `${k}: replayed groups differ by ${maxDiff(replayed[k].data, r[k]!.data)}`);

@@ -119,8 +119,9 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     matmulTextureMinRows: 64,
     matmulTextureMinRowsContiguousB: 32,
     linearPreparedMinRows: 16,
-    // Without subgroups the forward conv keeps the direct kernels: on the texture product whose lanes load every A row
-    // (matmul_tex_loads) it ran 0.77-0.89x conv/conv2d_3x3 under Deno; its weight gradient there ran 1.2-1.3x conv2d_dw.
+    // Without subgroups the forward conv keeps the direct kernels: on matmul_tex_loads it was slower than
+    // conv/conv2d_3x3 under Deno, while its weight gradient beat conv2d_dw (docs/LAVAPIPE_FINDINGS.md, "A texture
+    // product without subgroups, and row pairs on 16 registers").
     convTextureMin: subgroups8 ? 2 ** 25 : Infinity,
     convTextureMinOut: 128,
     convShiftMinOut: 32,
