@@ -2,7 +2,7 @@
 // affine, VAR's config (C = 1024, eps 1e-6, no affine), split dispatches, and the PyTorch goldens (layer_norm.*).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, fromArray, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, fromArray, Device, WorkCounter, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
@@ -94,6 +94,33 @@ test('layerNorm splits rows across dispatches when a tensor exceeds one storage 
     }
   } finally { (dev as { maxBinding: number }).maxBinding = saved; }
 });
+
+// Both kernels on the same calls: one 64-invocation workgroup per row (layerNormPerRowMinRows 0) and one invocation per
+// row (1), on row lengths below, at and past a multiple of 8 (the per-row kernel's 8 partial sums and their tail).
+for (const [name, min, kernels] of [['workgroup', 0, ['norm/layernorm', 'norm/layernorm_bwd']], ['per-row', 1, ['norm/layernorm_rows', 'norm/layernorm_bwd_rows']]] as const) {
+  test(`layerNorm ${name} kernels: f64 reference and finite differences, odd shapes`, async () => {
+    const dev = await Device.create({ profile: { layerNormPerRowMinRows: min } });
+    try {
+      for (const shape of [[1, 1], [3, 3], [17, 8], [9, 65], [2, 3, 257], [19, 13]]) {
+        const C = shape[shape.length - 1]!;
+        const ins = [rand(shape, 41, -2, 3), rand([C], 42, 0.5, 1.5), rand([C], 43)];
+        await checkOp(dev, `layerNorm ${name} [${shape}]`, ins, ([x, w, b]) => ops.layerNorm(x!, w!, b!, 1e-5),
+          ([x, w, b]) => refLN(x!, w!, b!, 1e-5).y, { atol: 2e-5, rtol: 1e-4, gradAtol: 5e-4 });
+      }
+      const counter = new WorkCounter(); dev.counter = counter;
+      const xh = rand([10, 33], 44, 40, 44), gh = rand([10, 33], 45);
+      const [x, g] = [xh, gh].map((h) => toGpu(dev, h)) as [Tensor, Tensor];
+      x.requiresGrad = true;
+      const y = ops.layerNorm(x, null, null, 1e-6);
+      assertClose(await y.toArray(), refLN(xh, null, null, 1e-6).y.data, `${name}: rows with a large offset`, 2e-5, 1e-4);
+      backward(y, g);
+      assertClose(await x.grad!.toArray(), refLNGrad(xh, null, gh, 1e-6).dx, `${name}: dx`, 1e-4, 1e-4);
+      dev.counter = null;
+      for (const k of kernels) assert.ok(counter.kernels.has(k), `${name}: ${k} dispatched (got ${[...counter.kernels.keys()].join(', ')})`);
+      for (const t of [x, g, y]) t.dispose();
+    } finally { dev.destroy(); }
+  });
+}
 
 test('layerNorm errors name the op and the shapes', async () => {
   const dev = await getDevice();

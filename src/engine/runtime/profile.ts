@@ -78,6 +78,11 @@ export interface AdapterProfile {
    * the texture kernel's 32 (one workgroup, one core, up to 32 rows), so a scale of a few tokens costs it less. */
   nearestCodeTexture: boolean;
   nearestCodeTextureMinRows: number;
+  /** layerNorm forward and backward with one invocation per row (norm/layernorm_rows, norm/layernorm_bwd_rows: no
+   * workgroup memory, no barriers) for calls of at least layerNormPerRowMinRows rows; otherwise (and where 0) one
+   * 64-invocation workgroup per row with workgroup trees (norm/layernorm, norm/layernorm_bwd). The same sums in
+   * another order. */
+  layerNormPerRowMinRows: number;
   attention: AttentionTuning;
 }
 
@@ -129,6 +134,9 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     convWeightGradMinOut: 32,
     nearestCodeTexture: cpu && subgroups8 && storageTextures,
     nearestCodeTextureMinRows: 16,
+    // A CPU adapter runs a workgroup's barriers as coroutine switches: per row they cost more than the row's
+    // arithmetic (docs/LAVAPIPE_FINDINGS.md, "layerNorm without barriers"). From 16 rows both cores have work.
+    layerNormPerRowMinRows: cpu ? 16 : 0,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
