@@ -2,7 +2,7 @@
 // backward vs finite differences, the PyTorch golden, plane-chunked paths (binding limit lowered), error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, noGrad, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, Device, WorkCounter, type Tensor } from '../../src/engine/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
@@ -65,6 +65,31 @@ test('groupNorm: planes of a group at very different levels, an outlying first e
   await checkOp(dev, 'groupNorm levels', [f32(x), rand([6], 8, 0.5, 1.5), rand([6], 9)],
     ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
 });
+
+// Both statistics kernels on the same calls: one 64-invocation workgroup per plane (groupNormPerPlaneMinPlanes 0) and
+// one invocation per plane (1): odd planes (scalar kernel), vec4 planes, a large mean and planes at different levels.
+for (const [name, min, kernel] of [['workgroup', 0, 'norm/groupnorm_moments'], ['per-plane', 1, 'norm/groupnorm_moments_rows']] as const) {
+  test(`groupNorm ${name} statistics: f64 reference and finite differences`, async () => {
+    const dev = await Device.create({ profile: { groupNormPerPlaneMinPlanes: min } });
+    try {
+      const counter = new WorkCounter(); dev.counter = counter;
+      for (const [shape, G] of [[[1, 3, 5, 7], 3], [[2, 6, 4, 6], 3], [[1, 2, 1, 257], 1], [[3, 8, 1, 1], 4]] as [number[], number][]) {
+        const C = shape[1]!;
+        await checkOp(dev, `groupNorm ${name} [${shape}]`, [rand(shape, 11, -2, 2), rand([C], 12, 0.5, 1.5), rand([C], 13)],
+          ([x, w, b]) => ops.groupNorm(x!, G, w!, b!), ([x, w, b]) => refGroupNorm(x!, G, w!, b!), { atol: 2e-5, rtol: 1e-4, gradAtol: 5e-4 });
+      }
+      await checkOp(dev, `groupNorm ${name} large mean`, [f32(rand([2, 4, 8, 8], 14, 1000, 1001)), rand([4], 15, 0.5, 1.5), rand([4], 16)],
+        ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
+      const x = rand([2, 6, 5, 8], 17, 0, 1);
+      for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i]! + 1000 * ((Math.floor(i / 40) % 6) - 2.5);
+      x.data[80] = x.data[80]! + 50;
+      await checkOp(dev, `groupNorm ${name} levels`, [f32(x), rand([6], 18, 0.5, 1.5), rand([6], 19)],
+        ([x, w, b]) => ops.groupNorm(x!, 2, w!, b!), ([x, w, b]) => refGroupNorm(x!, 2, w!, b!), { atol: 3e-5, rtol: 1e-4, gradAtol: 5e-4 });
+      dev.counter = null;
+      assert.ok(counter.kernels.has(kernel), `${name}: ${kernel} dispatched (got ${[...counter.kernels.keys()].join(', ')})`);
+    } finally { dev.destroy(); }
+  });
+}
 
 test('groupNorm matches the PyTorch golden (4 groups on [2, 8, 5, 3]): y, dx, dw, db', async () => {
   const dev = await getDevice();

@@ -149,12 +149,14 @@ function planeMoments(op: string, x: Tensor): Tensor {
   const s = empty(x.dev, [rows * 4], 'f32', op);
   x.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * x.numel, { rows, hw });
   const step = planesPerWindow(op, x, hw, rows);
+  // One invocation per plane where the profile asks for it (norm/groupnorm_moments_rows), else a workgroup per plane.
+  const min = x.dev.profile.groupNormPerPlaneMinPlanes, perPlane = min > 0 && rows >= min;
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const xw = x.window(op, x.offset + r0 * hw, x.offset + (r0 + n) * hw);
     const v = vec(hw, xw.base);
-    x.dev.run({ kernel: 'norm/groupnorm_moments', defines: { ...v, HSUM: laneSum(v), FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
-      bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: x.dev.grid(n, 1) });
+    x.dev.run({ kernel: perPlane ? 'norm/groupnorm_moments_rows' : 'norm/groupnorm_moments', defines: { ...v, HSUM: laneSum(v), FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
+      bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: x.dev.grid(perPlane ? Math.ceil(n / 8) : n, 1) });
   }
   return s;
 }

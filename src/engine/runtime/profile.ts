@@ -83,6 +83,10 @@ export interface AdapterProfile {
    * 64-invocation workgroup per row with workgroup trees (norm/layernorm, norm/layernorm_bwd). The same sums in
    * another order. */
   layerNormPerRowMinRows: number;
+  /** groupNorm's plane statistics with one invocation per plane (norm/groupnorm_moments_rows: no workgroup memory, no
+   * barriers) for calls of at least groupNormPerPlaneMinPlanes planes (B·C); otherwise (and where 0) one 64-invocation
+   * workgroup per plane (norm/groupnorm_moments). The same statistics merged in another order. */
+  groupNormPerPlaneMinPlanes: number;
   attention: AttentionTuning;
 }
 
@@ -137,6 +141,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     // A CPU adapter runs a workgroup's barriers as coroutine switches: per row they cost more than the row's
     // arithmetic (docs/LAVAPIPE_FINDINGS.md, "layerNorm without barriers"). From 16 rows both cores have work.
     layerNormPerRowMinRows: cpu ? 16 : 0,
+    groupNormPerPlaneMinPlanes: cpu ? 16 : 0,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
