@@ -83,9 +83,10 @@ export interface AdapterProfile {
    * 64-invocation workgroup per row with workgroup trees (norm/layernorm, norm/layernorm_bwd). The same sums in
    * another order. */
   layerNormPerRowMinRows: number;
-  /** groupNorm's plane statistics with one invocation per plane (norm/groupnorm_moments_rows: no workgroup memory, no
-   * barriers) for calls of at least groupNormPerPlaneMinPlanes planes (B·C); otherwise (and where 0) one 64-invocation
-   * workgroup per plane (norm/groupnorm_moments). The same statistics merged in another order. */
+  /** groupNorm's per-plane sums with one invocation per plane (forward statistics norm/groupnorm_moments_rows, backward
+   * sums norm/groupnorm_rows_per_plane: no workgroup memory, no barriers) for calls of at least
+   * groupNormPerPlaneMinPlanes planes (B·C); otherwise (and where 0) one 64-invocation workgroup per plane
+   * (norm/groupnorm_moments, norm/groupnorm_rows). The same sums in another order. */
   groupNormPerPlaneMinPlanes: number;
   attention: AttentionTuning;
 }
