@@ -4,7 +4,7 @@
 // staged in row chunks against whole ones bit for bit, error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, noGrad, Rng, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, Rng, Device, WorkCounter, type Tensor } from '../../src/engine/index.ts';
 import * as nn from '../../src/engine/nn/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
@@ -310,6 +310,31 @@ for (const shape of [[1, 1, 1, 1], [2, 3, 5, 7], [1, 65, 3, 1], [2, 3, 3, 8]]) {
   test(`upsampleNearest2x [${shape}]`, async () => {
     const dev = await getDevice();
     await checkOp(dev, 'upsampleNearest2x', [rand(shape, 12)], ([x]) => ops.upsampleNearest2x(x!), ([x]) => refUp2(x!));
+  });
+}
+
+// The bias gradient on both kernels: one 64-invocation workgroup per output channel (perRowReductionMinRows 0) and one
+// invocation per channel (1), against an f64 sum of dy over images and pixels; odd pixel counts, one and 17 channels,
+// and a run of more than 64 pixels per block.
+for (const [name, min, kernel] of [['workgroup', 0, 'conv/conv2d_db'], ['per-channel', 1, 'conv/conv2d_db_per_channel']] as const) {
+  test(`conv2d bias gradient, ${name} kernel: f64 sums of dy`, async () => {
+    const dev = await Device.create({ profile: { perRowReductionMinRows: min } });
+    try {
+      const counter = new WorkCounter(); dev.counter = counter;
+      for (const [B, C, O, H, W] of [[1, 2, 1, 1, 1], [2, 3, 17, 5, 7], [3, 2, 5, 13, 11]] as const) {
+        const xh = rand([B, C, H, W], 51), wh = rand([O, C, 3, 3], 52), bh = rand([O], 53), gh = rand([B, O, H, W], 54, -2, 2);
+        const [x, w, b, g] = [xh, wh, bh, gh].map((h) => toGpu(dev, h)) as [Tensor, Tensor, Tensor, Tensor];
+        b.requiresGrad = true;
+        const y = ops.conv2d(x, w, b, { padding: 1 });
+        backward(y, g);
+        const want = new Float64Array(O);
+        for (let i = 0; i < B; i++) for (let o = 0; o < O; o++) for (let k = 0; k < H * W; k++) want[o]! += gh.data[(i * O + o) * H * W + k]!;
+        assertClose(await b.grad!.toArray(), want, `${name}: db [${B}, ${O}, ${H}, ${W}]`, 1e-5, 1e-5);
+        for (const t of [x, w, b, g, y]) t.dispose();
+      }
+      dev.counter = null;
+      assert.ok(counter.kernels.has(kernel), `${name}: ${kernel} dispatched (got ${[...counter.kernels.keys()].join(', ')})`);
+    } finally { dev.destroy(); }
   });
 }
 

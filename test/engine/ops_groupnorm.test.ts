@@ -67,11 +67,11 @@ test('groupNorm: planes of a group at very different levels, an outlying first e
 });
 
 // Both kernels of the per-plane sums (forward statistics, backward sums) on the same calls: one 64-invocation workgroup
-// per plane (groupNormPerPlaneMinPlanes 0) and one invocation per plane (1): odd planes (scalar kernel), vec4 planes, a large mean and planes at different levels.
+// per plane (perRowReductionMinRows 0) and one invocation per plane (1): odd planes (scalar kernel), vec4 planes, a large mean and planes at different levels.
 for (const [name, min, kernels] of [['workgroup', 0, ['norm/groupnorm_moments', 'norm/groupnorm_rows']],
   ['per-plane', 1, ['norm/groupnorm_moments_rows', 'norm/groupnorm_rows_per_plane']]] as const) {
   test(`groupNorm ${name} plane sums: f64 reference and finite differences`, async () => {
-    const dev = await Device.create({ profile: { groupNormPerPlaneMinPlanes: min } });
+    const dev = await Device.create({ profile: { perRowReductionMinRows: min } });
     try {
       const counter = new WorkCounter(); dev.counter = counter;
       for (const [shape, G] of [[[1, 3, 5, 7], 3], [[2, 6, 4, 6], 3], [[1, 2, 1, 257], 1], [[3, 8, 1, 1], 4]] as [number[], number][]) {

@@ -95,11 +95,11 @@ test('layerNorm splits rows across dispatches when a tensor exceeds one storage 
   } finally { (dev as { maxBinding: number }).maxBinding = saved; }
 });
 
-// Both kernels on the same calls: one 64-invocation workgroup per row (layerNormPerRowMinRows 0) and one invocation per
+// Both kernels on the same calls: one 64-invocation workgroup per row (perRowReductionMinRows 0) and one invocation per
 // row (1), on row lengths below, at and past a multiple of 8 (the per-row kernel's 8 partial sums and their tail).
 for (const [name, min, kernels] of [['workgroup', 0, ['norm/layernorm', 'norm/layernorm_bwd']], ['per-row', 1, ['norm/layernorm_rows', 'norm/layernorm_bwd_rows']]] as const) {
   test(`layerNorm ${name} kernels: f64 reference and finite differences, odd shapes`, async () => {
-    const dev = await Device.create({ profile: { layerNormPerRowMinRows: min } });
+    const dev = await Device.create({ profile: { perRowReductionMinRows: min } });
     try {
       for (const shape of [[1, 1], [3, 3], [17, 8], [9, 65], [2, 3, 257], [19, 13]]) {
         const C = shape[shape.length - 1]!;

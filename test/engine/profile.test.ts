@@ -117,14 +117,11 @@ test('a device carries its profile, and its overrides reach the ops', async () =
 });
 
 test.after(closeDevice);
-test('layerNorm per-row and groupNorm per-plane kernels: on CPU adapters from 16 rows / planes (with or without subgroups), off on GPUs, overridable', () => {
-  assert.is(detectProfile(lavapipe).layerNormPerRowMinRows, 16);
-  assert.is(detectProfile(lavapipe).groupNormPerPlaneMinPlanes, 16);
-  assert.is(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'] }).groupNormPerPlaneMinPlanes, 0);
-  assert.is(detectProfile(lavapipe, { groupNormPerPlaneMinPlanes: 0 }).groupNormPerPlaneMinPlanes, 0);
-  assert.is(detectProfile({ features: [], wgslFeatures: [] }).layerNormPerRowMinRows, 16, "Deno's wgpu (no name): a CPU adapter");
-  assert.is(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'] }).layerNormPerRowMinRows, 0, 'GPUs: one workgroup per row');
-  assert.is(detectProfile(lavapipe, { layerNormPerRowMinRows: 0 }).layerNormPerRowMinRows, 0);
+test('per-row reductions (layerNorm, groupNorm plane sums, conv2d bias gradient): on CPU adapters from 16 rows (with or without subgroups), off on GPUs, overridable', () => {
+  assert.is(detectProfile(lavapipe).perRowReductionMinRows, 16);
+  assert.is(detectProfile({ features: [], wgslFeatures: [] }).perRowReductionMinRows, 16, "Deno's wgpu (no name): a CPU adapter");
+  assert.is(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'] }).perRowReductionMinRows, 0, 'GPUs: one workgroup per row');
+  assert.is(detectProfile(lavapipe, { perRowReductionMinRows: 0 }).perRowReductionMinRows, 0);
 });
 
 test.run();

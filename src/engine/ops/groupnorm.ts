@@ -6,6 +6,7 @@ import { fmt } from '../shape.ts';
 import { sum } from './reduce.ts';
 import { contiguous, reshape } from './movement.ts';
 import { silu } from './elementwise.ts';
+import { perRowReduction } from './rows.ts';
 
 /**
  * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
@@ -142,13 +143,6 @@ function groupBackwardCoefficients(op: string, s: Tensor, st: Stats, w_C: Tensor
   return { coef, er };
 }
 
-/** One invocation per plane (norm/groupnorm_moments_rows, norm/groupnorm_rows_per_plane) for `rows` planes, as the
- * profile asks; else one 64-invocation workgroup per plane. */
-function perPlaneKernels(dev: Tensor['dev'], rows: number): boolean {
-  const min = dev.profile.groupNormPerPlaneMinPlanes;
-  return min > 0 && rows >= min;
-}
-
 /** Per-plane (K, mean of x − K, M2, 0) of x [B, C, ...] in one read (norm/groupnorm_moments), windowed over plane ranges. */
 function planeMoments(op: string, x: Tensor): Tensor {
   const [B, C] = x.shape as [number, number];
@@ -156,7 +150,7 @@ function planeMoments(op: string, x: Tensor): Tensor {
   const s = empty(x.dev, [rows * 4], 'f32', op);
   x.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * x.numel, { rows, hw });
   const step = planesPerWindow(op, x, hw, rows);
-  const perPlane = perPlaneKernels(x.dev, rows);
+  const perPlane = perRowReduction(x.dev, rows);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const xw = x.window(op, x.offset + r0 * hw, x.offset + (r0 + n) * hw);
@@ -173,7 +167,7 @@ function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor, G: number): Tens
   const rows = B * C, hw = planeSize(a);
   const s = empty(a.dev, [rows * 2], 'f32', op);
   a.dev.counter?.op(`${op}.sums`, 'norm', 0, 4 * 2 * a.numel, { rows, hw });
-  const step = planesPerWindow(op, a, hw, rows), perPlane = perPlaneKernels(a.dev, rows);
+  const step = planesPerWindow(op, a, hw, rows), perPlane = perRowReduction(a.dev, rows);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const aw = a.window(op, a.offset + r0 * hw, a.offset + (r0 + n) * hw), bw = b.window(op, b.offset + r0 * hw, b.offset + (r0 + n) * hw);

@@ -38,3 +38,12 @@ export function assertF32(op: string, ...xs: Tensor[]) {
   for (const x of xs) if (x.dtype !== 'f32') throw new Error(`${op}: expected an f32 tensor, got ${x}`);
 }
 
+/**
+ * Whether a reduction along `rows` rows (layerNorm rows, groupNorm planes, conv2d bias channels) runs one invocation
+ * per row (the *_rows / *_per_plane / *_per_channel kernels: no workgroup memory, no barriers) rather than one
+ * 64-invocation workgroup per row: the profile's perRowReductionMinRows (0 = never).
+ */
+export function perRowReduction(dev: Device, rows: number): boolean {
+  const min = dev.profile.perRowReductionMinRows;
+  return min > 0 && rows >= min;
+}

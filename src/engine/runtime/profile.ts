@@ -78,16 +78,12 @@ export interface AdapterProfile {
    * the texture kernel's 32 (one workgroup, one core, up to 32 rows), so a scale of a few tokens costs it less. */
   nearestCodeTexture: boolean;
   nearestCodeTextureMinRows: number;
-  /** layerNorm forward and backward with one invocation per row (norm/layernorm_rows, norm/layernorm_bwd_rows: no
-   * workgroup memory, no barriers) for calls of at least layerNormPerRowMinRows rows; otherwise (and where 0) one
-   * 64-invocation workgroup per row with workgroup trees (norm/layernorm, norm/layernorm_bwd). The same sums in
-   * another order. */
-  layerNormPerRowMinRows: number;
-  /** groupNorm's per-plane sums with one invocation per plane (forward statistics norm/groupnorm_moments_rows, backward
-   * sums norm/groupnorm_rows_per_plane: no workgroup memory, no barriers) for calls of at least
-   * groupNormPerPlaneMinPlanes planes (B·C); otherwise (and where 0) one 64-invocation workgroup per plane
-   * (norm/groupnorm_moments, norm/groupnorm_rows). The same sums in another order. */
-  groupNormPerPlaneMinPlanes: number;
+  /** Reductions along rows (layerNorm forward and backward: norm/layernorm_rows, norm/layernorm_bwd_rows; groupNorm's
+   * per-plane sums: norm/groupnorm_moments_rows, norm/groupnorm_rows_per_plane; conv2d's bias gradient:
+   * conv/conv2d_db_per_channel) with one invocation per row, no workgroup memory and no barriers, for calls of at
+   * least perRowReductionMinRows rows (planes, channels); otherwise (and where 0) one 64-invocation workgroup per row
+   * with a workgroup tree. The same sums in another order. */
+  perRowReductionMinRows: number;
   attention: AttentionTuning;
 }
 
@@ -140,9 +136,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     nearestCodeTexture: cpu && subgroups8 && storageTextures,
     nearestCodeTextureMinRows: 16,
     // A CPU adapter runs a workgroup's barriers as coroutine switches: per row they cost more than the row's
-    // arithmetic (docs/LAVAPIPE_FINDINGS.md, "layerNorm without barriers"). From 16 rows both cores have work.
-    layerNormPerRowMinRows: cpu ? 16 : 0,
-    groupNormPerPlaneMinPlanes: cpu ? 16 : 0,
+    // arithmetic (docs/LAVAPIPE_FINDINGS.md, "Row reductions without barriers"). From 16 rows both cores have work.
+    perRowReductionMinRows: cpu ? 16 : 0,
     attention: {
       subgroups: subgroups8 && cpu, rowsPerLane: 2, rowsPerLaneBackward: 2, rowsPerLaneWide: 1,
       lanes: cpu ? 8 : 16, rows: cpu ? 16 : 8, rowsBackward: 8,
