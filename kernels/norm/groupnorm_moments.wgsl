@@ -13,40 +13,24 @@
 //   M2 += d·(x − mean)), then the W lanes of an invocation (equal counts) and the 64 invocations (a pairwise tree in
 //   workgroup memory) merged by Chan's formula. No sum of squares is differenced, so the variance keeps its
 //   precision however large the mean is against the spread.
-struct Params { rows: u32, hw: u32, r0: u32, x_base: u32 }
-alias V = {{V}};
-const W: u32 = {{WIDTH}}u; // elements per V
-@group(0) @binding(0) var<storage, read> X: array<V>;
-@group(0) @binding(1) var<storage, read_write> S: array<vec4f>;
-@group(0) @binding(2) var<uniform> p: Params;
+//#include "_lib/groupnorm_moments_io.wgsl"
 var<workgroup> wn: array<f32, 64>;
 var<workgroup> wm: array<f32, 64>;
 var<workgroup> wq: array<f32, 64>;
-
-fn hsum(v: V) -> f32 { return {{HSUM}}; }
-fn first(v: V) -> f32 { return {{FIRST}}; }
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = wid.x + wid.y * nwg.x;
   let t = lid.x;
-  var cnt = 0.0; var mean = V(0.0); var m2 = V(0.0); var k = 0.0;
+  var m = Moments(0.0, V(0.0), V(0.0)); var k = 0.0;
   if (r < p.rows) {
     let n = p.hw / W;
     let xb = (p.x_base + r * p.hw) / W;
     k = first(X[xb]);
-    for (var i = t; i < n; i += 64u) {
-      let x = X[xb + i] - V(k);
-      cnt += 1.0;
-      let d = x - mean;
-      mean += d * (1.0 / cnt);
-      m2 += d * (x - mean);
-    }
+    for (var i = t; i < n; i += 64u) { m = welford(m, X[xb + i] - V(k)); }
   }
-  // The W lanes (cnt values each): their mean, and M2 = Σ M2 + cnt·Σ (lane mean − mean)².
-  let mm = hsum(mean) * (1.0 / f32(W));
-  let dv = mean - V(mm);
-  wn[t] = f32(W) * cnt; wm[t] = mm; wq[t] = hsum(m2) + cnt * hsum(dv * dv);
+  let s = merge_lanes(m);
+  wn[t] = s.x; wm[t] = s.y; wq[t] = s.z;
   workgroupBarrier();
   for (var h = 32u; h > 0u; h >>= 1u) {
     if (t < h) {

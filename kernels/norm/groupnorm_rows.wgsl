@@ -10,18 +10,9 @@
 // Dispatch: one workgroup of 64 per plane (grid folded to (x, y)); invocation t takes the V-elements t, t+64, ...
 // Numerics: f32; each invocation sums blocks of 16 V-elements before adding them to its running total (V lanes
 //   apart), then a pairwise tree over the 64 partials in workgroup memory.
-struct Params { rows: u32, hw: u32, r0: u32, C: u32, cg: u32, G: u32, a_base: u32, b_base: u32 }
-alias V = {{V}};
-const W: u32 = {{WIDTH}}u; // elements per V
-@group(0) @binding(0) var<storage, read> A: array<V>;
-@group(0) @binding(1) var<storage, read> Bv: array<V>;
-@group(0) @binding(2) var<storage, read> M: array<f32>;
-@group(0) @binding(3) var<storage, read_write> S: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//#include "_lib/groupnorm_rows_io.wgsl"
 var<workgroup> s1w: array<f32, 64>;
 var<workgroup> s2w: array<f32, 64>;
-
-fn hsum(v: V) -> f32 { return {{HSUM}}; }
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

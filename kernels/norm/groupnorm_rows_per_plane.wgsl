@@ -9,16 +9,7 @@
 //   ceil(rows / 8) workgroups).
 // Numerics: f32; blocks of 16 consecutive V-elements summed before they join the running totals (one per lane of V),
 //   whose lanes are then added.
-struct Params { rows: u32, hw: u32, r0: u32, C: u32, cg: u32, G: u32, a_base: u32, b_base: u32 }
-alias V = {{V}};
-const W: u32 = {{WIDTH}}u; // elements per V
-@group(0) @binding(0) var<storage, read> A: array<V>;
-@group(0) @binding(1) var<storage, read> Bv: array<V>;
-@group(0) @binding(2) var<storage, read> M: array<f32>;
-@group(0) @binding(3) var<storage, read_write> S: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
-
-fn hsum(v: V) -> f32 { return {{HSUM}}; }
+//#include "_lib/groupnorm_rows_io.wgsl"
 
 @compute @workgroup_size(8)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

@@ -10,14 +10,7 @@
 //   variance as PyTorch; per-invocation running sums then a pairwise tree.
 const WG: u32 = 64u;
 //#include "_lib/rowreduce.wgsl"
-struct Params { rows: u32, C: u32, eps: f32, has_w: u32, has_b: u32, x_base: u32, y_base: u32, w_base: u32, b_base: u32, row0: u32 }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<storage, read_write> MEAN: array<f32>;
-@group(0) @binding(5) var<storage, read_write> RSTD: array<f32>;
-@group(0) @binding(6) var<uniform> p: Params;
+//#include "_lib/layernorm_io.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

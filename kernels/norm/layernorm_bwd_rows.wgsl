@@ -8,22 +8,9 @@
 //   ceil(rows / 8) workgroups).
 // Numerics: f32; each of the two sums kept as 8 running partial sums (column c of the first 8·⌊C / 8⌋ into partial
 //   c mod 8, the rest into partial 0) added as a pairwise tree; xhat recomputed from the saved mean/rstd.
-struct Params { rows: u32, C: u32, has_w: u32, x_base: u32, g_base: u32, dx_base: u32, w_base: u32, row0: u32 }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
-@group(0) @binding(2) var<storage, read> G: array<f32>;
-@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
-@group(0) @binding(4) var<storage, read> RSTD: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(6) var<uniform> p: Params;
+//#include "_lib/layernorm_bwd_io.wgsl"
 
 //#include "_lib/sum8.wgsl"
-
-fn gw(r: u32, c: u32) -> f32 {
-  let g = G[p.g_base + r * p.C + c];
-  if (p.has_w != 0u) { return g * W[p.w_base + c]; }
-  return g;
-}
 
 @compute @workgroup_size(8)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
