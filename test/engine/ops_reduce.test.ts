@@ -1,9 +1,10 @@
 // Reductions on the real adapter (sum, mean, max, min, argmax, variance, sumTo): forward vs an f64 CPU reference over
 // every axis set of odd shapes, keepdim or not, backward vs finite differences; the blocked sum (reduce/reduce_blocks:
-// contiguous input, kept dims consecutive) in one and several passes, and the generic kernel on strided views.
+// contiguous input, kept dims consecutive or kept leading dims before them) in one and several passes, and the generic
+// kernel on strided views.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops } from '../../src/engine/index.ts';
+import { ops, WorkCounter } from '../../src/engine/index.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, rand, toGpu, assertClose, numel, type Host } from '../helpers/ref.ts';
 
@@ -84,6 +85,24 @@ test('sum: long reductions in several passes, columns, a kept middle dim, an off
   for (const axes of [[0], [1], [0, 1]]) assertClose(await ops.sum(xv, axes).toArray(), refReduce(xh, axes, 'sum', false).data, `offset view over ${axes}`, 1e-4, 1e-5);
   const p = ops.permute(toGpu(dev, rand([7, 65, 3], 13)), [2, 0, 1]), ph = refPermute(rand([7, 65, 3], 13), [2, 0, 1]);
   for (const axes of [[0], [2], [1, 2], [0, 1, 2]]) assertClose(await ops.sum(p, axes).toArray(), refReduce(ph, axes, 'sum', false).data, `permuted view over ${axes}`, 1e-4, 1e-5);
+});
+
+// Kept leading dims before reduced, kept and reduced ones ([batch, outer, nOut, inner]): a [B, L, C] gradient summed
+// over L (AdaLN's per-sample rows), in one pass and in several (few outputs, long reductions), with a trailing reduced
+// run, all on reduce/reduce_blocks (the generic kernel would decode every index).
+test('sum: kept leading dims, then reduced, kept and reduced runs, on the blocked kernel', async () => {
+  const dev = await getDevice();
+  const counter = new WorkCounter(); dev.counter = counter;
+  try {
+    const cases: [number[], number[]][] = [[[2, 799, 256], [1]], [[2, 3001, 3], [1]], [[3, 5, 7], [1]], [[2, 3, 1, 5], [1]],
+      [[2, 70_001, 2, 3], [1, 3]], [[4, 3, 65, 33], [1, 3]], [[2, 5, 3, 2, 7], [2, 4]]];
+    for (const [shape, axes] of cases) {
+      const x = rand(shape, 13);
+      const got = await ops.sum(toGpu(dev, x), axes).toArray();
+      assertClose(got, refReduce(x, axes, 'sum', false).data, `sum ${JSON.stringify(shape)} over ${axes}`, 2e-3, 1e-5);
+    }
+  } finally { dev.counter = null; }
+  assert.ok(counter.kernels.has('reduce/reduce_blocks') && !counter.kernels.has('reduce/reduce'), `blocked kernel only (got ${[...counter.kernels.keys()].join(', ')})`);
 });
 
 test('sumTo: the reverse of broadcasting, against the f64 sums', async () => {

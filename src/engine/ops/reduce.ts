@@ -35,7 +35,15 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
     const k0 = kept[0] ?? x.ndim, k1 = kept.length ? kept[kept.length - 1]! + 1 : x.ndim;
     if (k1 - k0 === kept.length) {
       const outer = numel(x.shape.slice(0, k0)), inner = numel(x.shape.slice(k1));
-      sumBlocks(op, x, outer, nOut, inner, out);
+      sumBlocks(op, x, 1, outer, nOut, inner, out);
+      return out;
+    }
+    // Kept leading dims, reduced dims, kept dims, reduced dims (e.g. [B, L, C] over L): [batch, outer, nOut, inner].
+    const runs = [0];
+    for (let d = 1; d < x.ndim; d++) if (kept.includes(d) !== kept.includes(d - 1)) runs.push(d);
+    if (kept.includes(0) && runs.length <= 4) {
+      const [, r1 = x.ndim, r2 = x.ndim, r3 = x.ndim] = runs, size = (a: number, b: number) => numel(x.shape.slice(a, b));
+      sumBlocks(op, x, size(0, r1), size(r1, r2), size(r2, r3), size(r3, x.ndim), out);
       return out;
     }
   }
@@ -53,21 +61,22 @@ function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number
 const BLOCK_MIN_CHUNK = 512, BLOCK_TARGET = 512;
 
 /**
- * out[j] = Σ x[a, j, b] for a contiguous x viewed as [outer, nOut, inner] (reduce/reduce_blocks): a long reduction is
- * split into partial sums, summed by another pass (outer 1, inner = partials per output) until one is left.
+ * out[z, j] = Σ x[z, a, j, b] for a contiguous x viewed as [batch, outer, nOut, inner] (reduce/reduce_blocks): a long
+ * reduction is split into partial sums, summed by another pass (batch 1, outer 1, inner = partials per output) until
+ * one is left.
  */
-function sumBlocks(op: string, x: Tensor, outer: number, nOut: number, inner: number, out: Tensor) {
-  const r = outer * inner;
-  let nChunks = nOut >= BLOCK_TARGET ? 1 : Math.max(1, Math.min(Math.ceil(BLOCK_TARGET / nOut), Math.ceil(r / BLOCK_MIN_CHUNK)));
+function sumBlocks(op: string, x: Tensor, batch: number, outer: number, nOut: number, inner: number, out: Tensor) {
+  const r = outer * inner, outs = batch * nOut;
+  let nChunks = outs >= BLOCK_TARGET ? 1 : Math.max(1, Math.min(Math.ceil(BLOCK_TARGET / outs), Math.ceil(r / BLOCK_MIN_CHUNK)));
   const chunk = Math.ceil(r / nChunks);
   nChunks = Math.ceil(r / chunk);
-  const dst = nChunks === 1 ? out : empty(x.dev, [nOut * nChunks], 'f32', op);
+  const dst = nChunks === 1 ? out : empty(x.dev, [outs * nChunks], 'f32', op);
   const xs = x.window(op, x.offset, x.offset + x.numel), os = dst.binding(op);
   x.dev.run({ kernel: 'reduce/reduce_blocks', bindings: [xs.binding, os],
-    params: { n_out: nOut, outer, inner, chunk, n_chunks: nChunks, x_base: xs.base, pad0: 0, pad1: 0 },
-    workgroups: x.dev.grid(nOut * nChunks, 64) });
+    params: { n_out: nOut, outer, inner, chunk, n_chunks: nChunks, x_base: xs.base, batch, pad1: 0 },
+    workgroups: x.dev.grid(outs * nChunks, 64) });
   if (dst === out) return;
-  sumBlocks(op, dst, 1, nOut, nChunks, out);
+  sumBlocks(op, dst, 1, 1, outs, nChunks, out);
   dst.dispose();
 }
 
