@@ -116,12 +116,13 @@ test('a device carries its profile, and its overrides reach the ops', async () =
   strided.destroy();
 });
 
-test.after(closeDevice);
 test('per-row reductions (layerNorm, groupNorm plane sums, conv2d bias gradient): on CPU adapters from 16 rows (with or without subgroups), off on GPUs, overridable', () => {
   assert.is(detectProfile(lavapipe).perRowReductionMinRows, 16);
   assert.is(detectProfile({ features: [], wgslFeatures: [] }).perRowReductionMinRows, 16, "Deno's wgpu (no name): a CPU adapter");
   assert.is(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'] }).perRowReductionMinRows, 0, 'GPUs: one workgroup per row');
   assert.is(detectProfile(lavapipe, { perRowReductionMinRows: 0 }).perRowReductionMinRows, 0);
 });
+
+test.after(closeDevice);
 
 test.run();

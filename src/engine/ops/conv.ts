@@ -5,7 +5,7 @@ import { Tensor, empty } from '../tensor.ts';
 import { record, needsGrad, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { contiguous } from './movement.ts';
-import { perRowReduction } from './rows.ts';
+import { perRowReduction, rowWorkgroups } from './rows.ts';
 import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
@@ -329,7 +329,7 @@ function conv2dBiasGrad(dy: Tensor, g: Geom): Tensor {
     const gs = dy.window(op, glo, glo + (nb === 1 ? on * ohw : dy.numel));
     const p = { O: on, hw: ohw, nb, g_base: gs.base, g_bstride: g.O * ohw, o0, acc: b > 0 ? 1 : 0, pad0: 0 };
     const perChannel = perRowReduction(dev, on);
-    dev.run({ kernel: perChannel ? 'conv/conv2d_db_per_channel' : 'conv/conv2d_db', bindings: [gs.binding, dbb], params: p, workgroups: dev.grid(perChannel ? Math.ceil(on / 8) : on, 1) });
+    dev.run({ kernel: perChannel ? 'conv/conv2d_db_per_channel' : 'conv/conv2d_db', bindings: [gs.binding, dbb], params: p, workgroups: rowWorkgroups(dev, perChannel, on) });
   }
   return db;
 }

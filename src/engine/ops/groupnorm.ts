@@ -6,7 +6,7 @@ import { fmt } from '../shape.ts';
 import { sum } from './reduce.ts';
 import { contiguous, reshape } from './movement.ts';
 import { silu } from './elementwise.ts';
-import { perRowReduction } from './rows.ts';
+import { perRowReduction, rowWorkgroups } from './rows.ts';
 
 /**
  * y_BCHW = F.group_norm(x_BCHW, groups, w_C, b_C, eps): each (image, group) normalised by its biased variance,
@@ -156,7 +156,7 @@ function planeMoments(op: string, x: Tensor): Tensor {
     const xw = x.window(op, x.offset + r0 * hw, x.offset + (r0 + n) * hw);
     const v = vec(hw, xw.base);
     x.dev.run({ kernel: perPlane ? 'norm/groupnorm_moments_rows' : 'norm/groupnorm_moments', defines: { ...v, HSUM: laneSum(v), FIRST: v.WIDTH === 4 ? 'v.x' : 'v' },
-      bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: x.dev.grid(perPlane ? Math.ceil(n / 8) : n, 1) });
+      bindings: [xw.binding, s.binding(op)], params: { rows: n, hw, r0, x_base: xw.base }, workgroups: rowWorkgroups(x.dev, perPlane, n) });
   }
   return s;
 }
@@ -174,7 +174,7 @@ function planeSums(op: string, a: Tensor, b: Tensor, m: Tensor, G: number): Tens
     const p = { rows: n, hw, r0, C, cg: C / G, G, a_base: aw.base, b_base: bw.base };
     const v = vec(hw, aw.base, bw.base);
     const defines = { ...v, HSUM: laneSum(v) };
-    a.dev.run({ kernel: perPlane ? 'norm/groupnorm_rows_per_plane' : 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, m.binding(op), s.binding(op)], params: p, workgroups: a.dev.grid(perPlane ? Math.ceil(n / 8) : n, 1) });
+    a.dev.run({ kernel: perPlane ? 'norm/groupnorm_rows_per_plane' : 'norm/groupnorm_rows', defines, bindings: [aw.binding, bw.binding, m.binding(op), s.binding(op)], params: p, workgroups: rowWorkgroups(a.dev, perPlane, n) });
   }
   return s;
 }

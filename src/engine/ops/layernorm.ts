@@ -5,7 +5,7 @@ import { fmt } from '../shape.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
 import { fill } from './elementwise.ts';
-import { slabRanges, dense, assertF32, perRowReduction } from './rows.ts';
+import { slabRanges, dense, assertF32, perRowReduction, rowWorkgroups } from './rows.ts';
 
 /** Rows per chunk of the affine-grad partial sums (dw, db = Σ over chunks of per-chunk column sums). */
 const WB_CHUNK = 64;
@@ -32,11 +32,11 @@ export function layerNorm(x: Tensor, w: Tensor | null = null, b: Tensor | null =
   // Missing w / b: x is bound in their place (the kernel reads them only when has_w / has_b is set).
   const ww = vec(op, wc ?? xc, C), bw = vec(op, bc ?? xc, C);
   dev.counter?.op(op, 'norm', 0, 4 * (2 * x.numel + (w ? C : 0) + (b ? C : 0)), { rows, C });
+  const perRow = perRowReduction(dev, rows);
   if (C > 0) for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
     const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), yw = y.window(op, r0 * C, r1 * C);
     const p = { rows: r1 - r0, C, eps, has_w: wc ? 1 : 0, has_b: bc ? 1 : 0, x_base: xw.base, y_base: yw.base, w_base: ww.base, b_base: bw.base, row0: r0 };
-    const perRow = perRowReduction(dev, rows);
-    dev.run({ kernel: perRow ? 'norm/layernorm_rows' : 'norm/layernorm', bindings: [xw.binding, ww.binding, bw.binding, yw.binding, mean.binding(op), rstd.binding(op)], params: p, workgroups: dev.grid(perRow ? Math.ceil((r1 - r0) / 8) : r1 - r0, 1) });
+    dev.run({ kernel: perRow ? 'norm/layernorm_rows' : 'norm/layernorm', bindings: [xw.binding, ww.binding, bw.binding, yw.binding, mean.binding(op), rstd.binding(op)], params: p, workgroups: rowWorkgroups(dev, perRow, r1 - r0) });
   }
   for (const t of [xc, wc, bc]) if (t && t !== x && t !== w && t !== b) t.dispose();
   const inputs = [x, w, b].filter((t): t is Tensor => !!t);
@@ -63,12 +63,12 @@ function layerNormBackward(x: Tensor, w: Tensor | null, b: Tensor | null, g: Ten
   if (wants(x)) {
     dx = empty(dev, x.shape, 'f32', op);
     dev.counter?.op(op, 'norm', 0, 4 * 3 * x.numel, { rows, C });
+    const perRow = perRowReduction(dev, rows);
     for (const [r0, r1] of slabRanges(op, dev, rows, C)) {
       const xw = xc.window(op, xc.offset + r0 * C, xc.offset + r1 * C), gw = gc.window(op, gc.offset + r0 * C, gc.offset + r1 * C);
       const dxw = dx.window(op, r0 * C, r1 * C), ww = vec(op, wc ?? xc, C);
       const p = { rows: r1 - r0, C, has_w: wc ? 1 : 0, x_base: xw.base, g_base: gw.base, dx_base: dxw.base, w_base: ww.base, row0: r0 };
-      const perRow = perRowReduction(dev, rows);
-      dev.run({ kernel: perRow ? 'norm/layernorm_bwd_rows' : 'norm/layernorm_bwd', bindings: [xw.binding, ww.binding, gw.binding, mean.binding(op), rstd.binding(op), dxw.binding], params: p, workgroups: dev.grid(perRow ? Math.ceil((r1 - r0) / 8) : r1 - r0, 1) });
+      dev.run({ kernel: perRow ? 'norm/layernorm_bwd_rows' : 'norm/layernorm_bwd', bindings: [xw.binding, ww.binding, gw.binding, mean.binding(op), rstd.binding(op), dxw.binding], params: p, workgroups: rowWorkgroups(dev, perRow, r1 - r0) });
     }
   }
   if (wants(w) || wants(b)) {

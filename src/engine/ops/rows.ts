@@ -47,3 +47,7 @@ export function perRowReduction(dev: Device, rows: number): boolean {
   const min = dev.profile.perRowReductionMinRows;
   return min > 0 && rows >= min;
 }
+/** Workgroups for n rows: 8 rows per workgroup of the per-row kernels, else one workgroup per row (grid-folded). */
+export function rowWorkgroups(dev: Device, perRow: boolean, n: number): [number, number, number] {
+  return dev.grid(perRow ? Math.ceil(n / 8) : n, 1);
+}
