@@ -12,8 +12,12 @@
 //   covers the row-major texel columns tstride·u .. +15 (tiles overlap where tstride < 16); texel (x, y) with
 //   y = u·ts + s·rb + i holds layout row 4·(i·q + ⌊x / 64⌋) + (x mod 64) / 16 of image s at column tstride·u + x mod
 //   16; rows past rows_p hold zeros. width is then 64·q.
-// Dispatch: one invocation per TPI consecutive texels of a row, workgroup 8 × 8, grid (ceil(width / (8·TPI)),
-//   ceil((height − y0) / 8)); rows of channels outside c_lo .. c_hi − 1 return at once.
+//   tn, g0, nimg (the grid): row triples per image or tile (c_hi − c_lo, plus the padding triples past 3·C when
+//   c_hi = C); the first image (row-major) or stored tile (q > 0) of the grid; images per stored tile (q > 0).
+// Dispatch: one invocation per TPI consecutive texel columns of one channel's three rows (kx = 0, 1, 2: one sliding
+//   window of the input row serves all three, 4 loads per column instead of 12), workgroup 8 × 8. Grid x: runs of TPI
+//   columns over width (row-major), or 16 / TPI runs per stored tile from tile g0 on (q > 0); grid y: image (from g0,
+//   row-major) or image within the tile (q > 0), times tn triples. Rows outside y0 .. height − 1 are not written.
 // Numerics: a copy; the border taps, texels past the padded image and rows past 3·C hold exact zeros.
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
@@ -24,35 +28,64 @@ struct Params {
   bstride: u32, rows_p: u32, width: u32, height: u32,
   row0: u32, c_lo: u32, c_hi: u32, y0: u32,
   pitch: u32, q: u32, rb: u32, ts: u32,
-  tstride: u32, pad0: u32, pad1: u32, pad2: u32,
+  tstride: u32, tn: u32, g0: u32, nimg: u32,
 }
 
-/** Texels per invocation. */
+/** Texel columns per invocation (divides 16, the columns of a stored tile). */
 const TPI = 8u;
+
+// Input row iy's 4 values from column xx (iy past H, the padding rows: zeros); indices clamped into the plane.
+fn row4(plane: u32, iy: u32, xx: u32) -> vec4f {
+  let a = plane + min(iy, p.H - 1u) * p.W + xx;
+  return select(vec4f(0.0), vec4f(src[a], src[a + 1u], src[a + 2u], src[a + 3u]), iy < p.H);
+}
+
+// Where layout row r of image s, texel column xr (q > 0: column xi of stored tile u) lives in the staging, or
+// 0xffffffff where it is not this dispatch's to write (past the image's rows, or outside y0 .. height − 1).
+fn dst_at(s: u32, r: u32, u: u32, xi: u32) -> u32 {
+  var x = xi; var y = s * p.rows_p + r;
+  if (p.q != 0u) {
+    let step = r / 4u; let i = step / p.q;
+    x = 64u * (step - i * p.q) + 16u * (r % 4u) + xi; y = u * p.ts + s * p.rb + i;
+    if (r >= 4u * p.q * p.rb) { return 0xffffffffu; }
+  } else if (r >= p.rows_p) { return 0xffffffffu; }
+  if (y < p.y0 || y >= p.height) { return 0xffffffffu; }
+  return (y - p.y0) * p.pitch + x;
+}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let y = p.y0 + gid.y; let x0 = TPI * gid.x;
-  if (x0 >= p.width || y >= p.height) { return; }
-  // The layout row (s, r) and texel column xr of texel (x0, y); TPI divides 16, so the invocation's texels share a row.
-  var s = y / p.rows_p; var r = y % p.rows_p; var xr = x0;
+  let s_rel = gid.y / p.tn; let t = p.c_lo + gid.y % p.tn;
+  // The run's first texel column in the row-major layout (xr0) and in its stored row (xi0), the image and the tile.
+  var xr0 = TPI * gid.x; var xi0 = xr0; var s = p.g0 + s_rel; var u = 0u;
   if (p.q != 0u) {
-    let tile = y / p.ts; let rem = y % p.ts; let step = (rem % p.rb) * p.q + x0 / 64u;
-    s = rem / p.rb; r = 4u * step + (x0 % 64u) / 16u; xr = p.tstride * tile + x0 % 16u;
-  }
-  let c = min(r, 3u * p.C - 1u) / 3u; let kx = r % 3u;
-  if (c < p.c_lo || c >= p.c_hi) { return; }
-  let plane = p.base + s * p.bstride + (c - p.c_lo) * p.H * p.W;
-  for (var x = x0; x < min(x0 + TPI, p.width); x++) {
-    let xt = xr + x - x0;
-    let yy = p.row0 + (4u * xt) / p.W; let xx = (4u * xt) % p.W;
-    let iy = yy - 1u;   // unsigned: the top padding row wraps past H
-    var v = vec4f(0.0);
-    for (var j = 0u; j < 4u; j++) {
-      let ix = xx + j + kx - 1u;
-      let ok = r < 3u * p.C && iy < p.H && ix < p.W;
-      v[j] = select(0.0, src[plane + min(iy, p.H - 1u) * p.W + min(ix, p.W - 1u)], ok);
+    u = p.g0 + gid.x / (16u / TPI); xi0 = TPI * (gid.x % (16u / TPI)); xr0 = p.tstride * u + xi0; s = s_rel;
+    if (s >= p.nimg) { return; }
+  } else if (xr0 >= p.width) { return; }
+  let d0 = dst_at(s, 3u * t, u, xi0); let d1 = dst_at(s, 3u * t + 1u, u, xi0); let d2 = dst_at(s, 3u * t + 2u, u, xi0);
+  if (d0 == 0xffffffffu && d1 == 0xffffffffu && d2 == 0xffffffffu) { return; }
+  let live = t < p.C;
+  let plane = p.base + s * p.bstride + (min(t, p.C - 1u) - p.c_lo) * p.H * p.W;
+  // Column xr0's first pixel (padded row yy, column xx); each texel moves 4 pixels along the row, then to the next row.
+  let e = 4u * xr0;
+  var iy = p.row0 + e / p.W - 1u;   // unsigned: the top padding row wraps past H
+  var xx = e % p.W;
+  var cur = row4(plane, iy, xx);
+  var left = select(0.0, src[plane + min(iy, p.H - 1u) * p.W + max(xx, 1u) - 1u], xx > 0u && iy < p.H);
+  let n = select(TPI, min(TPI, p.width - xr0), p.q == 0u);
+  for (var i = 0u; i < TPI; i++) {
+    let more = xx + 4u < p.W;
+    let niy = select(iy + 1u, iy, more); let nxx = select(0u, xx + 4u, more);
+    let nxt = row4(plane, niy, nxx);
+    let right = select(0.0, nxt.x, more);
+    let v0 = select(vec4f(0.0), vec4f(left, cur.xyz), live);
+    let v1 = select(vec4f(0.0), cur, live);
+    let v2 = select(vec4f(0.0), vec4f(cur.yzw, right), live);
+    if (i < n) {
+      if (d0 != 0xffffffffu) { dst[d0 + i] = v0; }
+      if (d1 != 0xffffffffu) { dst[d1 + i] = v1; }
+      if (d2 != 0xffffffffu) { dst[d2 + i] = v2; }
     }
-    dst[(y - p.y0) * p.pitch + x] = v;
+    left = select(0.0, cur.w, more); cur = nxt; iy = niy; xx = nxx;
   }
 }

@@ -88,9 +88,9 @@ function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor |
 }
 
 /** An input-channel window of x: its binding and the element offset of its first element. */
-type Window = { binding: Binding; base: number };
+export type Window = { binding: Binding; base: number };
 /** The rows one patch dispatch writes into the staging (texture rows y0 .. height − 1, pitch texels each), and its grid. */
-type StagedRows = { height: number; y0: number; pitch: number; workgroups: [number, number] };
+export type StagedRows = { height: number; y0: number; pitch: number; workgroups: [number, number] };
 
 /**
  * Writes rows [0, height) × texels [0, width) of a patch texture (conv/shift_tex or conv/im2col_tex) from input-channel
@@ -105,6 +105,23 @@ function fillWindows(op: string, dev: Device, tex: TextureBinding, width: number
   fillTexture(op, dev, tex, width, height, (dst, y0, y1, pitch) => {
     for (const { c0, cn, xs } of windows) dispatch(xs, c0, cn, dst, { height: y1, y0, pitch, workgroups: [gx, Math.ceil((y1 - y0) / 8)] });
   });
+}
+
+/** The layout of one conv/shift_tex dispatch (its header): planes, rows, the column tiles (q > 0) and its channels. */
+export type ShiftLayout = { C: number; H: number; W: number; rows_p: number; width: number; row0: number; c_lo: number; c_hi: number; q: number; rb: number; ts: number; tstride: number };
+
+/**
+ * conv/shift_tex for channels c_lo .. c_hi − 1 of window xs into the staged rows r: one invocation per run of TPI
+ * columns of a channel's three rows, over the images (row-major) or stored tiles (q > 0) that rows r.y0 .. r.height − 1
+ * touch, and the padding rows' triples with the last window.
+ */
+export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l: ShiftLayout): void {
+  const group = l.q ? l.ts : l.rows_p, rowsPer = l.q ? 4 * l.q * l.rb : l.rows_p;
+  const tn = l.c_hi - l.c_lo + (l.c_hi === l.C ? Math.ceil((rowsPer - 3 * l.C) / 3) : 0);
+  const g0 = Math.floor(r.y0 / group), groups = Math.ceil(r.height / group) - g0, nimg = l.q ? l.ts / l.rb : 0;
+  const runsX = l.q ? groups * (16 / IM2COL_TPI) : Math.ceil(l.width / IM2COL_TPI), runsY = (l.q ? nimg : groups) * tn;
+  dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: [Math.ceil(runsX / 8), Math.ceil(runsY / 8)],
+    params: { ...l, base: xs.base, bstride: l.C * l.H * l.W, height: r.height, y0: r.y0, pitch: r.pitch, tn, g0, nimg } });
 }
 
 /**
@@ -151,9 +168,8 @@ function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: 
       const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
       dummy = xs.binding;
       return xs;
-    }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
-      params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rows, width: q ? TILE_N * q : wd, height: r.height, row0: r0, c_lo: c0, c_hi: c0 + cn,
-        y0: r.y0, pitch: r.pitch, q, rb: Rb, ts, tstride: stride / 4, pad0: 0, pad1: 0, pad2: 0 } }));
+    }, (xs, c0, cn, dst, r) => runShift(dev, xs, dst, r, { C: g.C, H: g.H, W: g.W, rows_p: rows, width: q ? TILE_N * q : wd, row0: r0, c_lo: c0,
+      c_hi: c0 + cn, q, rb: Rb, ts, tstride: stride / 4 }));
     const at = { b0, bn, n0: r0 * g.W, nc: rn * g.W, kq: 3 * kpb, aX0: 0, accumulate: false };
     if (q) products(op, A, texB, bias, y, g, dummy!, { ...at, rowsB: Rb, bTiled: { q, ts: ts * (TILE_N / stride), blocks: { steps: kpb, shift: ts * (g.W / stride) } } });
     else products(op, A, texB, bias, y, g, dummy!, { ...at, rowsB: rows, kpb, xstep: g.W / 4 });
@@ -240,9 +256,7 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
       const xlo = x.offset + (b * g.C + c0) * hw, xs = x.window(op, xlo, xlo + cn * hw);
       return xs;
     }, (xs, c0, cn, dst, r) => {
-      if (shift) dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
-        params: { C: g.C, H: g.H, W: g.W, base: xs.base, bstride: g.C * hw, rows_p: rpb, width, height: r.height, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn,
-          y0: r.y0, pitch: r.pitch, q: 0, rb: 0, ts: 0, tstride: 0, pad0: 0, pad1: 0, pad2: 0 } });
+      if (shift) runShift(dev, xs, dst, r, { C: g.C, H: g.H, W: g.W, rows_p: rpb, width, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, q: 0, rb: 0, ts: 0, tstride: 0 });
       else dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
         params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
           base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } });
