@@ -2,7 +2,7 @@
 // Bindings: 0 a, 1 b, 2 c (read), 3 out (read_write), 4 Params (uniform).
 // Params: n = elements in this dispatch; rank <= 8; s0, s1 = scalar operands usable in OP; base = element
 //   offsets (a, b, c, out) inside the bound windows; shape = output shape; sa/sb/sc = input strides (0 = broadcast); so = output strides.
-// Dispatch: one invocation per RUN consecutive output elements (define; _lib/map_index.wgsl) (FLAT: 4 per invocation when all operands are plain contiguous ranges), workgroup 64, grid folded to (x, y) by flat_id.
+// Dispatch: one invocation per p.run consecutive output elements (_lib/map_index.wgsl) (FLAT: 4 per invocation when all operands are plain contiguous ranges), workgroup 64, grid folded to (x, y) by flat_id.
 // Numerics: plain f32 (or integer) arithmetic per element, no accumulation; OP is a WGSL expression over
 //   a, b, c and p.s0, p.s1, filled in by src/engine/ops/elementwise.ts.
 //#include "_lib/index.wgsl"
@@ -27,13 +27,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
     return;
   }
-  // RUN consecutive elements (_lib/map_index.wgsl): one full decode, then steps along the last dim.
-  let i0 = flat_id(gid, nwg, 64u) * RUN;
+  // p.run consecutive elements (_lib/map_index.wgsl): one full decode, then steps along the last two dims.
+  let i0 = flat_id(gid, nwg, 64u) * p.run;
   if (i0 >= p.n) { return; }
   let rs = run_step();
-  var o = strided_offsets(i0); var k = i0 % rs.size;
-  for (var i = i0; i < min(i0 + RUN, p.n); i++) {
-    if (i > i0) { run_next(rs, i, &k, &o); }
+  var cur = run_start(rs, i0);
+  for (var i = i0; i < min(i0 + p.run, p.n); i++) {
+    if (i > i0) { run_next(rs, i, &cur); }
+    let o = cur.o;
     let a = A[p.base.x + o.x];
     let b = B[p.base.y + o.y];
     let c = C[p.base.z + o.z];

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ops } from '../../src/engine/index.ts';
+import { stridedRun } from '../../src/engine/ops/map.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, rand, refMap, toGpu, assertClose, host } from '../helpers/ref.ts';
 
@@ -41,9 +42,10 @@ test('clamp, affine, powScalar', async () => {
   await checkOp(dev, 'powScalar.5', [rand([65], 7, 0.1, 2)], ([x]) => ops.powScalar(x!, 0.5), ([x]) => refMap(Math.sqrt, x!), { rtol: 1e-5 });
 });
 
-// The strided path (elementwise/*: RUN consecutive outputs per invocation, one index decode per run, steps along the
-// last dim, a fresh decode where it wraps): permuted, sliced and broadcast operands whose last dims are odd (the runs
-// wrap mid-way), element counts that are no multiple of the run, and a rank-4 gather, every element against a CPU one.
+// The strided path (elementwise/*: p.run consecutive outputs per invocation, one index decode per run, steps along the
+// last dim, a carry into the dim before it, a fresh decode where both wrap): permuted, sliced and broadcast operands
+// whose last dims are odd (the runs wrap mid-way), element counts that are no multiple of the run, and a rank-4 gather,
+// every element against a CPU one.
 test('strided operands: permuted, sliced and broadcast views on odd shapes, every element against a CPU gather', async () => {
   const dev = await getDevice();
   const shape = [3, 5, 7, 65], perm = [3, 1, 0, 2];
@@ -73,6 +75,27 @@ test('strided operands: permuted, sliced and broadcast views on odd shapes, ever
     return Math.fround(x.data[o * strides[0]! + (a + 1) * strides[1]! + b * strides[2]! + c + 2]!);
   });
   assertClose(await ops.neg(ops.neg(s)).toArray(), want, 'neg(neg(slice))', 0, 0);
+});
+
+// Runs a multiple of the last two dims' product (stridedRun): a [O, C, 3, 3] weight unblocked from [3, C, 3, O] (the
+// conv weight gradient's permuted copy) decodes only where the 3 × 3 block wraps, on every lane at once.
+test('strided copies with small last dims: run lengths, a [5, 4, 3, 3] permuted copy, a rank-1 strided copy', async () => {
+  const dev = await getDevice();
+  assert.is(stridedRun([5, 4, 3, 3]), 36);
+  assert.is(stridedRun([4, 65]), 32);
+  assert.is(stridedRun([2, 64]), 32);
+  assert.is(stridedRun([7]), 35);
+  assert.is(stridedRun([3, 5, 7]), 35);
+  const KH = 3, C = 4, KW = 3, O = 5, x = rand([KH, C, KW, O], 21);
+  const got = await ops.contiguous(ops.permute(toGpu(dev, x), [3, 1, 0, 2])).toArray();
+  const want = Float64Array.from({ length: O * C * KH * KW }, (_, i) => {
+    const kx = i % KW, ky = Math.floor(i / KW) % KH, c = Math.floor(i / (KW * KH)) % C, o = Math.floor(i / (KW * KH * C));
+    return Math.fround(x.data[((ky * C + c) * KW + kx) * O + o]!);
+  });
+  assertClose(got, want, 'contiguous(permute [3, C, 3, O] -> [O, C, 3, 3])', 0, 0);
+  const v = rand([77], 22);
+  const every3 = await ops.contiguous(ops.asStrided(toGpu(dev, v), [26], [3], 0)).toArray();
+  assertClose(every3, Float64Array.from({ length: 26 }, (_, i) => Math.fround(v.data[3 * i]!)), 'x[::3]', 0, 0);
 });
 
 test('where with broadcasting; compare', async () => {

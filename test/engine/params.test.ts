@@ -29,8 +29,8 @@ const phi = { n: 1, C: 2, S: 3, Cp8: 8, keep: 0.5, mix: 0.25, h_base: 0, w_base:
 // ---- layouts --------------------------------------------------------------------------------------------------------
 test('layout: scalars, vec4u and array<vec4u, 2> fields (elementwise/binary) at 16-byte boundaries', () => {
   const l = PARAM_LAYOUTS['elementwise/binary']!;
-  assert.equal(offsets(l), { n: [0, 1], rank: [4, 1], s0: [8, 1], s1: [12, 1], base: [16, 1], shape: [32, 2], sa: [64, 2], sb: [96, 2], sc: [128, 2], so: [160, 2] });
-  assert.is(l.bytes, 192);
+  assert.equal(offsets(l), { n: [0, 1], rank: [4, 1], s0: [8, 1], s1: [12, 1], base: [16, 1], shape: [32, 2], sa: [64, 2], sb: [96, 2], sc: [128, 2], so: [160, 2], run: [192, 1] });
+  assert.is(l.bytes, 208);
   assert.equal(l.fields.find((f) => f.name === 'shape'), { name: 'shape', type: 'array<vec4u, 2>', kind: 'u', offset: 32, lanes: 4, count: 2, stride: 16 });
 });
 
@@ -104,7 +104,7 @@ test('wrong values: u32 non-integer / negative / string / 2^32, i32 out of range
   pack('embed/embedding', emb);
   assert.ok(Number.isNaN(scratch.getFloat32(12, true)));
   pack('elementwise/unary', { n: 1, rank: 1, s0: -Infinity, s1: 0, base: [0, 0, 0, 0], shape: [1, 0, 0, 0, 0, 0, 0, 0], sa: new Array(8).fill(0),
-    sb: new Array(8).fill(0), sc: new Array(8).fill(0), so: new Array(8).fill(0) });
+    sb: new Array(8).fill(0), sc: new Array(8).fill(0), so: new Array(8).fill(0), run: 32 });
   assert.is(scratch.getFloat32(8, true), -Infinity);
   for (const [k, names] of Object.entries(NON_FINITE_OK))
     for (const n of names) assert.is(PARAM_LAYOUTS[k]?.fields.find((f) => f.name === n)?.kind, 'f', `NON_FINITE_OK ${k}.${n} is not an f32 field`);

@@ -5,8 +5,17 @@ import { WGSL_TYPE, type DType } from '../dtype.ts';
 import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
 
 const KERNEL = ['elementwise/unary', 'elementwise/binary', 'elementwise/ternary'] as const;
-/** Output elements per invocation of the kernels' strided path (define RUN; FLAT takes 4). */
+/** Output elements per invocation of the kernels' strided path (at least; FLAT takes 4). */
 const STRIDED_RUN = 32;
+
+/**
+ * The strided path's run length for a coalesced shape: a multiple of its last two dims' product where that is at most
+ * 64, so that every lane of a SIMD group wraps (and decodes) at the same step (_lib/map_index.wgsl), else STRIDED_RUN.
+ */
+export function stridedRun(sh: readonly number[]): number {
+  const period = sh[sh.length - 1]! * (sh.length >= 2 ? sh[sh.length - 2]! : 1);
+  return period <= 64 ? period * Math.ceil(STRIDED_RUN / period) : STRIDED_RUN;
+}
 
 export interface MapOpts { dtype?: DType; s0?: number; s1?: number; out?: Tensor; shape?: Shape }
 
@@ -37,7 +46,8 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   dev.counter?.op(op, expr === 'a' && inputs[0]!.dtype === dtype ? 'copy' : 'elementwise', 0,
     inputs.reduce((s, x) => s + Math.min(x.numel, total) * 4, total * 4), { n: total, inputs: n });
   const flat = sh.length === 1 && st[0]![0] === 1 && st.every((s) => s[0] === 1 || s[0] === 0);
-  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat), RUN: String(STRIDED_RUN) };
+  const defines: Record<string, string> = { OP: expr, TO: WGSL_TYPE[dtype], FLAT: String(flat) };
+  const run = flat ? 4 : stridedRun(sh);
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
 
   // Rows of the leading dim per dispatch so that every operand's window fits one binding.
@@ -62,8 +72,8 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
     const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
     const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
       base: [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base],
-      shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!) };
-    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(Math.ceil(cnt / (flat ? 4 : STRIDED_RUN)), 64) });
+      shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run };
+    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(Math.ceil(cnt / run), 64) });
   }
   return out;
 }
