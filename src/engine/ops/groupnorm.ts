@@ -188,6 +188,9 @@ function vec(hw: number, ...bases: number[]) {
 /** The WGSL expression summing the lanes of a value `v` of the lane type `vec` picked. */
 const laneSum = (v: { WIDTH: number }) => (v.WIDTH === 4 ? 'v.x + v.y + v.z + v.w' : 'v');
 
+/** V-elements per invocation of norm/groupnorm_apply: 8 or 4 where they divide a plane's `lanes` V-elements, else 1. */
+export const applyRun = (lanes: number) => (lanes % 8 === 0 ? 8 : lanes % 4 === 0 ? 4 : 1);
+
 /** out = a·P + (b − M)·Q + R per plane, windowed over plane ranges. */
 function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readonly number[], fusedSilu = false): Tensor {
   const [B, C] = shape as [number, number];
@@ -201,8 +204,9 @@ function applyCoef(op: string, a: Tensor, b: Tensor, coef: Tensor, shape: readon
     const v = vec(hw, aw.base, bw.base, ow.base);
     const p = { n: n * hw, hw, r0, a_base: aw.base, b_base: bw.base, o_base: ow.base };
     const act = !fusedSilu ? 'o' : v.WIDTH === 4 ? 'vec4f(silu_safe(o.x), silu_safe(o.y), silu_safe(o.z), silu_safe(o.w))' : 'silu_safe(o)';
-    a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b), ACT: act }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
-      params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH, 64) });
+    const run = applyRun(hw / v.WIDTH);
+    a.dev.run({ kernel: 'norm/groupnorm_apply', defines: { ...v, SAME: String(a === b), ACT: act, RUN: String(run) }, bindings: [aw.binding, bw.binding, coef.binding(op), ow.binding],
+      params: p, workgroups: a.dev.grid((n * hw) / v.WIDTH / run, 64) });
   }
   return out;
 }
