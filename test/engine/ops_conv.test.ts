@@ -103,6 +103,19 @@ testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d as an imp
       await checkOp(dev, `conv2d tex x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, inputs, ([x, w, b]) => ops.conv2d(x!, w!, b ?? null, { stride: S, padding: pad }),
         ([x, w, b]) => refConv(x!, w!, b ?? null, S, pad), { atol: 2e-5, rtol: 1e-4, grad: dxTex ? [0, 1] : [1] });
     }
+    // dx of a strided 3×3 forward (VAR's Downsample2x and a pad-1 stride 2) through the zero canvas: a stride-1
+    // convolution on the shifted-row texture path, no direct kernel; checked against differences. Bottom padding 2
+    // puts dy's last row past the canvas: that one stays on the direct kernel.
+    for (const [xs, ws, pad, canvas] of [[[2, 5, 8, 8], [6, 5, 3, 3], [0, 1, 0, 1], true], [[1, 3, 8, 12], [4, 3, 3, 3], [1, 1, 1, 1], true],
+      [[1, 2, 7, 8], [3, 2, 3, 3], [0, 1, 0, 1], true], [[1, 2, 8, 8], [3, 2, 3, 3], [1, 2, 1, 2], false]] as [number[], number[], Pad, boolean][]) {
+      const inputs = [rand(xs, 52), rand(ws, 53)];
+      const c = new WorkCounter();
+      dev.counter = c;
+      await checkOp(dev, `conv2d tex stride 2 dx x${JSON.stringify(xs)} pad ${JSON.stringify(pad)}`, inputs, ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: pad }),
+        ([x, w]) => refConv(x!, w!, null, 2, pad), { atol: 2e-5, rtol: 1e-4, grad: [0, 1] });
+      dev.counter = null;
+      assert.is(c.kernels.has('conv/shift_tex') && !c.kernels.has('conv/conv2d') && !c.kernels.has('conv/conv2d_3x3'), canvas, `stride-2 dx ran ${[...c.kernels.keys()]}`);
+    }
     // every element of dx on the texture path against the direct kernel's (the default device keeps it for these sizes)
     {
       const base = await getDevice(), xh = rand([2, 17, 6, 8], 49), wh = rand([40, 17, 3, 3], 50), gh = rand([2, 40, 6, 8], 51);

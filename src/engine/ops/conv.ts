@@ -4,7 +4,8 @@
 import { Tensor, empty } from '../tensor.ts';
 import { record, needsGrad, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
-import { contiguous } from './movement.ts';
+import { asStrided, assign, contiguous } from './movement.ts';
+import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
 import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
@@ -258,6 +259,20 @@ function launchConv(op: string, src: Tensor, wp: Tensor, bias: Tensor | null, ds
 }
 
 /**
+ * The input gradient of a strided 3×3 convolution with top and left padding at most 1 (VAR's Downsample2x: stride 2,
+ * padding [0, 1, 0, 1]) as a stride-1 one: with dy written every S pixels into a zero canvas the size of x from (1 − pT,
+ * 1 − pL) on (`at`, an element offset within a plane), dx[c, iy, ix] = Σ_{o, ky, kx} canvas[o, iy + ky − 1, ix + kx − 1]
+ * · w[o, c, 2 − ky, 2 − kx]: a 3×3 pad-1 convolution (geometry `g`), the shifted-row texture path. Null where the
+ * canvas cannot hold dy or its padding would stand for rows or columns of dy (those rows then read zero).
+ */
+function strideCanvas(g: Geom): { g: Geom; at: number } | null {
+  if (g.S === 1 || g.KH !== 3 || g.KW !== 3 || g.pT > 1 || g.pL > 1) return null;
+  if ((g.OH - 1) * g.S > g.H - 2 + g.pT || (g.OW - 1) * g.S > g.W - 2 + g.pL) return null;
+  return { at: (1 - g.pT) * g.W + (1 - g.pL),
+    g: { B: g.B, C: g.O, H: g.H, W: g.W, O: g.C, KH: 3, KW: 3, S: 1, pT: 1, pB: 1, pL: 1, pR: 1, OH: g.H, OW: g.W } };
+}
+
+/**
  * dx = the transposed convolution of dy: a convolution with the flipped, transposed kernel, dy dilated by S. For a
  * stride-1 forward with padding below the kernel size that is a plain convolution of dy (O and C swapped, padding
  * mirrored), which runs on the texture matmul where texOk says so; the rest runs on the direct kernels.
@@ -269,9 +284,16 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
   countConv(op, dy, g, dy.numel + w.numel + dx.numel);
   const gt: Geom = { B: g.B, C: g.O, H: g.OH, W: g.OW, O: g.C, KH: g.KH, KW: g.KW, S: 1,
     pT: g.KH - 1 - g.pT, pB: g.KH - 1 - g.pB, pL: g.KW - 1 - g.pL, pR: g.KW - 1 - g.pR, OH: g.H, OW: g.W };
+  const canvas = strideCanvas(g);
   if (g.S === 1 && [gt.pT, gt.pB, gt.pL, gt.pR].every((v) => v >= 0) && texOk(dy, gt))
     convTex(op, dy, packWeightTex(op, w, g.C, g.O, g.KH, g.KW, true), null, dx, gt);
-  else {
+  else if (canvas && texOk(dy, canvas.g)) {
+    // dy every S pixels of a zero canvas the size of x: the transposed convolution is then a 3×3 pad-1 stride-1 one.
+    const z = fill(dy.dev, [g.B, g.O, g.H, g.W], 0);
+    assign(asStrided(z, [g.B, g.O, g.OH, g.OW], [g.O * g.H * g.W, g.H * g.W, g.S * g.W, g.S], z.offset + canvas.at), dy);
+    convTex(op, z, packWeightTex(op, w, g.C, g.O, g.KH, g.KW, true), null, dx, canvas.g);
+    z.dispose();
+  } else {
     const wp = packWeights(w, g, true);
     launchConv(op, dy, wp, null, dx, { Cin: g.O, H: g.OH, W: g.OW, O: g.C, OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, S: 1, D: g.S,
       padT: g.KH - 1 - g.pT, padL: g.KW - 1 - g.pL });
