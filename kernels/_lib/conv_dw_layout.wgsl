@@ -1,5 +1,6 @@
-// _lib/conv_dw_layout: Params and bindings of the direct conv2d weight-gradient kernels (conv/conv2d_dw and
-//   conv/conv2d_dw_sg; their headers say what the fields mean), and the per-invocation set-up they share.
+// _lib/conv_dw_layout: Params and bindings of the direct conv2d weight-gradient kernels (conv/conv2d_dw,
+//   conv/conv2d_dw_sg and conv/conv2d_dw_sgu; their headers say what the fields mean), and the per-invocation set-up
+//   they share. Binding 0 (x) is the including kernel's: a storage array, or conv2d_dw_sgu's uniform window.
 struct Params {
   C: u32, O: u32, H: u32, W: u32,
   OH: u32, OW: u32, ctot: u32, c0: u32,
@@ -7,7 +8,6 @@ struct Params {
   x_bstride: u32, g_bstride: u32, KH: u32, KW: u32,
   S: u32, padT: i32, padL: i32, acc: u32,
 }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read_write> DW: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;

@@ -7,6 +7,7 @@
 //   x 4 consecutive flat (c, ky, kx) taps; workgroup x = block of 32 taps, y = block of 8 output channels.
 // Numerics: f32 accumulation over images, rows, columns in order.
 //#include "_lib/conv_dw_layout.wgsl"
+@group(0) @binding(0) var<storage, read> X: array<f32>;
 
 @compute @workgroup_size(8)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {

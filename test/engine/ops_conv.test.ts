@@ -326,6 +326,38 @@ for (const shape of [[1, 1, 1, 1], [2, 3, 5, 7], [1, 65, 3, 1], [2, 3, 3, 8]]) {
   });
 }
 
+// The direct weight-gradient kernels (below the texture thresholds): x read through a 64 KiB uniform window
+// (conv/conv2d_dw_sgu, x's window at most 16,384 values; whole batches and per-image channel windows) and through
+// storage (conv/conv2d_dw_sg, a larger x), each checked to run its kernel, against f64 sums of dy · x.
+testIf(TEX.subgroups8, 'no subgroups of 8 on this adapter')('conv2d weight gradient on the direct kernels: x as a uniform window and as storage, f64 sums', async () => {
+  const dev = await getDevice();
+  for (const [B, C, O, H, W, S, pad, kernel] of [[4, 16, 8, 6, 5, 1, [1, 1, 1, 1], 'conv/conv2d_dw_sgu'], [2, 3, 5, 9, 8, 2, [0, 1, 0, 1], 'conv/conv2d_dw_sgu'],
+    [1, 5, 3, 70, 60, 1, [1, 1, 1, 1], 'conv/conv2d_dw_sg']] as [number, number, number, number, number, number, Pad, string][]) {
+    const xh = rand([B, C, H, W], 61), wh = rand([O, C, 3, 3], 62);
+    const x = toGpu(dev, xh), w = toGpu(dev, wh);
+    w.requiresGrad = true;
+    const counter = new WorkCounter(); dev.counter = counter;
+    const y = ops.conv2d(x, w, null, { stride: S, padding: pad });
+    const [, , OH, OW] = y.shape as [number, number, number, number];
+    const gh = rand([B, O, OH, OW], 63);
+    backward(y, toGpu(dev, gh));
+    const got = await w.grad!.toArray();
+    dev.counter = null;
+    assert.ok(counter.kernels.has(kernel), `[${B}, ${C}, ${H}, ${W}] -> ${O}: dw ran ${[...counter.kernels.keys()]}, expected ${kernel}`);
+    const want = new Float64Array(O * C * 9);
+    for (let b = 0; b < B; b++) for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+      let acc = 0;
+      for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+        const iy = oy * S + ky - pad[0], ix = ox * S + kx - pad[2];
+        if (iy >= 0 && iy < H && ix >= 0 && ix < W) acc += gh.data[((b * O + o) * OH + oy) * OW + ox]! * Math.fround(xh.data[((b * C + c) * H + iy) * W + ix]!);
+      }
+      want[((o * C + c) * 3 + ky) * 3 + kx]! += acc;
+    }
+    assertClose(got, want, `dw [${B}, ${C}, ${H}, ${W}] -> ${O} (${kernel})`, 1e-4, 1e-4);
+    for (const t of [x, w, y]) t.dispose();
+  }
+});
+
 // The bias gradient on both kernels: one 64-invocation workgroup per output channel (perRowReductionMinRows 0) and one
 // invocation per channel (1), against an f64 sum of dy over images and pixels; odd pixel counts, one and 17 channels,
 // and a run of more than 64 pixels per block.

@@ -4,6 +4,7 @@
 import { Tensor, empty } from '../tensor.ts';
 import { record, needsGrad, noGrad } from '../autograd.ts';
 import { fmt } from '../shape.ts';
+import type { Binding } from '../runtime/device.ts';
 import { asStrided, assign, contiguous } from './movement.ts';
 import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
@@ -324,15 +325,25 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const cStep = whole ? g.C : chunkOf(op, x, hw, g.C, 1), oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1);
   const nb = whole ? g.B : 1;
   const dwb = dw.binding(op);
+  // x's window as a uniform (conv/conv2d_dw_sgu) where it holds at most 16,384 values: one scratch for the call.
+  const xElems = (nb - 1) * g.C * hw + cStep * hw, xu = dev.profile.subgroups8 && xElems <= UBO_BYTES / 4 ? empty(dev, [UBO_BYTES / 4], 'f32', op) : null;
   for (let b = 0; b < g.B; b += nb) for (let o0 = 0; o0 < g.O; o0 += oStep) for (let c0 = 0; c0 < g.C; c0 += cStep) {
     const on = Math.min(oStep, g.O - o0), cn = Math.min(cStep, g.C - c0);
     const xlo = x.offset + (b * g.C + c0) * hw, glo = dy.offset + (b * g.O + o0) * ohw;
-    const xs = x.window(op, xlo, xlo + (nb === 1 ? cn * hw : x.numel));
+    const xhi = xlo + (nb === 1 ? cn * hw : x.numel);
     const gs = dy.window(op, glo, glo + (nb === 1 ? on * ohw : dy.numel));
-    const p = { C: cn, O: on, H: g.H, W: g.W, OH: g.OH, OW: g.OW, ctot: g.C, c0, o0, nb, x_base: xs.base, g_base: gs.base,
+    let xb: Binding, xBase: number;
+    if (xu) {
+      const ub = xu.binding(op);
+      dev.copy(x.storage.buffer, xlo * 4, ub.buffer, ub.offset, (xhi - xlo) * 4);
+      xb = { buffer: ub.buffer, offset: ub.offset, size: UBO_BYTES }; xBase = 0;
+    } else { const xs = x.window(op, xlo, xhi); xb = xs.binding; xBase = xs.base; }
+    const p = { C: cn, O: on, H: g.H, W: g.W, OH: g.OH, OW: g.OW, ctot: g.C, c0, o0, nb, x_base: xBase, g_base: gs.base,
       x_bstride: g.C * hw, g_bstride: g.O * ohw, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, acc: b > 0 ? 1 : 0 };
-    dev.run({ kernel: dev.profile.subgroups8 ? 'conv/conv2d_dw_sg' : 'conv/conv2d_dw', bindings: [xs.binding, gs.binding, dwb], params: p, workgroups: [Math.ceil((cn * kk) / 32), Math.ceil(on / 8)] });
+    const kernel = xu ? 'conv/conv2d_dw_sgu' : dev.profile.subgroups8 ? 'conv/conv2d_dw_sg' : 'conv/conv2d_dw';
+    dev.run({ kernel, bindings: [xb, gs.binding, dwb], params: p, workgroups: [Math.ceil((cn * kk) / 32), Math.ceil(on / 8)] });
   }
+  xu?.dispose();
   if (x !== x_BCHW) x.dispose();
   return dw;
 }
