@@ -2,7 +2,7 @@
 // backward vs finite differences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops } from '../../src/engine/index.ts';
+import { fromArray, ops, WorkCounter } from '../../src/engine/index.ts';
 import { stridedRun } from '../../src/engine/ops/map.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, rand, refMap, toGpu, assertClose, host } from '../helpers/ref.ts';
@@ -113,6 +113,42 @@ test('chained graph: grads accumulate through shared inputs', async () => {
   // y = x*x + exp(x) * x  (x used three times)
   await checkOp(dev, 'chain', [rand([3, 65], 10)], ([x]) => ops.add(ops.mul(x!, x!), ops.mul(ops.exp(x!), x!)),
     ([x]) => refMap((v) => v * v + Math.exp(v) * v, x!));
+});
+
+// The vec4 kernels (elementwise/*4) of flat maps: streamed and broadcast operands, 0-3 elements past the last whole
+// vec4 (the scalar FLAT kernel's), an integer dtype, a misaligned slice (scalar kernel only), and a write into the
+// middle of a larger tensor that must leave its neighbours alone; every element against the CPU.
+test('flat maps on the vec4 kernels: tails, broadcasts, misaligned views, writes into a sub-range', async () => {
+  const dev = await getDevice();
+  const ran = async (fn: () => Promise<void>) => { const c = new WorkCounter(); dev.counter = c; await fn(); dev.counter = null; return [...c.kernels.keys()]; };
+  for (const n of [4, 5, 6, 7, 8, 65, 1027]) {
+    const x = rand([n], 70 + n), y = rand([n], 80 + n), z = rand([n], 90 + n), one = rand([1], 99);
+    const [gx, gy, gz, g1] = [x, y, z, one].map((h) => toGpu(dev, h));
+    let sum: Float32Array | undefined, fma: Float32Array | undefined, sc: Float32Array | undefined;
+    const k = await ran(async () => {
+      sum = (await ops.add(gx!, gy!).toArray()) as Float32Array;
+      fma = (await ops.where(ops.compare('gt', gx!, g1!), gy!, gz!).toArray()) as Float32Array;
+      sc = (await ops.mul(g1!, gx!).toArray()) as Float32Array;
+    });
+    const f = Math.fround;
+    assertClose(sum!, Float64Array.from({ length: n }, (_, i) => f(x.data[i]!) + f(y.data[i]!)), `add [${n}]`, 1e-7, 1e-7);
+    assertClose(fma!, Float64Array.from({ length: n }, (_, i) => (f(x.data[i]!) > f(one.data[0]!) ? f(y.data[i]!) : f(z.data[i]!))), `where [${n}]`, 0, 0);
+    assertClose(sc!, Float64Array.from({ length: n }, (_, i) => f(one.data[0]!) * f(x.data[i]!)), `mul([1], x) [${n}]`, 1e-7, 1e-7);
+    assert.ok(k.includes('elementwise/binary4') && k.includes('elementwise/ternary4'), `[${n}] ran ${k}`);
+    assert.is(k.includes('elementwise/binary'), n % 4 !== 0, `[${n}]: the scalar kernel runs exactly where a tail is left`);
+  }
+  // an i32 map (vec4<i32>)
+  const iv = fromArray(dev, Int32Array.from([1, -2, 3, -4, 5, -6, 7, -8, 9]), [9], 'i32');
+  assert.equal([...(await ops.add(iv, iv).toArray())], [2, -4, 6, -8, 10, -12, 14, -16, 18]);
+  // a slice starting at element 1: no whole vec4s at aligned bases, so the scalar kernel alone
+  const base = rand([12], 101), gb = toGpu(dev, base);
+  const k2 = await ran(async () => { assertClose(await ops.neg(ops.slice(gb, 0, 1, 10)).toArray(), Float64Array.from({ length: 9 }, (_, i) => -Math.fround(base.data[i + 1]!)), 'neg(x[1:10])', 0, 0); });
+  assert.not.ok(k2.some((k) => k.endsWith('4')), `misaligned: ran ${k2}`);
+  // assign into elements 4 .. 10 of a 16-element tensor: one vec4 and a tail of 3; elements outside keep their values
+  const dst = toGpu(dev, host([16], Array.from({ length: 16 }, (_, i) => 100 + i)));
+  const src = toGpu(dev, host([7], [1, 2, 3, 4, 5, 6, 7]));
+  ops.assign(ops.slice(dst, 0, 4, 11), src);
+  assert.equal([...(await dst.toArray())], [100, 101, 102, 103, 1, 2, 3, 4, 5, 6, 7, 111, 112, 113, 114, 115]);
 });
 
 test('errors name the op and both shapes', async () => {

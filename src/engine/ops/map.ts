@@ -1,10 +1,12 @@
 // mapN: the launcher behind every elementwise op — broadcasting, strided views, dtype templating, and splitting
 // tensors larger than one storage binding into windows along the leading (coalesced) dim.
 import { Tensor, empty } from '../tensor.ts';
-import { WGSL_TYPE, type DType } from '../dtype.ts';
+import { BYTES, WGSL_TYPE, type DType } from '../dtype.ts';
+import type { BufferBinding } from '../runtime/device.ts';
 import { broadcastShapes, broadcastStrides, coalesce, numel, type Shape } from '../shape.ts';
 
 const KERNEL = ['elementwise/unary', 'elementwise/binary', 'elementwise/ternary'] as const;
+const KERNEL4 = ['elementwise/unary4', 'elementwise/binary4', 'elementwise/ternary4'] as const;
 /** Output elements per invocation of the kernels' strided path (at least; FLAT takes 4). */
 const STRIDED_RUN = 32;
 
@@ -68,6 +70,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
       return t.window(op, lo, lo + extent(st[i]!, r));
     });
     const cnt = r * rowElems;
+    if (flat && cnt >= 4 && vec4Map(op, dev, all, st, wins, cnt, expr, opts, defines)) continue;
     const subShape = [r, ...sh.slice(1)];
     const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
     const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
@@ -76,4 +79,33 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
     dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(Math.ceil(cnt / run), 64) });
   }
   return out;
+}
+
+/**
+ * A flat map (every operand contiguous or one broadcast element) on the vec4 kernels (elementwise/*4): where every
+ * 4-byte streamed operand's and the output's base is a multiple of 4 and each window rounded up to 16 bytes stays in
+ * its buffer. The elements past the last whole vec4 go to the scalar FLAT kernel. False (nothing run) otherwise.
+ */
+function vec4Map(op: string, dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { binding: BufferBinding; base: number }[], cnt: number,
+  expr: string, opts: MapOpts, defines: Record<string, string>): boolean {
+  if (all.some((t) => BYTES[t.dtype] !== 4)) return false;
+  const bound: BufferBinding[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const b = wins[i]!.binding, size = Math.ceil(b.size / 16) * 16;
+    if ('view' in b || b.offset + size > b.buffer.size || (st[i]![0] !== 0 && wins[i]!.base % 4 !== 0)) return false;
+    bound.push({ ...b, size });
+  }
+  const n = all.length - 1, n4 = Math.floor(cnt / 4), bases = [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base];
+  const bcast = st.slice(1).reduce((m, s, i) => m | (s[0] === 0 ? 1 << i : 0), 0);
+  dev.run({ kernel: KERNEL4[n - 1]!, defines: { OP: expr, ...Object.fromEntries(Object.entries(defines).filter(([k]) => k.startsWith('T'))) },
+    bindings: [...bound.slice(1), bound[0]!], params: { n4, bcast, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases }, workgroups: dev.grid(Math.ceil(n4 / 2), 64) });
+  const tail = cnt - 4 * n4;
+  if (tail) {
+    const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
+    const moved = bases.map((b, k) => (k === 3 || st[k + 1]?.[0] !== 0 ? b + 4 * n4 : b));
+    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding],
+      params: { n: tail, rank: 1, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: moved, shape: pad8([tail]), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run: 4 },
+      workgroups: dev.grid(1, 64) });
+  }
+  return true;
 }
