@@ -1,40 +1,43 @@
-// elementwise/binary4: out[i] = OP(a, b) over plain contiguous ranges (each input streamed or one broadcast element), as
-//   elementwise/binary's FLAT path but loading and storing vec4s: lavapipe moves a vec4 per lane for about the cost
-//   of a scalar, so a memory-bound map runs about twice as fast. ops/map.ts runs it where every streamed operand's and
-//   the output's base is a multiple of 4 (the elements past the last whole vec4 go to the FLAT path).
-// Bindings: 0 a, 1 b (read, vec4 arrays: windows rounded up to 16 bytes), 2 out (read_write), 3 Params (uniform).
-// Params: _lib/map4.wgsl.
-// Dispatch: PER consecutive vec4s per invocation, workgroup 64, grid folded to (x, y) by flat_id.
+// elementwise/binary4: out[i] = OP(a, b) as elementwise/binary, in vec4s along a last dim that is contiguous in the
+//   output: lavapipe moves a vec4 per lane for about the cost of a scalar, so a memory-bound map runs about twice as
+//   fast. Each input is streamed along the last dim (stride 1: one vec4 load) or broadcast along it (stride 0: one
+//   element, splatted). ops/map.ts runs it where the last dim is a multiple of 4 (a flat map: the elements past the
+//   last whole vec4 go to the scalar kernel), every streamed base and outer stride is a multiple of 4, and every
+//   window rounded up to 16 bytes stays in its buffer.
+// Bindings: 0 a, 1 b (read, vec4 arrays), 2 out (read_write, vec4), 3 Params (uniform).
+// Params: _lib/map_index.wgsl's, in vec4 units along the last dim: n = vec4s in this dispatch, shape's last dim = its
+//   size / 4, strides in elements (a streamed operand's last-dim stride 4, a broadcast one's 0), base = element offsets.
+// Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id.
 // Numerics: OP per component, exactly as the scalar kernels (plain f32 or integer arithmetic, no accumulation).
 //#include "_lib/index.wgsl"
 //#include "_lib/math.wgsl"
-//#include "_lib/map4.wgsl"
 @group(0) @binding(0) var<storage, read> A: array<vec4<{{TA}}>>;
 @group(0) @binding(1) var<storage, read> B: array<vec4<{{TB}}>>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4<{{TO}}>>;
 @group(0) @binding(3) var<uniform> p: Params;
+//#include "_lib/map_index.wgsl"
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i0 = flat_id(gid, nwg, 64u) * PER;
-  // a: one element broadcast (bit 0 of bcast), or streamed from base.x / 4 on.
-  let oneA = (p.bcast & 1u) != 0u;
-  let eA = A[p.base.x >> 2u][p.base.x & 3u];
-  // b: one element broadcast (bit 1 of bcast), or streamed from base.y / 4 on.
-  let oneB = (p.bcast & 2u) != 0u;
-  let eB = B[p.base.y >> 2u][p.base.y & 3u];
-  for (var j = 0u; j < PER; j++) {
-    let i = i0 + j;
-    if (i >= p.n4) { break; }
-    var vA = vec4<{{TA}}>(eA);
-    if (!oneA) { vA = A[(p.base.x >> 2u) + i]; }
-    var vB = vec4<{{TB}}>(eB);
-    if (!oneB) { vB = B[(p.base.y >> 2u) + i]; }
+  let i0 = flat_id(gid, nwg, 64u) * p.run;
+  if (i0 >= p.n) { return; }
+  let d = p.rank - 1u;
+  let oneA = dim8(p.sa, d) == 0u;   // a broadcast along the last dim
+  let oneB = dim8(p.sb, d) == 0u;   // b broadcast along the last dim
+  let rs = run_step();
+  var cur = run_start(rs, i0);
+  for (var i = i0; i < min(i0 + p.run, p.n); i++) {
+    if (i > i0) { run_next(rs, i, &cur); }
+    let o = cur.o + p.base;
+    var vA: vec4<{{TA}}>;
+    if (oneA) { vA = vec4<{{TA}}>(A[o.x >> 2u][o.x & 3u]); } else { vA = A[o.x >> 2u]; }
+    var vB: vec4<{{TB}}>;
+    if (oneB) { vB = vec4<{{TB}}>(B[o.y >> 2u][o.y & 3u]); } else { vB = B[o.y >> 2u]; }
     var r: vec4<{{TO}}>;
     { let a = vA[0]; let b = vB[0]; r[0] = {{OP}}; }
     { let a = vA[1]; let b = vB[1]; r[1] = {{OP}}; }
     { let a = vA[2]; let b = vB[2]; r[2] = {{OP}}; }
     { let a = vA[3]; let b = vB[3]; r[3] = {{OP}}; }
-    O[(p.base.w >> 2u) + i] = r;
+    O[o.w >> 2u] = r;
   }
 }

@@ -151,6 +151,35 @@ test('flat maps on the vec4 kernels: tails, broadcasts, misaligned views, writes
   assert.equal([...(await dst.toArray())], [100, 101, 102, 103, 1, 2, 3, 4, 5, 6, 7, 111, 112, 113, 114, 115]);
 });
 
+// The vec4 kernels on strided maps: along a last dim that is a multiple of 4, inputs streamed (permuted outer dims
+// included) or broadcast along it; a last dim of 6, or a slice whose rows start at odd elements, stay scalar.
+test('strided maps on the vec4 kernels: broadcasts along middle and last dims, permuted outer dims, fallbacks', async () => {
+  const dev = await getDevice();
+  const ran = async (fn: () => Promise<void>) => { const c = new WorkCounter(); dev.counter = c; await fn(); dev.counter = null; return [...c.kernels.keys()]; };
+  const f = Math.fround;
+  const x = rand([3, 5, 8], 111), rowB = rand([3, 1, 8], 112), colB = rand([3, 5, 1], 113), w = rand([5, 3, 8], 114);
+  const [gx, gr, gc, gw] = [x, rowB, colB, w].map((h) => toGpu(dev, h));
+  const at = (h: { data: Float64Array }, i: number) => f(h.data[i]!);
+  const k1 = await ran(async () => {
+    // x + row (broadcast over the middle dim), x * col (broadcast along the last dim), x − permute(w) (outer dims permuted)
+    assertClose(await ops.add(gx!, gr!).toArray(), Float64Array.from({ length: 120 }, (_, i) => at(x, i) + at(rowB, Math.floor(i / 40) * 8 + (i % 8))), 'x + row', 1e-7, 1e-7);
+    assertClose(await ops.mul(gx!, gc!).toArray(), Float64Array.from({ length: 120 }, (_, i) => at(x, i) * at(colB, Math.floor(i / 8))), 'x * col', 1e-7, 1e-7);
+    const pw = ops.permute(gw!, [1, 0, 2]);
+    assertClose(await ops.sub(gx!, pw).toArray(), Float64Array.from({ length: 120 }, (_, i) => {
+      const a = Math.floor(i / 40), b = Math.floor(i / 8) % 5, c = i % 8;
+      return at(x, i) - at(w, (b * 3 + a) * 8 + c);
+    }), 'x - permute(w)', 1e-7, 1e-7);
+  });
+  assert.ok(k1.includes('elementwise/binary4') && !k1.includes('elementwise/binary'), `strided vec4: ran ${k1}`);
+  // a last dim of 6, and rows of a slice starting at element 1 of 12: the scalar strided kernel
+  const y6 = rand([4, 6], 115), g6 = toGpu(dev, y6), r6 = rand([1, 6], 117), gr6 = toGpu(dev, r6), s12 = rand([4, 12], 116), g12 = toGpu(dev, s12);
+  const k2 = await ran(async () => {
+    assertClose(await ops.add(g6, gr6).toArray(), Float64Array.from({ length: 24 }, (_, i) => at(y6, i) + at(r6, i % 6)), 'last dim 6', 1e-7, 1e-7);
+    assertClose(await ops.neg(ops.slice(g12, 1, 1, 9)).toArray(), Float64Array.from({ length: 32 }, (_, i) => -at(s12, Math.floor(i / 8) * 12 + 1 + (i % 8))), 'rows from element 1', 0, 0);
+  });
+  assert.not.ok(k2.some((k) => k.endsWith('4')), `fallbacks: ran ${k2}`);
+});
+
 test('errors name the op and both shapes', async () => {
   const dev = await getDevice();
   const a = toGpu(dev, rand([3, 4], 1)), b = toGpu(dev, rand([5], 2));

@@ -70,9 +70,8 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
       return t.window(op, lo, lo + extent(st[i]!, r));
     });
     const cnt = r * rowElems;
-    if (flat && cnt >= 4 && vec4Map(op, dev, all, st, wins, cnt, expr, opts, defines)) continue;
     const subShape = [r, ...sh.slice(1)];
-    const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
+    if (vec4Map(dev, all, st, wins, subShape, expr, opts, defines)) continue;
     const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
       base: [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base],
       shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run };
@@ -82,26 +81,31 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
 }
 
 /**
- * A flat map (every operand contiguous or one broadcast element) on the vec4 kernels (elementwise/*4): where every
- * 4-byte streamed operand's and the output's base is a multiple of 4 and each window rounded up to 16 bytes stays in
- * its buffer. The elements past the last whole vec4 go to the scalar FLAT kernel. False (nothing run) otherwise.
+ * The map of one dispatch (shape `sub`, strides `st`: output first) on the vec4 kernels (elementwise/*4) where it can
+ * run in vec4s along the last dim: 4-byte dtypes, the last dim a multiple of 4 (a flat map: its whole vec4s, the rest on
+ * the scalar FLAT kernel), each input streamed (stride 1, base and outer strides multiples of 4) or broadcast (stride 0)
+ * along it, the output streamed, and each window rounded up to 16 bytes inside its buffer. False (nothing run) otherwise.
  */
-function vec4Map(op: string, dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { binding: BufferBinding; base: number }[], cnt: number,
+function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { binding: BufferBinding; base: number }[], sub: number[],
   expr: string, opts: MapOpts, defines: Record<string, string>): boolean {
-  if (all.some((t) => BYTES[t.dtype] !== 4)) return false;
+  const d = sub.length - 1, flat = d === 0, cnt = numel(sub);
+  if (all.some((t) => BYTES[t.dtype] !== 4) || (flat ? cnt < 4 : sub[d]! % 4 !== 0)) return false;
   const bound: BufferBinding[] = [];
   for (let i = 0; i < all.length; i++) {
-    const b = wins[i]!.binding, size = Math.ceil(b.size / 16) * 16;
-    if ('view' in b || b.offset + size > b.buffer.size || (st[i]![0] !== 0 && wins[i]!.base % 4 !== 0)) return false;
+    const b = wins[i]!.binding, size = Math.ceil(b.size / 16) * 16, s = st[i]!;
+    if ('view' in b || b.offset + size > b.buffer.size) return false;
+    if (s[d] === 1) { if (wins[i]!.base % 4 !== 0 || s.slice(0, d).some((x) => x % 4 !== 0)) return false; }
+    else if (i === 0 || s[d] !== 0) return false;
     bound.push({ ...b, size });
   }
   const n = all.length - 1, n4 = Math.floor(cnt / 4), bases = [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base];
-  const bcast = st.slice(1).reduce((m, s, i) => m | (s[0] === 0 ? 1 << i : 0), 0);
-  dev.run({ kernel: KERNEL4[n - 1]!, defines: { OP: expr, ...Object.fromEntries(Object.entries(defines).filter(([k]) => k.startsWith('T'))) },
-    bindings: [...bound.slice(1), bound[0]!], params: { n4, bcast, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases }, workgroups: dev.grid(Math.ceil(n4 / 2), 64) });
+  const shape4 = [...sub.slice(0, d), flat ? n4 : sub[d]! / 4], run = stridedRun(shape4);
+  const st4 = (s: number[] | undefined) => pad8(s ? [...s.slice(0, d), s[d] === 1 ? 4 : 0] : []);
+  dev.run({ kernel: KERNEL4[n - 1]!, defines: { ...defines, FLAT: 'false' }, bindings: [...bound.slice(1), bound[0]!],
+    params: { n: n4, rank: sub.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases, shape: pad8(shape4), sa: st4(st[1]), sb: st4(st[2]), sc: st4(st[3]), so: st4(st[0]), run },
+    workgroups: dev.grid(Math.ceil(n4 / run), 64) });
   const tail = cnt - 4 * n4;
   if (tail) {
-    const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
     const moved = bases.map((b, k) => (k === 3 || st[k + 1]?.[0] !== 0 ? b + 4 * n4 : b));
     dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding],
       params: { n: tail, rank: 1, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: moved, shape: pad8([tail]), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run: 4 },
@@ -109,3 +113,5 @@ function vec4Map(op: string, dev: Tensor['dev'], all: Tensor[], st: number[][], 
   }
   return true;
 }
+
+const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];
