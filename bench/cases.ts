@@ -185,6 +185,22 @@ const rowCases: Case[] = [
   },
 ];
 
+// ---- elementwise: a residual add over the d16 sequence and AdaLN's modulation (a per-sample row broadcast over tokens) ----
+const elementwiseCases: Case[] = [
+  {
+    name: 'add [3179, 1024]', group: 'elementwise', what: 'residual add over the d16 sequence (flat, both operands streamed)',
+    bytes: 3 * 4 * 3179 * 1024,
+    ours: (dev) => oursSide(dev, [gpu(dev, [3179, 1024], 1), gpu(dev, [3179, 1024], 2)], (x, y) => ops.add(x, y)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [3179, 1024], 1), tfT(tf, [3179, 1024], 2)], (x, y) => tf.add(x, y)),
+  },
+  {
+    name: 'mul [2, 3179, 1024] · [2, 1, 1024]', group: 'elementwise', what: 'AdaLN scale: a per-sample row broadcast over the tokens (strided)',
+    bytes: 4 * (2 * 2 * 3179 * 1024 + 2 * 1024),
+    ours: (dev) => oursSide(dev, [gpu(dev, [2, 3179, 1024], 1), gpu(dev, [2, 1, 1024], 2)], (x, s) => ops.mul(x, s)),
+    tfjs: (tf) => tfjsSide(tf, [tfT(tf, [2, 3179, 1024], 1), tfT(tf, [2, 1, 1024], 2)], (x, s) => tf.mul(x, s)),
+  },
+];
+
 // ---- H-VAR d16 at its own shapes: 1,024 prefix + 2,155 scale tokens = 3,179 (docs/MODEL_SPEC.md §4) -------------------
 // Linears over the whole sequence (teacher forcing, a step without the cache) and over the 2,155 scale tokens. The model
 // runs mat_qkv as three 1,024 → 1,024 products (q, k, v row blocks with their own biases: the proj shape); the 3,072 case
@@ -247,4 +263,4 @@ const d16Rows: Case[] = [{
   })),
 }];
 
-export const CASES: Case[] = [...matmulCases, ...variantCases, ...convCases, ...rowCases, ...d16Linears, attnCase(1), attnCase(16), cachedStep, ...d16Rows];
+export const CASES: Case[] = [...matmulCases, ...variantCases, ...convCases, ...rowCases, ...elementwiseCases, ...d16Linears, attnCase(1), attnCase(16), cachedStep, ...d16Rows];

@@ -7,6 +7,8 @@
 // Bindings: 0 a (read, vec4 arrays), 1 out (read_write, vec4), 2 Params (uniform).
 // Params: _lib/map_index.wgsl's, in vec4 units along the last dim: n = vec4s in this dispatch, shape's last dim = its
 //   size / 4, strides in elements (a streamed operand's last-dim stride 4, a broadcast one's 0), base = element offsets.
+// Defines: FLAT (rank 1: offsets base + 4·i, no index decoding), ONE_A/B/C (that input broadcast along the last dim:
+//   known when the pipeline is built, so lavapipe does not run both loads under a mask).
 // Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id.
 // Numerics: OP per component, exactly as the scalar kernels (plain f32 or integer arithmetic, no accumulation).
 //#include "_lib/index.wgsl"
@@ -15,25 +17,34 @@
 @group(0) @binding(1) var<storage, read_write> O: array<vec4<{{TO}}>>;
 @group(0) @binding(2) var<uniform> p: Params;
 //#include "_lib/map_index.wgsl"
+const ONE_A: bool = {{ONE_A}};
+
+// The map at vec4 i, whose element offsets (a, b, c, out) are o.
+fn map4(o: vec4u) {
+  var vA: vec4<{{TA}}>;
+  if (ONE_A) { vA = vec4<{{TA}}>(A[o.x >> 2u][o.x & 3u]); } else { vA = A[o.x >> 2u]; }
+  var r: vec4<{{TO}}>;
+  { let a = vA[0]; r[0] = {{OP}}; }
+  { let a = vA[1]; r[1] = {{OP}}; }
+  { let a = vA[2]; r[2] = {{OP}}; }
+  { let a = vA[3]; r[3] = {{OP}}; }
+  O[o.w >> 2u] = r;
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i0 = flat_id(gid, nwg, 64u) * p.run;
   if (i0 >= p.n) { return; }
-  let d = p.rank - 1u;
-  let oneA = dim8(p.sa, d) == 0u;   // a broadcast along the last dim
+  if (FLAT) {
+    // Streamed operands step 4 elements per vec4, broadcast ones stay (strides 4 and 0 in p.sa .. p.so).
+    let step = vec4u(p.sa[0].x, p.sb[0].x, p.sc[0].x, p.so[0].x);
+    for (var i = i0; i < min(i0 + p.run, p.n); i++) { map4(p.base + i * step); }
+    return;
+  }
   let rs = run_step();
   var cur = run_start(rs, i0);
   for (var i = i0; i < min(i0 + p.run, p.n); i++) {
     if (i > i0) { run_next(rs, i, &cur); }
-    let o = cur.o + p.base;
-    var vA: vec4<{{TA}}>;
-    if (oneA) { vA = vec4<{{TA}}>(A[o.x >> 2u][o.x & 3u]); } else { vA = A[o.x >> 2u]; }
-    var r: vec4<{{TO}}>;
-    { let a = vA[0]; r[0] = {{OP}}; }
-    { let a = vA[1]; r[1] = {{OP}}; }
-    { let a = vA[2]; r[2] = {{OP}}; }
-    { let a = vA[3]; r[3] = {{OP}}; }
-    O[o.w >> 2u] = r;
+    map4(cur.o + p.base);
   }
 }
