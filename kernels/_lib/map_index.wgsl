@@ -37,10 +37,13 @@ fn run_start(s: RunStep, i: u32) -> RunCursor {
   return RunCursor(i - q * s.size, q % s.size2, strided_offsets(i));
 }
 // Moves a run on to element i, the one after the current one (offsets in u32, wrapping: the sums come out exact).
+// Selects, not early returns: lavapipe masks everything after a divergent return for the rest of the loop.
 fn run_next(s: RunStep, i: u32, c: ptr<function, RunCursor>) {
-  (*c).k += 1u;
-  if ((*c).k < s.size) { (*c).o += s.step; return; }
-  (*c).k = 0u; (*c).k2 += 1u;
-  if ((*c).k2 < s.size2) { (*c).o += s.step2 - (s.size - 1u) * s.step; return; }
-  (*c).k2 = 0u; (*c).o = strided_offsets(i);
+  let k = (*c).k + 1u;
+  let wrap = k == s.size;
+  let k2 = select((*c).k2, (*c).k2 + 1u, wrap);
+  let wrap2 = wrap && k2 == s.size2;
+  (*c).k = select(k, 0u, wrap); (*c).k2 = select(k2, 0u, wrap2);
+  (*c).o += select(s.step, s.step2 - (s.size - 1u) * s.step, vec4<bool>(wrap));
+  if (wrap2) { (*c).o = strided_offsets(i); }
 }
