@@ -7,7 +7,8 @@
 // Bindings: 0 a, 1 b (read, vec4 arrays), 2 out (read_write, vec4), 3 Params (uniform).
 // Params: _lib/map_index.wgsl's, in vec4 units along the last dim: n = vec4s in this dispatch, shape's last dim = its
 //   size / 4, strides in elements (a streamed operand's last-dim stride 4, a broadcast one's 0), base = element offsets.
-// Defines: FLAT (rank 1: offsets base + 4·i, no index decoding), ONE_A/B/C (that input broadcast along the last dim:
+// Defines: FLAT (rank 1: offsets base + 4·i, no index decoding), NOWRAP (p.run divides the last dim: a run never
+//   leaves its row, so it steps without carries), ONE_A/B/C (that input broadcast along the last dim:
 //   known when the pipeline is built, so lavapipe does not run both loads under a mask).
 // Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id.
 // Numerics: OP per component, exactly as the scalar kernels (plain f32 or integer arithmetic, no accumulation).
@@ -18,6 +19,7 @@
 @group(0) @binding(2) var<storage, read_write> O: array<vec4<{{TO}}>>;
 @group(0) @binding(3) var<uniform> p: Params;
 //#include "_lib/map_index.wgsl"
+const NOWRAP: bool = {{NOWRAP}};
 const ONE_A: bool = {{ONE_A}};
 const ONE_B: bool = {{ONE_B}};
 
@@ -46,6 +48,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     return;
   }
   let rs = run_step();
+  if (NOWRAP) {
+    // The run lies inside one row of the last dim: step along it, no carries.
+    let o0 = strided_offsets(i0) + p.base;
+    for (var i = i0; i < min(i0 + p.run, p.n); i++) { map4(o0 + (i - i0) * rs.step); }
+    return;
+  }
   var cur = run_start(rs, i0);
   for (var i = i0; i < min(i0 + p.run, p.n); i++) {
     if (i > i0) { run_next(rs, i, &cur); }

@@ -170,7 +170,13 @@ test('strided maps on the vec4 kernels: broadcasts along middle and last dims, p
       return at(x, i) - at(w, (b * 3 + a) * 8 + c);
     }), 'x - permute(w)', 1e-7, 1e-7);
   });
+  // rows of 256 (64 vec4s, runs of 32 that never leave their row: NOWRAP), a per-sample row broadcast over 3 tokens
+  const big = rand([2, 3, 256], 118), brow = rand([2, 1, 256], 119), [gbig, gbrow] = [big, brow].map((h) => toGpu(dev, h));
+  const k3 = await ran(async () => {
+    assertClose(await ops.mul(gbig!, gbrow!).toArray(), Float64Array.from({ length: 1536 }, (_, i) => at(big, i) * at(brow, Math.floor(i / 768) * 256 + (i % 256))), 'rows of 256 * row', 1e-7, 1e-7);
+  });
   assert.ok(k1.includes('elementwise/binary4') && !k1.includes('elementwise/binary'), `strided vec4: ran ${k1}`);
+  assert.equal(k3, ['elementwise/binary4'], `rows of 256: ran ${k3}`);
   // a last dim of 6, and rows of a slice starting at element 1 of 12: the scalar strided kernel
   const y6 = rand([4, 6], 115), g6 = toGpu(dev, y6), r6 = rand([1, 6], 117), gr6 = toGpu(dev, r6), s12 = rand([4, 12], 116), g12 = toGpu(dev, s12);
   const k2 = await ran(async () => {

@@ -102,7 +102,8 @@ function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { bind
   const shape4 = [...sub.slice(0, d), flat ? n4 : sub[d]! / 4], run = flat ? 4 : stridedRun(shape4);
   const st4 = (s: number[] | undefined) => pad8(s ? [...s.slice(0, d), s[d] === 1 ? 4 : 0] : []);
   const ones = Object.fromEntries([1, 2, 3].map((i) => ['ONE_' + 'ABC'[i - 1], String(st[i]?.[d] === 0)]).slice(0, n));
-  dev.run({ kernel: KERNEL4[n - 1]!, defines: { ...defines, FLAT: String(flat), ...ones }, bindings: [...bound.slice(1), bound[0]!],
+  const nowrap = !flat && shape4[d]! % run === 0;
+  dev.run({ kernel: KERNEL4[n - 1]!, defines: { ...defines, FLAT: String(flat), NOWRAP: String(nowrap), ...ones }, bindings: [...bound.slice(1), bound[0]!],
     params: { n: n4, rank: sub.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases, shape: pad8(shape4), sa: st4(st[1]), sb: st4(st[2]), sc: st4(st[3]), so: st4(st[0]), run },
     workgroups: dev.grid(Math.ceil(n4 / run), 64) });
   const tail = cnt - 4 * n4;
