@@ -10,7 +10,8 @@
 // Defines: FLAT (rank 1: offsets base + 4·i, no index decoding), NOWRAP (p.run divides the last dim: a run never
 //   leaves its row, so it steps without carries), ONE_A/B/C (that input broadcast along the last dim:
 //   known when the pipeline is built, so lavapipe does not run both loads under a mask).
-// Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id.
+// Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id;
+//   the entry point is _lib/map4_main.wgsl's.
 // Numerics: OP per component, exactly as the scalar kernels (plain f32 or integer arithmetic, no accumulation).
 //#include "_lib/index.wgsl"
 //#include "_lib/math.wgsl"
@@ -19,11 +20,10 @@
 @group(0) @binding(2) var<storage, read_write> O: array<vec4<{{TO}}>>;
 @group(0) @binding(3) var<uniform> p: Params;
 //#include "_lib/map_index.wgsl"
-const NOWRAP: bool = {{NOWRAP}};
 const ONE_A: bool = {{ONE_A}};
 const ONE_B: bool = {{ONE_B}};
 
-// The map at vec4 i, whose element offsets (a, b, c, out) are o.
+// The map of one vec4 of outputs, at element offsets o = (a, b, c, out).
 fn map4(o: vec4u) {
   var vA: vec4<{{TA}}>;
   if (ONE_A) { vA = vec4<{{TA}}>(A[o.x >> 2u][o.x & 3u]); } else { vA = A[o.x >> 2u]; }
@@ -37,26 +37,4 @@ fn map4(o: vec4u) {
   O[o.w >> 2u] = r;
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i0 = flat_id(gid, nwg, 64u) * p.run;
-  if (i0 >= p.n) { return; }
-  if (FLAT) {
-    // Streamed operands step 4 elements per vec4, broadcast ones stay (strides 4 and 0 in p.sa .. p.so).
-    let step = vec4u(p.sa[0].x, p.sb[0].x, p.sc[0].x, p.so[0].x);
-    for (var i = i0; i < min(i0 + p.run, p.n); i++) { map4(p.base + i * step); }
-    return;
-  }
-  let rs = run_step();
-  if (NOWRAP) {
-    // The run lies inside one row of the last dim: step along it, no carries.
-    let o0 = strided_offsets(i0) + p.base;
-    for (var i = i0; i < min(i0 + p.run, p.n); i++) { map4(o0 + (i - i0) * rs.step); }
-    return;
-  }
-  var cur = run_start(rs, i0);
-  for (var i = i0; i < min(i0 + p.run, p.n); i++) {
-    if (i > i0) { run_next(rs, i, &cur); }
-    map4(cur.o + p.base);
-  }
-}
+//#include "_lib/map4_main.wgsl"
