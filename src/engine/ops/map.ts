@@ -99,7 +99,10 @@ function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { bind
     bound.push({ ...b, size });
   }
   const n = all.length - 1, n4 = Math.floor(cnt / 4), bases = [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base];
-  const shape4 = [...sub.slice(0, d), flat ? n4 : sub[d]! / 4], run = flat ? 4 : stridedRun(shape4);
+  // Runs inside one row where the row's vec4s allow (NOWRAP): as long as the largest power of two dividing them, up to
+  // 256, since each run starts with a full index decode (a division per dim, lane by lane).
+  const shape4 = [...sub.slice(0, d), flat ? n4 : sub[d]! / 4], row = shape4[d]!, pow2 = row & -row;
+  const run = flat ? 4 : pow2 >= 32 ? Math.min(256, pow2) : stridedRun(shape4);
   const st4 = (s: number[] | undefined) => pad8(s ? [...s.slice(0, d), s[d] === 1 ? 4 : 0] : []);
   const ones = Object.fromEntries([1, 2, 3].map((i) => ['ONE_' + 'ABC'[i - 1], String(st[i]?.[d] === 0)]).slice(0, n));
   const nowrap = !flat && shape4[d]! % run === 0;
