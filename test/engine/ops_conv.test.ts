@@ -329,7 +329,7 @@ for (const shape of [[1, 1, 1, 1], [2, 3, 5, 7], [1, 65, 3, 1], [2, 3, 3, 8]]) {
 // The direct weight-gradient kernels (below the texture thresholds): x read through a 64 KiB uniform window
 // (conv/conv2d_dw_sgu, x's window at most 16,384 values; whole batches and per-image channel windows) and through
 // storage (conv/conv2d_dw_sg, a larger x), each checked to run its kernel, against f64 sums of dy · x.
-testIf(TEX.subgroups8, 'no subgroups of 8 on this adapter')('conv2d weight gradient on the direct kernels: x as a uniform window and as storage, f64 sums', async () => {
+testIf(TEX.convWeightGradUniformX, 'the profile keeps x in storage on this adapter')('conv2d weight gradient on the direct kernels: x as a uniform window and as storage, f64 sums', async () => {
   const dev = await getDevice();
   for (const [B, C, O, H, W, S, pad, kernel] of [[4, 16, 8, 6, 5, 1, [1, 1, 1, 1], 'conv/conv2d_dw_sgu'], [2, 3, 5, 9, 8, 2, [0, 1, 0, 1], 'conv/conv2d_dw_sgu'],
     [1, 5, 3, 70, 60, 1, [1, 1, 1, 1], 'conv/conv2d_dw_sg']] as [number, number, number, number, number, number, Pad, string][]) {

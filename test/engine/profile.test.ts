@@ -46,6 +46,14 @@ test('nearest-code texture search: on for lavapipe from a row threshold; off wit
   assert.throws(() => detectProfile({ features: [] }, { nearestCodeTexture: true }), /nearestCodeTexture needs subgroups of at least 8 invocations and read-only storage textures/);
 });
 
+test('conv2d weight gradient with x as a uniform window: on for lavapipe, off without subgroups or on GPUs, refused when forced', () => {
+  assert.ok(detectProfile(lavapipe).convWeightGradUniformX);
+  assert.not.ok(detectProfile(lavapipe, { subgroups8: false }).convWeightGradUniformX, 'no subgroups');
+  assert.not.ok(detectProfile({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', subgroupMinSize: 32, features: ['subgroups'],
+    wgslFeatures: ['readonly_and_readwrite_storage_textures'] }).convWeightGradUniformX, 'GPUs: unmeasured, off');
+  assert.throws(() => detectProfile({ features: [] }, { convWeightGradUniformX: true }), /convWeightGradUniformX needs subgroups/);
+});
+
 test('an adapter that reports nothing (Deno) counts as a CPU adapter without subgroups', () => {
   const p = detectProfile({ features: [] });
   assert.is(p.kind, 'cpu');

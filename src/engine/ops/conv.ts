@@ -325,8 +325,9 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const cStep = whole ? g.C : chunkOf(op, x, hw, g.C, 1), oStep = whole ? g.O : chunkOf(op, dy, ohw, g.O, 1);
   const nb = whole ? g.B : 1;
   const dwb = dw.binding(op);
-  // x's window as a uniform (conv/conv2d_dw_sgu) where it holds at most 16,384 values: one scratch for the call.
-  const xElems = (nb - 1) * g.C * hw + cStep * hw, xu = dev.profile.subgroups8 && xElems <= UBO_BYTES / 4 ? empty(dev, [UBO_BYTES / 4], 'f32', op) : null;
+  // x's window as a uniform (conv/conv2d_dw_sgu, profile.convWeightGradUniformX) where it holds at most 16,384 values:
+  // one scratch for the call.
+  const xElems = (nb - 1) * g.C * hw + cStep * hw, xu = p.convWeightGradUniformX && xElems <= UBO_BYTES / 4 ? empty(dev, [UBO_BYTES / 4], 'f32', op) : null;
   for (let b = 0; b < g.B; b += nb) for (let o0 = 0; o0 < g.O; o0 += oStep) for (let c0 = 0; c0 < g.C; c0 += cStep) {
     const on = Math.min(oStep, g.O - o0), cn = Math.min(cStep, g.C - c0);
     const xlo = x.offset + (b * g.C + c0) * hw, glo = dy.offset + (b * g.O + o0) * ohw;

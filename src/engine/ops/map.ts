@@ -53,7 +53,6 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
   inputs.forEach((x, i) => (defines['T' + 'ABC'[i]] = WGSL_TYPE[x.dtype]));
 
   // Rows of the leading dim per dispatch so that every operand's window fits one binding.
-  const rowElems = numel(sh.slice(1));
   const maxBytes = dev.maxBinding - 2 * dev.storageAlign;
   const extent = (strides: number[], rows: number) => {
     let e = (rows - 1) * strides[0]!;
@@ -69,13 +68,8 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
       const lo = t.offset + r0 * st[i]![0]!;
       return t.window(op, lo, lo + extent(st[i]!, r));
     });
-    const cnt = r * rowElems;
     const subShape = [r, ...sh.slice(1)];
-    if (vec4Map(dev, all, st, wins, subShape, expr, opts, defines)) continue;
-    const p = { n: cnt, rank: subShape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0,
-      base: [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base],
-      shape: pad8(subShape), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run };
-    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding], params: p, workgroups: dev.grid(Math.ceil(cnt / run), 64) });
+    if (!vec4Map(dev, all, st, wins, subShape, opts, defines)) scalarMap(dev, wins, st, subShape, basesOf(wins), run, opts, defines);
   }
   return out;
 }
@@ -86,8 +80,7 @@ export function mapN(op: string, inputs: Tensor[], expr: string, opts: MapOpts =
  * the scalar FLAT kernel), each input streamed (stride 1, base and outer strides multiples of 4) or broadcast (stride 0)
  * along it, the output streamed, and each window rounded up to 16 bytes inside its buffer. False (nothing run) otherwise.
  */
-function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { binding: BufferBinding; base: number }[], sub: number[],
-  expr: string, opts: MapOpts, defines: Record<string, string>): boolean {
+function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: Window[], sub: number[], opts: MapOpts, defines: Record<string, string>): boolean {
   const d = sub.length - 1, flat = d === 0, cnt = numel(sub);
   if (all.some((t) => BYTES[t.dtype] !== 4) || (flat ? cnt < 4 : sub[d]! % 4 !== 0)) return false;
   const bound: BufferBinding[] = [];
@@ -98,25 +91,33 @@ function vec4Map(dev: Tensor['dev'], all: Tensor[], st: number[][], wins: { bind
     else if (i === 0 || s[d] !== 0) return false;
     bound.push({ ...b, size });
   }
-  const n = all.length - 1, n4 = Math.floor(cnt / 4), bases = [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base];
+  const n = all.length - 1, n4 = Math.floor(cnt / 4), bases = basesOf(wins);
   // Runs inside one row where the row's vec4s allow (NOWRAP): as long as the largest power of two dividing them, up to
   // 256, since each run starts with a full index decode (a division per dim, lane by lane).
   const shape4 = [...sub.slice(0, d), flat ? n4 : sub[d]! / 4], row = shape4[d]!, pow2 = row & -row;
   const run = flat ? 4 : pow2 >= 32 ? Math.min(256, pow2) : stridedRun(shape4);
   const st4 = (s: number[] | undefined) => pad8(s ? [...s.slice(0, d), s[d] === 1 ? 4 : 0] : []);
   const ones = Object.fromEntries([1, 2, 3].map((i) => ['ONE_' + 'ABC'[i - 1], String(st[i]?.[d] === 0)]).slice(0, n));
-  const nowrap = !flat && shape4[d]! % run === 0;
+  const nowrap = !flat && row % run === 0;
   dev.run({ kernel: KERNEL4[n - 1]!, defines: { ...defines, FLAT: String(flat), NOWRAP: String(nowrap), ...ones }, bindings: [...bound.slice(1), bound[0]!],
     params: { n: n4, rank: sub.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases, shape: pad8(shape4), sa: st4(st[1]), sb: st4(st[2]), sc: st4(st[3]), so: st4(st[0]), run },
     workgroups: dev.grid(Math.ceil(n4 / run), 64) });
+  // A flat map's last 1-3 elements: streamed operands moved past the vec4s, broadcast ones where they are.
   const tail = cnt - 4 * n4;
-  if (tail) {
-    const moved = bases.map((b, k) => (k === 3 || st[k + 1]?.[0] !== 0 ? b + 4 * n4 : b));
-    dev.run({ kernel: KERNEL[n - 1]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding],
-      params: { n: tail, rank: 1, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: moved, shape: pad8([tail]), sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run: 4 },
-      workgroups: dev.grid(1, 64) });
-  }
+  if (tail) scalarMap(dev, wins, st, [tail], bases.map((b, k) => (k === 3 || st[k + 1]?.[0] !== 0 ? b + 4 * n4 : b)), 4, opts, defines);
   return true;
 }
 
+/** One dispatch of the scalar kernels (elementwise/unary, binary, ternary) over `shape` from element offsets `bases`. */
+function scalarMap(dev: Tensor['dev'], wins: Window[], st: number[][], shape: number[], bases: number[], run: number, opts: MapOpts, defines: Record<string, string>) {
+  dev.run({ kernel: KERNEL[wins.length - 2]!, defines, bindings: [...wins.slice(1).map((w) => w.binding), wins[0]!.binding],
+    params: { n: numel(shape), rank: shape.length, s0: opts.s0 ?? 0, s1: opts.s1 ?? 0, base: bases, shape: pad8(shape),
+      sa: pad8(st[1]!), sb: pad8(st[2] ?? []), sc: pad8(st[3] ?? []), so: pad8(st[0]!), run },
+    workgroups: dev.grid(Math.ceil(numel(shape) / run), 64) });
+}
+
+/** An operand's bound window and the element offset of its first element in it (output first). */
+type Window = { binding: BufferBinding; base: number };
+/** The kernels' base offsets (a, b, c, out) of a dispatch's windows. */
+const basesOf = (wins: Window[]) => [wins[1]?.base ?? 0, wins[2]?.base ?? 0, wins[3]?.base ?? 0, wins[0]!.base];
 const pad8 = (v: number[]) => [...v, ...new Array(8 - v.length).fill(0)];

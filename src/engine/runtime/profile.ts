@@ -70,6 +70,10 @@ export interface AdapterProfile {
    * the direct kernel conv/conv2d_dw. */
   convWeightGradTextureMin: number;
   convWeightGradMinOut: number;
+  /** The direct weight gradient reads x through a 64 KiB uniform window (conv/conv2d_dw_sgu) where x's window holds at
+   * most 16,384 values: lavapipe loads a uniform buffer as one gather and a storage buffer lane by lane. Needs
+   * `subgroups8` (else conv/conv2d_dw_sg's storage reads, or conv/conv2d_dw without subgroups). */
+  convWeightGradUniformX: boolean;
   /** The quantizer's nearest-code search (ops/vq.ts) from storage textures (quant/nearest_code_tex: codebook and z in
    * read-only rgba32float textures, 32-row × 64-code tiles shared by subgroupBroadcast), where the adapter has
    * `subgroups8` and `storageTextures`, while the codebook texture fits maxTextureDimension2D; false keeps the buffer
@@ -133,6 +137,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     convShiftMinOut: 32,
     convWeightGradTextureMin: 2 ** 25,
     convWeightGradMinOut: 32,
+    convWeightGradUniformX: cpu && subgroups8,
     nearestCodeTexture: cpu && subgroups8 && storageTextures,
     nearestCodeTextureMinRows: 16,
     // A CPU adapter runs a workgroup's barriers as coroutine switches: per row they cost more than the row's
@@ -151,6 +156,8 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
       throw new Error(`adapter profile: attention.${k} needs subgroups of at least 8 invocations (and attention.subgroups) and read-only storage textures, which this adapter lacks`);
   if (p.matmul.includes('texture-32x64') && !p.textureMatmul)
     throw new Error("adapter profile: matmul variant 'texture-32x64' needs the texture product (textureMatmul: read-only storage textures and subgroups of at least 8 invocations or a CPU adapter)");
+  if (p.convWeightGradUniformX && !p.subgroups8)
+    throw new Error('adapter profile: convWeightGradUniformX needs subgroups of at least 8 invocations, which this adapter lacks');
   if (p.nearestCodeTexture && !(p.subgroups8 && p.storageTextures))
     throw new Error('adapter profile: nearestCodeTexture needs subgroups of at least 8 invocations and read-only storage textures, which this adapter lacks');
   if (p.matmul.includes('subgroup-8') && !p.subgroups8) throw new Error("adapter profile: matmul variant 'subgroup-8' needs subgroups of at least 8 invocations, which this adapter lacks");
