@@ -74,11 +74,17 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   for (var kq = 0u; kq < p.kq; kq++) {
     // A's 32 rows over k = 4·kq .. +3 (how they reach every lane: the step's); B rows 4·kq + j (j = 0..3) of this lane's columns.
     tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY);
-    kb += 1u; ox += 4u * BDX; oy += 4u * BDY;
-    if (kb == p.kpb) { kb = 0u; ox = 0u; oy = 0u; bx += p.xstep; byb += select(0u, 1u, B_TILED); }
+    // The walk's wraps as selects, not branches: an `if` in this loop split it, and LLVM stored and reloaded the
+    // accumulators around the branch (docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
+    kb += 1u;
+    let wrap = kb == p.kpb;
+    kb = select(kb, 0u, wrap); ox = select(ox + 4u * BDX, 0u, wrap); oy = select(oy + 4u * BDY, 0u, wrap);
+    bx += select(0u, p.xstep, wrap); byb += select(0u, 1u, B_TILED && wrap);
     if (B_BLOCKS) {
       kk += 1u;
-      if (kk == p.kblk) { kk = 0u; kb = 0u; ox = 0u; byb0 += p.b_bshift; byb = byb0; }
+      let blk = kk == p.kblk;
+      kk = select(kk, 0u, blk); kb = select(kb, 0u, blk); ox = select(ox, 0u, blk);
+      byb0 += select(0u, p.b_bshift, blk); byb = select(byb, byb0, blk);
     }
   }
 
