@@ -8,7 +8,9 @@
 // Params: as attention/forward_tex with nblk counting 32-row key blocks and the operands' texture offsets vx, gx, qx,
 //   gy; rounds: 8, sides: 2 (trip counts passed so that the loops stay loops); lay[s] for slots LSE, DELTA, LVQ, LVK,
 //   dK, dV.
-// Defines: NC = ceil(d4 / 8): vec4 output columns per lane.
+// Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
+//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: 8 invocations in one subgroup of at least 8; the transpose of attention/backward_dq_tex: workgroup g
 //   covers key rows j0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk, queries by blocks of 64 (lane l owning queries
 //   8l .. 8l+7). Per block, pass 0: K·Qᵀ (32 × 64 texture product, rows shared by subgroupBroadcast) → P, then
@@ -20,9 +22,10 @@
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 const NC: u32 = {{NC}}u;
+const MASKED: bool = {{MASKED}};
 const BIG: i32 = 0x7fffffff;
 
-struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, masked: u32, scale: f32,
+struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, scale: f32,
   bh0: u32, vx: u32, gx: u32, qx: u32, gy: u32, rounds: u32, sides: u32, pad0: u32, lay: array<vec4u, 6> }
 @group(0) @binding(0) var tr: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var tc: texture_storage_2d<rgba32float, read>;
@@ -50,14 +53,13 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let b = bhg / p.H; let h = bhg % p.H;
   let l = lid.x;
   let j0 = blk * 32u;
-  let masked = p.masked != 0u;
   let hx = bhl * p.d4;
 
   // Every key row's level and the rows' lowest level.
   var lk_lo = BIG;
   for (var q = 0u; q < 4u; q++) {
     var mine = 0;
-    if (masked) { mine = LVK[at(3u, 0u, 0u, min(j0 + l + 8u * q, p.Lk - 1u))]; }
+    if (MASKED) { mine = LVK[at(3u, 0u, 0u, min(j0 + l + 8u * q, p.Lk - 1u))]; }
     let a = bcast8i(mine);
     for (var t = 0u; t < 8u; t++) { lk[8u * q + t] = a[t]; }
     lk_lo = min(lk_lo, subgroupMin(mine));
@@ -69,7 +71,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     let in1 = vec4u(il) + vec4u(4u, 5u, 6u, 7u) < vec4u(p.Lq);
     let c0 = min(vec4u(il) + vec4u(0u, 1u, 2u, 3u), vec4u(p.Lq - 1u)); let c1 = min(vec4u(il) + vec4u(4u, 5u, 6u, 7u), vec4u(p.Lq - 1u));
     var lq0 = vec4i(0); var lq1 = vec4i(0);
-    if (masked) {
+    if (MASKED) {
       lq0 = vec4i(LVQ[at(2u, 0u, 0u, c0.x)], LVQ[at(2u, 0u, 0u, c0.y)], LVQ[at(2u, 0u, 0u, c0.z)], LVQ[at(2u, 0u, 0u, c0.w)]);
       lq1 = vec4i(LVQ[at(2u, 0u, 0u, c1.x)], LVQ[at(2u, 0u, 0u, c1.y)], LVQ[at(2u, 0u, 0u, c1.z)], LVQ[at(2u, 0u, 0u, c1.w)]);
       let mx = max(lq0, lq1);

@@ -5,9 +5,11 @@
 //   O at x = ox + bhl·d4 + c (y = query), K at x = kx + bhl·d4 + c (y = key)), 1 tc (same, columns layout: Kᵀ at
 //   x = key / 4, y = bhl·4·d4 + d; Vᵀ at y = vy + bhl·4·d4 + d), 2 LSE (read, f32), 3 LVQ, 4 LVK (read, i32),
 //   5 dQ (read_write, vec4 rows), 6 DELTA (read_write, f32), 7 Params (uniform). Zeros in every padding texel.
-// Params: as attention/forward_tex (H, Lq, Lk, d4, nblk, n_groups, masked, scale, bh0, rounds; sides: 2, the passes'
+// Params: as attention/forward_tex (H, Lq, Lk, d4, nblk, n_groups, scale, bh0, rounds; sides: 2, the passes'
 //   trip count) with the operands' texture offsets gx, ox, kx, vy; lay[s] for slots LSE, LVQ, LVK, dQ, DELTA.
-// Defines: NC = ceil(d4 / 8): vec4 output columns per lane.
+// Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
+//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: 8 invocations in one subgroup of at least 8, as attention/forward_tex: workgroup g covers query rows
 //   i0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk, keys by blocks of 64 (lane l owning keys 8l .. 8l+7). Per block,
 //   two passes of the same 32 × 64 texture product (Q·Kᵀ, then dO·Vᵀ; rows shared by subgroupBroadcast, 64 vec4
@@ -18,9 +20,10 @@
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 const NC: u32 = {{NC}}u;
+const MASKED: bool = {{MASKED}};
 const BIG: i32 = 0x7fffffff;
 
-struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, masked: u32, scale: f32,
+struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, scale: f32,
   bh0: u32, gx: u32, ox: u32, kx: u32, vy: u32, rounds: u32, sides: u32, pad0: u32, lay: array<vec4u, 5> }
 @group(0) @binding(0) var tr: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var tc: texture_storage_2d<rgba32float, read>;
@@ -47,7 +50,6 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let b = bhg / p.H; let h = bhg % p.H;
   let l = lid.x;
   let i0 = blk * 32u;
-  let masked = p.masked != 0u;
   let hx = bhl * p.d4;
 
   // Lane l's rows (l + 8q): level, LSE and Δ = dO·O over the head dim; every row's by broadcast.
@@ -55,7 +57,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   for (var q = 0u; q < 4u; q++) {
     let i = min(i0 + l + 8u * q, p.Lq - 1u);
     var mine = 0;
-    if (masked) { mine = LVQ[at(1u, 0u, 0u, i)]; }
+    if (MASKED) { mine = LVQ[at(1u, 0u, 0u, i)]; }
     var dl = 0.0;
     for (var c = 0u; c < p.d4; c++) {
       dl += dot(textureLoad(tr, vec2u(p.gx + hx + c, i0 + l + 8u * q)), textureLoad(tr, vec2u(p.ox + hx + c, i0 + l + 8u * q)));
@@ -71,7 +73,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     let in0 = vec4u(jl) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.Lk);
     let in1 = vec4u(jl) + vec4u(4u, 5u, 6u, 7u) < vec4u(p.Lk);
     var lk0 = vec4i(0); var lk1 = vec4i(0);
-    if (masked) {
+    if (MASKED) {
       let c0 = min(vec4u(jl) + vec4u(0u, 1u, 2u, 3u), vec4u(p.Lk - 1u)); let c1 = min(vec4u(jl) + vec4u(4u, 5u, 6u, 7u), vec4u(p.Lk - 1u));
       lk0 = vec4i(LVK[at(2u, 0u, 0u, c0.x)], LVK[at(2u, 0u, 0u, c0.y)], LVK[at(2u, 0u, 0u, c0.z)], LVK[at(2u, 0u, 0u, c0.w)]);
       lk1 = vec4i(LVK[at(2u, 0u, 0u, c1.x)], LVK[at(2u, 0u, 0u, c1.y)], LVK[at(2u, 0u, 0u, c1.z)], LVK[at(2u, 0u, 0u, c1.w)]);

@@ -4,11 +4,13 @@
 //   bhl·d4 + c, y = key), 1 tc (same, columns layout: Kᵀ at x = key / 4, y = bhl·4·d4 + d), 2 LVQ, 3 LVK (read, i32
 //   level ids), 4 O (read_write, vec4 rows), 5 LSE (read_write, f32), 6 Params (uniform). bhl = bh - bh0; every
 //   padding texel (rows past Lq or Lk up to whole tiles) holds zeros.
-// Params: H, Lq, Lk, d4 (head dim / 4), nblk (32-row query blocks per head), n_groups, masked, scale; bh0: the first
+// Params: H, Lq, Lk, d4 (head dim / 4), nblk (32-row query blocks per head), n_groups, scale; bh0: the first
 //   head (bh = b·H + h, counted from the windows' first batch) of this dispatch; vx: V's first texel column; rounds: 8
 //   (the P·V loop's trip count, passed so that the loop stays a loop); lay[s] = (base, batch, head, row) strides of
 //   slots LVQ, LVK, O, LSE in their element units.
-// Defines: NC = ceil(d4 / 8): vec4 output columns per lane.
+// Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
+//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width), as
 //   matmul/matmul_tex. Workgroup g covers query rows i0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk; keys go by
 //   blocks of 64, lane l owning keys 8l .. 8l+7 of a block. Scores: per step of 4 in the head dim lane l loads the Q
@@ -26,10 +28,11 @@
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 const NC: u32 = {{NC}}u;  // vec4 output columns per lane
+const MASKED: bool = {{MASKED}};
 const NEG: f32 = -3.0e38; // "minus infinity" for running maxima
 const BIG: i32 = 0x7fffffff;
 
-struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, masked: u32, scale: f32,
+struct Params { H: u32, Lq: u32, Lk: u32, d4: u32, nblk: u32, n_groups: u32, scale: f32,
   bh0: u32, vx: u32, rounds: u32, pad0: u32, lay: array<vec4u, 4> }
 @group(0) @binding(0) var tr: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var tc: texture_storage_2d<rgba32float, read>;
@@ -55,13 +58,12 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let blk = g % p.nblk; let bhl = g / p.nblk; let bhg = p.bh0 + bhl;
   let l = lid.x;
   let i0 = blk * 32u;
-  let masked = p.masked != 0u;
 
   // Every row's level (row 8q + t is lane t's q-th row) and the rows' highest level.
   var lq_hi = -BIG;
   for (var q = 0u; q < 4u; q++) {
     var mine = 0;
-    if (masked) { mine = LVQ[at(0u, 0u, 0u, min(i0 + l + 8u * q, p.Lq - 1u))]; }
+    if (MASKED) { mine = LVQ[at(0u, 0u, 0u, min(i0 + l + 8u * q, p.Lq - 1u))]; }
     let all = bcast8i(mine);
     for (var t = 0u; t < 8u; t++) { lq[8u * q + t] = all[t]; }
     lq_hi = max(lq_hi, subgroupMax(mine));
@@ -75,7 +77,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     let in0 = vec4u(jl) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.Lk);
     let in1 = vec4u(jl) + vec4u(4u, 5u, 6u, 7u) < vec4u(p.Lk);
     var lk0 = vec4i(0); var lk1 = vec4i(0);
-    if (masked) {
+    if (MASKED) {
       let c0 = min(vec4u(jl) + vec4u(0u, 1u, 2u, 3u), vec4u(p.Lk - 1u)); let c1 = min(vec4u(jl) + vec4u(4u, 5u, 6u, 7u), vec4u(p.Lk - 1u));
       lk0 = vec4i(LVK[at(1u, 0u, 0u, c0.x)], LVK[at(1u, 0u, 0u, c0.y)], LVK[at(1u, 0u, 0u, c0.z)], LVK[at(1u, 0u, 0u, c0.w)]);
       lk1 = vec4i(LVK[at(1u, 0u, 0u, c1.x)], LVK[at(1u, 0u, 0u, c1.y)], LVK[at(1u, 0u, 0u, c1.z)], LVK[at(1u, 0u, 0u, c1.w)]);

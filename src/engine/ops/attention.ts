@@ -425,7 +425,7 @@ function headsPerDispatch(dev: Device, heads: number, d4: number, nRowOps: numbe
 interface TexShape { B: number; H: number; Lq: number; Lk: number; D: number; scale: number; masked: boolean }
 type TexKernel = 'attention/forward_tex' | 'attention/backward_dq_tex' | 'attention/backward_dkdv_tex';
 /** Params fields every texture kernel shares. */
-interface TexCommon { H: number; Lq: number; Lk: number; d4: number; nblk: number; n_groups: number; masked: number; scale: number; bh0: number; rounds: number; lay: number[] }
+interface TexCommon { H: number; Lq: number; Lk: number; d4: number; nblk: number; n_groups: number; scale: number; bh0: number; rounds: number; lay: number[] }
 /**
  * One texture kernel over all heads: per batch chunk (windows within the binding limit) and head chunk (textures within
  * their limits), packs `rowOps` side by side into the rows texture (nbh·d4 texels each; rows padded to whole tiles)
@@ -451,8 +451,8 @@ function runTex<K extends TexKernel>(op: string, kernel: K, s: TexShape, rowsL: 
       packInto(op, dev, tc, lh / 4, colOps.length * nbh * s.D,
         (dst) => colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D })));
       const groups = nbh * nblk;
-      const common = { H: s.H, Lq: s.Lq, Lk: s.Lk, d4, nblk, n_groups: groups, masked: s.masked ? 1 : 0, scale: s.scale, bh0, rounds: 8, lay };
-      dev.run({ kernel, defines: { NC: Math.ceil(d4 / 8) }, bindings: [tr, tc, ...bindings], workgroups: dev.grid(groups, 1), params: params(common, nbh) });
+      const common = { H: s.H, Lq: s.Lq, Lk: s.Lk, d4, nblk, n_groups: groups, scale: s.scale, bh0, rounds: 8, lay };
+      dev.run({ kernel, defines: { NC: Math.ceil(d4 / 8), MASKED: String(s.masked) }, bindings: [tr, tc, ...bindings], workgroups: dev.grid(groups, 1), params: params(common, nbh) });
     }
   }
 }
