@@ -206,8 +206,8 @@ function packWeights(w: Tensor, g: Pick<Geom, 'O' | 'C' | 'KH' | 'KW'>, flip: bo
   const [ci, jn] = flip ? [g.O, g.C] : [g.C, g.O], cip = packedIn(ci);
   const n = Math.ceil(jn / OCH) * cip * g.KH * g.KW * OCH;
   const wp = empty(w.dev, [n + UBO_BYTES / 4], 'f32', 'conv2d.pack');
-  const p = { n, KH: g.KH, KW: g.KW, ci, cip, jn, jch: OCH, wc: g.C, flip: flip ? 1 : 0 };
-  w.dev.run({ kernel: 'conv/pack_weights', bindings: [w.binding('conv2d'), wp.binding('conv2d')], params: p, workgroups: w.dev.grid(n, 64) });
+  const rows = n / OCH, p = { rows, KH: g.KH, KW: g.KW, ci, cip, jn, wc: g.C, flip: flip ? 1 : 0 };
+  w.dev.run({ kernel: 'conv/pack_weights', defines: { JCH: OCH }, bindings: [w.binding('conv2d'), wp.binding('conv2d')], params: p, workgroups: w.dev.grid(rows, 64) });
   return wp;
 }
 
