@@ -13,8 +13,8 @@
 //   b_ts: texture rows from one column tile to the next (column-tiled B; 0 row-major); kblk, b_bshift (define
 //   B_BLOCKS): column-tiled B read in blocks of kblk steps, block i from the start of the tile i·b_bshift texture
 //   rows past the workgroup's own (conv2d's shifted rows in column tiles: a shift of ky image rows is a whole number
-//   of stored tiles).
-// Defines: B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
+//   of stored tiles). fold_p, fold_bs (define C_FOLD): pixels per image and C's image stride.
+// Defines: C_FOLD (below); B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
 //   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
 //   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
 //   further j·(0, 1) or j·(16, 0).
@@ -43,13 +43,16 @@ const BDY = select(1u, 0u, B_TILED);
 // Define B_BLOCKS (true, false): column-tiled B read in blocks of kblk steps, each from the start of a tile b_bshift
 // texture rows further on (conv2d's shifted rows, tiled).
 const B_BLOCKS: bool = {{B_BLOCKS}};
+// Define C_FOLD (true, false): column n of the product is pixel n mod fold_p of image ⌊n / fold_p⌋, the images fold_bs
+// elements apart in C (conv2d on planes smaller than a column tile: several images share one tile).
+const C_FOLD: bool = {{C_FOLD}};
 
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
   c_base: u32, bias_base: u32, c_rs: u32, nb: u32,
   kpb: u32, xstep: u32, a_y0: u32, a_x0: u32,
   a_rpb: u32, a_xstep: u32, b_ts: u32, kblk: u32,
-  b_bshift: u32, pad0: u32, pad1: u32, pad2: u32,
+  b_bshift: u32, fold_p: u32, fold_bs: u32, pad0: u32,
   bshape: vec4u, a_bs: vec4u, b_bs: vec4u, c_bs: vec4u,
 }
 
@@ -90,8 +93,9 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.
   let n0 = 64u * wid.x + 8u * lane;
-  // Every column of the workgroup's 64 exists: the stores below go without a check per column.
-  let full = 64u * wid.x + 64u <= p.n;
+  // Every column of the workgroup's 64 exists, and (C_FOLD) each lane's 8 stay in one image: the stores below go
+  // without a check per column, from the C offset of the lane's first column.
+  let full = 64u * wid.x + 64u <= p.n && (!C_FOLD || p.fold_p % 8u == 0u);
   var bv0 = vec4f(0.0); var bv1 = vec4f(0.0);
   if ((p.flags & 1u) != 0u) {
     let q = p.bias_base; let last = p.n - 1u;
@@ -117,7 +121,7 @@ fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
     var rb = 0.0;
     if ((p.flags & 4u) != 0u) { rb = bias[p.bias_base + m]; }
     let w0 = v0 + rb; let w1 = v1 + rb;
-    let at = co + m * p.c_rs + n0;
+    let at = co + m * p.c_rs + col(n0);
     let accumulate = (p.flags & 2u) != 0u;
     if (full && accumulate) {
       C[at] = C[at] + w0.x; C[at + 1u] = C[at + 1u] + w0.y; C[at + 2u] = C[at + 2u] + w0.z; C[at + 3u] = C[at + 3u] + w0.w;
@@ -126,12 +130,21 @@ fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
       C[at] = w0.x; C[at + 1u] = w0.y; C[at + 2u] = w0.z; C[at + 3u] = w0.w;
       C[at + 4u] = w1.x; C[at + 5u] = w1.y; C[at + 6u] = w1.z; C[at + 7u] = w1.w;
     } else {
+      let r = co + m * p.c_rs;
       for (var j = 0u; j < 8u; j++) {
         if (n0 + j < p.n) {
           let v = select(w1[j % 4u], w0[j % 4u], j < 4u);
-          if (accumulate) { C[at + j] = C[at + j] + v; } else { C[at + j] = v; }
+          let cj = r + col(n0 + j);
+          if (accumulate) { C[cj] = C[cj] + v; } else { C[cj] = v; }
         }
       }
     }
   }
+}
+
+// Column n's offset in a row of C: n, or (C_FOLD) its image's offset plus its pixel.
+fn col(n: u32) -> u32 {
+  if (!C_FOLD) { return n; }
+  let b = n / p.fold_p;
+  return b * p.fold_bs + (n - b * p.fold_p);
 }

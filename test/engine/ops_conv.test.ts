@@ -94,6 +94,12 @@ testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d as an imp
       [[2, 70, 3, 128], [33, 70, 3, 3], true, 1, [1, 1, 1, 1]],
       [[3, 6, 5, 32], [9, 6, 3, 3], true, 1, [1, 1, 1, 1]],
       [[2, 5, 4, 48], [7, 5, 3, 3], false, 1, [1, 1, 1, 1]],
+      // Planes below a 64-column tile with several images: folded side by side into shared tiles (im2col_tex and
+      // matmul_tex FOLD): 8 pixels per image (a lane's 8 columns in one image: the unchecked stores), 16 with two
+      // 32-row tiles of output channels, 9 (a lane's columns straddle images), each with a partial last tile
+      [[9, 5, 2, 4], [17, 5, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[5, 3, 4, 4], [40, 3, 3, 3], true, 1, [1, 1, 1, 1]],
+      [[7, 4, 3, 3], [6, 4, 1, 1], false, 1, [0, 0, 0, 0]],
     ];
     for (const [xs, ws, bias, S, pad] of tex) {
       const inputs = [rand(xs, 40), rand(ws, 41), ...(bias ? [rand([ws[0]!], 42)] : [])];

@@ -75,15 +75,17 @@ function inStep(op: string, dev: Device, x: Tensor, C: number, hw: number): numb
  * fills the bias slot when there is none (a buffer other than y's).
  */
 function products(op: string, A: WeightTex, texB: TextureBinding, bias: Tensor | null, y: Tensor, g: Geom, dummy: Binding,
-  at: { b0: number; bn: number; n0: number; nc: number; kq: number; aX0: number; rowsB: number; accumulate: boolean; kpb?: number; xstep?: number; bTiled?: TiledB }): void {
+  at: { b0: number; bn: number; n0: number; nc: number; kq: number; aX0: number; rowsB: number; accumulate: boolean; kpb?: number; xstep?: number; bTiled?: TiledB; fold?: boolean }): void {
   const dev = y.dev, P = g.OH * g.OW, oStep = at.bn > 1 ? g.O : outStep(op, dev, y, g.O, P, at.nc);
   for (let o0 = 0; o0 < g.O; o0 += oStep) {
     const on = Math.min(oStep, g.O - o0);
     const ylo = y.offset + at.b0 * g.O * P + o0 * P + at.n0, ys = y.window(op, ylo, ylo + (at.bn - 1) * g.O * P + (on - 1) * P + at.nc);
     const wb = bias && !at.accumulate ? bias.window(op, bias.offset + o0, bias.offset + o0 + on) : null;
-    runMatmulTex(dev, { texA: A.tex, texB, m: on, n: at.nc, kq: at.kq, mp: Math.ceil(on / TILE_M) * TILE_M, c: ys, cRs: P, bias: wb, biasPerRow: true,
-      dummy, accumulate: at.accumulate,
-      bshape: [at.bn], aBs: [0], bBs: [at.rowsB], cBs: [g.O * P], kpb: at.kpb, xstep: at.xstep, bTiled: at.bTiled, aY0: o0, aX0: at.aX0 });
+    // fold: the bn images side by side along the columns (one product of bn·nc columns) instead of a batch of bn.
+    const batch = at.fold ? { n: at.bn * at.nc, bshape: [], aBs: [], bBs: [], cBs: [], fold: { p: P, bs: g.O * P } }
+      : { n: at.nc, bshape: [at.bn], aBs: [0], bBs: [at.rowsB], cBs: [g.O * P] };
+    runMatmulTex(dev, { texA: A.tex, texB, m: on, kq: at.kq, mp: Math.ceil(on / TILE_M) * TILE_M, c: ys, cRs: P, bias: wb, biasPerRow: true,
+      dummy, accumulate: at.accumulate, ...batch, kpb: at.kpb, xstep: at.xstep, bTiled: at.bTiled, aY0: o0, aX0: at.aX0 });
   }
 }
 
@@ -125,11 +127,14 @@ export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l
 }
 
 /**
- * y = conv2d(x, w) (+ bias) with w packed in A: the shifted-row layout where the shape allows it, else im2col.
+ * y = conv2d(x, w) (+ bias) with w packed in A: the shifted-row layout where the shape allows it, else im2col (also
+ * for several images with planes smaller than a column tile, which im2col folds into shared tiles).
  * x and y are contiguous; bias contiguous or null.
  */
 export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): void {
-  if (!(shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
+  // Several images whose planes are smaller than a column tile go to im2col, which puts them side by side.
+  const small = g.B > 1 && g.OH * g.OW < TILE_N;
+  if (!(!small && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
 }
 
 /**
@@ -191,20 +196,24 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
   const nb = pcMax < P ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / kcMax), Math.floor(IM2COL_BYTES / (4 * kcMax * Math.ceil(P / TILE_N) * TILE_N)),
     Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
   const cStep = nb > 1 ? g.C : inStep(op, dev, x, g.C, hw);
-  const texB = dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * kcMax);
+  // Planes smaller than a column tile: the images side by side along the columns (im2col_tex and matmul_tex FOLD),
+  // not one tile each, which would be mostly padding.
+  const fold = P < TILE_N && nb > 1;
+  const texB = fold ? dev.scratchTexture('conv.x', Math.ceil((nb * P) / TILE_N) * (TILE_N / 4), kcMax)
+    : dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * kcMax);
   for (let k0 = 0; k0 < K; k0 += kcMax) {
     const kc = Math.min(kcMax, K - k0);
     for (let b0 = 0; b0 < g.B; b0 += nb) for (let n0 = 0; n0 < P; n0 += pcMax) {
-      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), width = Math.ceil(nc / TILE_N) * (TILE_N / 4);
+      const bn = Math.min(nb, g.B - b0), nc = Math.min(pcMax, P - n0), cols = fold ? bn * P : nc, width = Math.ceil(cols / TILE_N) * (TILE_N / 4);
       let dummy: Binding | null = null;
-      fillWindows(op, dev, texB, width, bn * kc, g.C, cStep, (c0, cn) => {
+      fillWindows(op, dev, texB, width, fold ? kc : bn * kc, g.C, cStep, (c0, cn) => {
         const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
         dummy = xs.binding;
         return xs;
-      }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
-        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc,
-          base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } }));
-      products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0 });
+      }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: String(fold) }, bindings: [xs.binding, dst], workgroups: r.workgroups,
+        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc: cols,
+          base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } }));
+      products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0, fold });
     }
   }
 }
@@ -257,9 +266,9 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
       return xs;
     }, (xs, c0, cn, dst, r) => {
       if (shift) runShift(dev, xs, dst, r, { C: g.C, H: g.H, W: g.W, rows_p: rpb, width, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, q: 0, rb: 0, ts: 0, tstride: 0 });
-      else dev.run({ kernel: 'conv/im2col_tex', bindings: [xs.binding, dst], workgroups: r.workgroups,
+      else dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: 'false' }, bindings: [xs.binding, dst], workgroups: r.workgroups,
         params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
-          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, pad0: 0 } });
+          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } });
     });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);

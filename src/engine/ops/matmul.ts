@@ -351,6 +351,8 @@ export interface TexProduct {
   aRpb?: number; aXstep?: number;
   /** B in column tiles (packTiledB) instead of row-major; bBs then counts texture rows of the tiled layout. */
   bTiled?: TiledB;
+  /** Columns are pixels of consecutive images, p per image, the images bs elements apart in C (conv2d on small planes). */
+  fold?: { p: number; bs: number };
 }
 /**
  * matmul_tex's column-tiled B (kernel header): each 64-column tile of each batch item is its k rows in order, q steps
@@ -368,9 +370,9 @@ export function texTileKernel(dev: Device): 'matmul/matmul_tex' | 'matmul/matmul
 }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
   dev.run({
-    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), C_FOLD: String(!!t.fold) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
-      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), pad0: 0, pad1: 0, pad2: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
+      bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), fold_p: t.fold?.p ?? 0, fold_bs: t.fold?.bs ?? 0, pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
   });
 }
