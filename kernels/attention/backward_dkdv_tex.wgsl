@@ -9,8 +9,8 @@
 //   gy; rounds: 8, sides: 2 (trip counts passed so that the loops stay loops); lay[s] for slots LSE, DELTA, LVQ, LVK,
 //   dK, dV.
 // Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
-//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
-//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop made the masked
+//   kernel slower; docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: 8 invocations in one subgroup of at least 8; the transpose of attention/backward_dq_tex: workgroup g
 //   covers key rows j0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk, queries by blocks of 64 (lane l owning queries
 //   8l .. 8l+7). Per block, pass 0: K·Qᵀ (32 × 64 texture product, rows shared by subgroupBroadcast) → P, then

@@ -8,8 +8,8 @@
 // Params: as attention/forward_tex (H, Lq, Lk, d4, nblk, n_groups, scale, bh0, rounds; sides: 2, the passes'
 //   trip count) with the operands' texture offsets gx, ox, kx, vy; lay[s] for slots LSE, LVQ, LVK, dQ, DELTA.
 // Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
-//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
-//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop made the masked
+//   kernel slower; docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: 8 invocations in one subgroup of at least 8, as attention/forward_tex: workgroup g covers query rows
 //   i0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk, keys by blocks of 64 (lane l owning keys 8l .. 8l+7). Per block,
 //   two passes of the same 32 × 64 texture product (Q·Kᵀ, then dO·Vᵀ; rows shared by subgroupBroadcast, 64 vec4

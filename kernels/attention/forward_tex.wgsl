@@ -9,8 +9,8 @@
 //   (the P·V loop's trip count, passed so that the loop stays a loop); lay[s] = (base, batch, head, row) strides of
 //   slots LVQ, LVK, O, LSE in their element units.
 // Defines: NC = ceil(d4 / 8): vec4 output columns per lane; MASKED (true, false): levels are read and key blocks no
-//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop cost the masked
-//   kernel 1.17x, docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
+//   row sees are skipped (a define, not a Params flag: a uniform `if` around that code in the key loop made the masked
+//   kernel slower; docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
 // Dispatch: a workgroup of exactly 8 invocations in one subgroup of at least 8 (llvmpipe: its SIMD width), as
 //   matmul/matmul_tex. Workgroup g covers query rows i0 = 32·(g % nblk) .. +31 of head bh0 + g / nblk; keys go by
 //   blocks of 64, lane l owning keys 8l .. 8l+7 of a block. Scores: per step of 4 in the head dim lane l loads the Q

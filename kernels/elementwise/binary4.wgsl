@@ -8,7 +8,7 @@
 // Params: _lib/map_index.wgsl's, in vec4 units along the last dim: n = vec4s in this dispatch, shape's last dim = its
 //   size / 4, strides in elements (a streamed operand's last-dim stride 4, a broadcast one's 0), base = element offsets.
 // Defines: FLAT (rank 1: offsets base + 4·i, no index decoding), NOWRAP (p.run divides the last dim: a run never
-//   leaves its row, so it steps without carries), ONE_A/B/C (that input broadcast along the last dim:
+//   leaves its row, so it steps without carries), ONE_A/B (that input broadcast along the last dim:
 //   known when the pipeline is built, so lavapipe does not run both loads under a mask).
 // Dispatch: one invocation per p.run consecutive vec4s (_lib/map_index.wgsl), workgroup 64, grid folded by flat_id;
 //   the entry point is _lib/map4_main.wgsl's.

@@ -132,10 +132,11 @@ export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l
  * x and y are contiguous; bias contiguous or null.
  */
 export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): void {
-  // Several images whose planes are smaller than a column tile go to im2col, which puts them side by side.
-  const small = g.B > 1 && g.OH * g.OW < TILE_N;
-  if (!(!small && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
+  if (!(!smallPlanes(g) && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
 }
+
+/** Several images whose output planes are smaller than a column tile: im2col puts them side by side in shared tiles. */
+const smallPlanes = (g: Geom) => g.B > 1 && g.OH * g.OW < TILE_N;
 
 /**
  * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each
@@ -196,9 +197,9 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
   const nb = pcMax < P ? 1 : Math.max(1, Math.min(g.B, Math.floor(T / kcMax), Math.floor(IM2COL_BYTES / (4 * kcMax * Math.ceil(P / TILE_N) * TILE_N)),
     Math.floor(maxEl / (g.C * hw)), Math.floor(maxEl / (g.O * P)), dev.maxWorkgroups));
   const cStep = nb > 1 ? g.C : inStep(op, dev, x, g.C, hw);
-  // Planes smaller than a column tile: the images side by side along the columns (im2col_tex and matmul_tex FOLD),
-  // not one tile each, which would be mostly padding.
-  const fold = P < TILE_N && nb > 1;
+  // Small planes (smallPlanes): the images side by side along the columns (im2col_tex and matmul_tex FOLD), not one
+  // tile each, which would be mostly padding.
+  const fold = smallPlanes(g) && nb > 1;
   const texB = fold ? dev.scratchTexture('conv.x', Math.ceil((nb * P) / TILE_N) * (TILE_N / 4), kcMax)
     : dev.scratchTexture('conv.x', Math.min(pcMax, Math.ceil(P / TILE_N) * TILE_N) / 4, nb * kcMax);
   for (let k0 = 0; k0 < K; k0 += kcMax) {
