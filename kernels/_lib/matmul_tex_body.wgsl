@@ -46,6 +46,10 @@ const B_BLOCKS: bool = {{B_BLOCKS}};
 // Define C_FOLD (true, false): column n of the product is pixel n mod fold_p of image ⌊n / fold_p⌋, the images fold_bs
 // elements apart in C (conv2d on planes smaller than a column tile: several images share one tile).
 const C_FOLD: bool = {{C_FOLD}};
+// Define NARROW (true, false): a 32 × 32 tile, lane L owning columns 32·X + 4L .. +3 (tex_tile_step_n: the left halves
+// tile[2r] only), for products of at most 32 columns, which the 64-column tile would run half on padding.
+const NARROW: bool = {{NARROW}};
+const TN = select(64u, 32u, NARROW);
 
 struct Params {
   m: u32, n: u32, kq: u32, flags: u32,
@@ -71,12 +75,14 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   let ax = p.a_x0 + blk * p.a_xstep;
   // B's walk (header): this tile's first texel, then per step 4·(BDX, BDY) within a block of kpb steps; per block the
   // offset restarts and the base moves by xstep texels (row-major) or one row (column-tiled).
+  // NARROW: tile X is the left (X even) or right half of the stored 64-column tile ⌊X / 2⌋, one texel per lane.
   var bx = select(16u * wid.x, 0u, B_TILED) + 2u * lane; var byb = by + p.b_ts * wid.x;
+  if (NARROW) { bx = select(8u * wid.x, 8u * (wid.x % 2u), B_TILED) + lane; byb = by + p.b_ts * (wid.x / 2u); }
   // tile (_lib/tex_tile.wgsl), zero-initialised: tile[2r + h] = row m0 + r over columns 64·X + 8·lane + 4h .. +3.
   var kb = 0u; var ox = 0u; var oy = 0u; var kk = 0u; var byb0 = byb;
   for (var kq = 0u; kq < p.kq; kq++) {
     // A's 32 rows over k = 4·kq .. +3 (how they reach every lane: the step's); B rows 4·kq + j (j = 0..3) of this lane's columns.
-    tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY);
+    if (NARROW) { tex_tile_step_n(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); } else { tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); }
     // The walk's wraps as selects, not branches: an `if` in this loop split it, and LLVM stored and reloaded the
     // accumulators around the branch (docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
     kb += 1u;
@@ -92,10 +98,10 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   }
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.
-  let n0 = 64u * wid.x + 8u * lane;
+  let n0 = TN * wid.x + select(8u, 4u, NARROW) * lane;
   // Every column of the workgroup's 64 exists, and (C_FOLD) each lane's 8 stay in one image: the stores below go
   // without a check per column, from the C offset of the lane's first column.
-  let full = 64u * wid.x + 64u <= p.n && (!C_FOLD || p.fold_p % 8u == 0u);
+  let full = TN * wid.x + TN <= p.n && (!C_FOLD || p.fold_p % select(8u, 4u, NARROW) == 0u);
   var bv0 = vec4f(0.0); var bv1 = vec4f(0.0);
   if ((p.flags & 1u) != 0u) {
     let q = p.bias_base; let last = p.n - 1u;
@@ -125,13 +131,13 @@ fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
     let accumulate = (p.flags & 2u) != 0u;
     if (full && accumulate) {
       C[at] = C[at] + w0.x; C[at + 1u] = C[at + 1u] + w0.y; C[at + 2u] = C[at + 2u] + w0.z; C[at + 3u] = C[at + 3u] + w0.w;
-      C[at + 4u] = C[at + 4u] + w1.x; C[at + 5u] = C[at + 5u] + w1.y; C[at + 6u] = C[at + 6u] + w1.z; C[at + 7u] = C[at + 7u] + w1.w;
+      if (!NARROW) { C[at + 4u] = C[at + 4u] + w1.x; C[at + 5u] = C[at + 5u] + w1.y; C[at + 6u] = C[at + 6u] + w1.z; C[at + 7u] = C[at + 7u] + w1.w; }
     } else if (full) {
       C[at] = w0.x; C[at + 1u] = w0.y; C[at + 2u] = w0.z; C[at + 3u] = w0.w;
-      C[at + 4u] = w1.x; C[at + 5u] = w1.y; C[at + 6u] = w1.z; C[at + 7u] = w1.w;
+      if (!NARROW) { C[at + 4u] = w1.x; C[at + 5u] = w1.y; C[at + 6u] = w1.z; C[at + 7u] = w1.w; }
     } else {
       let r = co + m * p.c_rs;
-      for (var j = 0u; j < 8u; j++) {
+      for (var j = 0u; j < select(8u, 4u, NARROW); j++) {
         if (n0 + j < p.n) {
           let v = select(w1[j % 4u], w0[j % 4u], j < 4u);
           let cj = r + col(n0 + j);

@@ -88,4 +88,46 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[63] = mac(tile[63], subgroupBroadcast(t3, 7u), b.b01, b.b11, b.b21, b.b31);
 }
 
+// tex_tile_step_d for a 32 × 32 tile (matmul_tex's define NARROW): the lane's 4 B texels (bx + j·dx, by + j·dy) over
+// its one texel of columns, into the left halves tile[2r] only: 128 multiply-adds per 8 texel loads. The same
+// multiply-adds in the same order as tex_tile_step_d's left halves.
+fn tex_tile_step_n(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
+  let t0 = textureLoad(tr, vec2u(ax, ay)); let t1 = textureLoad(tr, vec2u(ax, ay + 8u));
+  let t2 = textureLoad(tr, vec2u(ax, ay + 16u)); let t3 = textureLoad(tr, vec2u(ax, ay + 24u));
+  let b0 = textureLoad(tc, vec2u(bx, by)); let b1 = textureLoad(tc, vec2u(bx + dx, by + dy));
+  let b2 = textureLoad(tc, vec2u(bx + 2u * dx, by + 2u * dy)); let b3 = textureLoad(tc, vec2u(bx + 3u * dx, by + 3u * dy));
+  tile[0] = mac(tile[0], subgroupBroadcast(t0, 0u), b0, b1, b2, b3);
+  tile[2] = mac(tile[2], subgroupBroadcast(t0, 1u), b0, b1, b2, b3);
+  tile[4] = mac(tile[4], subgroupBroadcast(t0, 2u), b0, b1, b2, b3);
+  tile[6] = mac(tile[6], subgroupBroadcast(t0, 3u), b0, b1, b2, b3);
+  tile[8] = mac(tile[8], subgroupBroadcast(t0, 4u), b0, b1, b2, b3);
+  tile[10] = mac(tile[10], subgroupBroadcast(t0, 5u), b0, b1, b2, b3);
+  tile[12] = mac(tile[12], subgroupBroadcast(t0, 6u), b0, b1, b2, b3);
+  tile[14] = mac(tile[14], subgroupBroadcast(t0, 7u), b0, b1, b2, b3);
+  tile[16] = mac(tile[16], subgroupBroadcast(t1, 0u), b0, b1, b2, b3);
+  tile[18] = mac(tile[18], subgroupBroadcast(t1, 1u), b0, b1, b2, b3);
+  tile[20] = mac(tile[20], subgroupBroadcast(t1, 2u), b0, b1, b2, b3);
+  tile[22] = mac(tile[22], subgroupBroadcast(t1, 3u), b0, b1, b2, b3);
+  tile[24] = mac(tile[24], subgroupBroadcast(t1, 4u), b0, b1, b2, b3);
+  tile[26] = mac(tile[26], subgroupBroadcast(t1, 5u), b0, b1, b2, b3);
+  tile[28] = mac(tile[28], subgroupBroadcast(t1, 6u), b0, b1, b2, b3);
+  tile[30] = mac(tile[30], subgroupBroadcast(t1, 7u), b0, b1, b2, b3);
+  tile[32] = mac(tile[32], subgroupBroadcast(t2, 0u), b0, b1, b2, b3);
+  tile[34] = mac(tile[34], subgroupBroadcast(t2, 1u), b0, b1, b2, b3);
+  tile[36] = mac(tile[36], subgroupBroadcast(t2, 2u), b0, b1, b2, b3);
+  tile[38] = mac(tile[38], subgroupBroadcast(t2, 3u), b0, b1, b2, b3);
+  tile[40] = mac(tile[40], subgroupBroadcast(t2, 4u), b0, b1, b2, b3);
+  tile[42] = mac(tile[42], subgroupBroadcast(t2, 5u), b0, b1, b2, b3);
+  tile[44] = mac(tile[44], subgroupBroadcast(t2, 6u), b0, b1, b2, b3);
+  tile[46] = mac(tile[46], subgroupBroadcast(t2, 7u), b0, b1, b2, b3);
+  tile[48] = mac(tile[48], subgroupBroadcast(t3, 0u), b0, b1, b2, b3);
+  tile[50] = mac(tile[50], subgroupBroadcast(t3, 1u), b0, b1, b2, b3);
+  tile[52] = mac(tile[52], subgroupBroadcast(t3, 2u), b0, b1, b2, b3);
+  tile[54] = mac(tile[54], subgroupBroadcast(t3, 3u), b0, b1, b2, b3);
+  tile[56] = mac(tile[56], subgroupBroadcast(t3, 4u), b0, b1, b2, b3);
+  tile[58] = mac(tile[58], subgroupBroadcast(t3, 5u), b0, b1, b2, b3);
+  tile[60] = mac(tile[60], subgroupBroadcast(t3, 6u), b0, b1, b2, b3);
+  tile[62] = mac(tile[62], subgroupBroadcast(t3, 7u), b0, b1, b2, b3);
+}
+
 //#include "_lib/bcast8.wgsl"

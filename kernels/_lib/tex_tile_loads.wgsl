@@ -45,3 +45,43 @@ fn tex_tile_step_d(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   { let a = textureLoad(tr, vec2u(ax, ay + 30u)); tile[60] = mac(tile[60], a, b.b00, b.b10, b.b20, b.b30); tile[61] = mac(tile[61], a, b.b01, b.b11, b.b21, b.b31); }
   { let a = textureLoad(tr, vec2u(ax, ay + 31u)); tile[62] = mac(tile[62], a, b.b00, b.b10, b.b20, b.b30); tile[63] = mac(tile[63], a, b.b01, b.b11, b.b21, b.b31); }
 }
+
+// tex_tile_step_d for a 32 × 32 tile (matmul_tex_loads' define NARROW): the lane's 4 B texels over its one texel of
+// columns, into the left halves tile[2r] only; the same multiply-adds in the same order as tex_tile_step_n of
+// _lib/tex_tile.wgsl.
+fn tex_tile_step_n(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
+  let b0 = textureLoad(tc, vec2u(bx, by)); let b1 = textureLoad(tc, vec2u(bx + dx, by + dy));
+  let b2 = textureLoad(tc, vec2u(bx + 2u * dx, by + 2u * dy)); let b3 = textureLoad(tc, vec2u(bx + 3u * dx, by + 3u * dy));
+  tile[0] = mac(tile[0], textureLoad(tr, vec2u(ax, ay + 0u)), b0, b1, b2, b3);
+  tile[2] = mac(tile[2], textureLoad(tr, vec2u(ax, ay + 1u)), b0, b1, b2, b3);
+  tile[4] = mac(tile[4], textureLoad(tr, vec2u(ax, ay + 2u)), b0, b1, b2, b3);
+  tile[6] = mac(tile[6], textureLoad(tr, vec2u(ax, ay + 3u)), b0, b1, b2, b3);
+  tile[8] = mac(tile[8], textureLoad(tr, vec2u(ax, ay + 4u)), b0, b1, b2, b3);
+  tile[10] = mac(tile[10], textureLoad(tr, vec2u(ax, ay + 5u)), b0, b1, b2, b3);
+  tile[12] = mac(tile[12], textureLoad(tr, vec2u(ax, ay + 6u)), b0, b1, b2, b3);
+  tile[14] = mac(tile[14], textureLoad(tr, vec2u(ax, ay + 7u)), b0, b1, b2, b3);
+  tile[16] = mac(tile[16], textureLoad(tr, vec2u(ax, ay + 8u)), b0, b1, b2, b3);
+  tile[18] = mac(tile[18], textureLoad(tr, vec2u(ax, ay + 9u)), b0, b1, b2, b3);
+  tile[20] = mac(tile[20], textureLoad(tr, vec2u(ax, ay + 10u)), b0, b1, b2, b3);
+  tile[22] = mac(tile[22], textureLoad(tr, vec2u(ax, ay + 11u)), b0, b1, b2, b3);
+  tile[24] = mac(tile[24], textureLoad(tr, vec2u(ax, ay + 12u)), b0, b1, b2, b3);
+  tile[26] = mac(tile[26], textureLoad(tr, vec2u(ax, ay + 13u)), b0, b1, b2, b3);
+  tile[28] = mac(tile[28], textureLoad(tr, vec2u(ax, ay + 14u)), b0, b1, b2, b3);
+  tile[30] = mac(tile[30], textureLoad(tr, vec2u(ax, ay + 15u)), b0, b1, b2, b3);
+  tile[32] = mac(tile[32], textureLoad(tr, vec2u(ax, ay + 16u)), b0, b1, b2, b3);
+  tile[34] = mac(tile[34], textureLoad(tr, vec2u(ax, ay + 17u)), b0, b1, b2, b3);
+  tile[36] = mac(tile[36], textureLoad(tr, vec2u(ax, ay + 18u)), b0, b1, b2, b3);
+  tile[38] = mac(tile[38], textureLoad(tr, vec2u(ax, ay + 19u)), b0, b1, b2, b3);
+  tile[40] = mac(tile[40], textureLoad(tr, vec2u(ax, ay + 20u)), b0, b1, b2, b3);
+  tile[42] = mac(tile[42], textureLoad(tr, vec2u(ax, ay + 21u)), b0, b1, b2, b3);
+  tile[44] = mac(tile[44], textureLoad(tr, vec2u(ax, ay + 22u)), b0, b1, b2, b3);
+  tile[46] = mac(tile[46], textureLoad(tr, vec2u(ax, ay + 23u)), b0, b1, b2, b3);
+  tile[48] = mac(tile[48], textureLoad(tr, vec2u(ax, ay + 24u)), b0, b1, b2, b3);
+  tile[50] = mac(tile[50], textureLoad(tr, vec2u(ax, ay + 25u)), b0, b1, b2, b3);
+  tile[52] = mac(tile[52], textureLoad(tr, vec2u(ax, ay + 26u)), b0, b1, b2, b3);
+  tile[54] = mac(tile[54], textureLoad(tr, vec2u(ax, ay + 27u)), b0, b1, b2, b3);
+  tile[56] = mac(tile[56], textureLoad(tr, vec2u(ax, ay + 28u)), b0, b1, b2, b3);
+  tile[58] = mac(tile[58], textureLoad(tr, vec2u(ax, ay + 29u)), b0, b1, b2, b3);
+  tile[60] = mac(tile[60], textureLoad(tr, vec2u(ax, ay + 30u)), b0, b1, b2, b3);
+  tile[62] = mac(tile[62], textureLoad(tr, vec2u(ax, ay + 31u)), b0, b1, b2, b3);
+}

@@ -75,6 +75,9 @@ const CASES: Case[] = [
   ['texture batch [2,3] @ 2-D', [2, 3, 5, 7], [7, 66], { variant: TX }], ['texture 2-D @ batch [3]', [5, 9], [3, 9, 4], { variant: TX }],
   ['texture batch [3,1] @ [4]', [3, 1, 35, 8], [4, 8, 6], { variant: TX }], ['texture batch [1] @ [2] TN', [1, 3, 4], [2, 3, 5], { transA: true, variant: TX }],
   ['texture NT batch', [2, 9, 8], [2, 65, 8], { transB: true, variant: TX }],
+  // at most 32 columns: the 32 × 32 tile (define NARROW), whole and partial, over several row tiles and batch items
+  ['texture narrow 70x130x32', [70, 130], [130, 32], { variant: TX }], ['texture narrow NT 33x37x29', [33, 37], [29, 37], { transB: true, variant: TX }],
+  ['texture narrow batch [3] 40x9x17', [3, 40, 9], [3, 9, 17], { variant: TX }],
 ];
 for (const [name, sa, sb, o = {}] of CASES) {
   const [ok, why] = o.variant === SG ? [SG8, 'no subgroups of at least 8 on this adapter']
@@ -178,6 +181,7 @@ testIf(TEX, 'no texture matmul on this adapter')('texture path for every product
     await checkOp(dev, 'NT broadcast', [rand([3, 1, 9, 13], 23), rand([4, 66, 13], 24)], mm({ transB: true }), ([a, b]) => refMatmul(a!, b!, false, true));
     await checkOp(dev, 'TT', [rand([3, 257], 25), rand([65, 3], 26)], mm({ transA: true, transB: true }), ([a, b]) => refMatmul(a!, b!, true, true));
     await checkOp(dev, 'linear', [rand([3, 5, 65], 27), rand([70, 65], 28), rand([70], 29)], ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
+    await checkOp(dev, 'linear, 24 outputs (32 × 32 tile)', [rand([3, 5, 65], 37), rand([24, 65], 38), rand([24], 39)], ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
     const before = dev.stats.dispatches;
     (dev as any).maxTexture2D = 64;
     // K = 150 needs more than 64 texture rows of B: k chunks accumulate into C, the first adding the bias; the 300
@@ -186,6 +190,8 @@ testIf(TEX, 'no texture matmul on this adapter')('texture path for every product
       ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
     // 4 batch items of 40 rows (padded to 64) do not fit 64 texture rows: batch chunks
     await checkOp(dev, 'batch split', [rand([4, 40, 20], 33), rand([4, 20, 30], 34)], mm({}), ([a, b]) => refMatmul(a!, b!));
+    await checkOp(dev, 'linear split k, 20 outputs (32 × 32 tile)', [rand([2, 50, 150], 40), rand([20, 150], 41), rand([20], 42)],
+      ([x, w, b]) => ops.linear(x!, w!, b), ([x, w, b]) => refLinear(x!, w!, b));
     // N = 300 needs more than 64 texels of width: the buffer kernels take it
     await checkOp(dev, 'too wide for the texture', [rand([5, 8], 35), rand([8, 300], 36)], mm({}), ([a, b]) => refMatmul(a!, b!));
     assert.ok(dev.stats.dispatches > before);

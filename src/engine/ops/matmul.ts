@@ -369,11 +369,13 @@ export function texTileKernel(dev: Device): 'matmul/matmul_tex' | 'matmul/matmul
   return dev.profile.subgroups8 ? 'matmul/matmul_tex' : 'matmul/matmul_tex_loads';
 }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
+  // At most 32 columns: the 32 × 32 tile (define NARROW), not half a 64-column tile of padding.
+  const narrow = t.n <= TILE_N / 2;
   dev.run({
-    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), C_FOLD: String(!!t.fold) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), C_FOLD: String(!!t.fold), NARROW: String(narrow) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
       bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), fold_p: t.fold?.p ?? 0, fold_bs: t.fold?.bs ?? 0, pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
-    workgroups: [Math.ceil(t.n / TILE_N), t.mp / TILE_M, numel(t.bshape)],
+    workgroups: [Math.ceil(t.n / (narrow ? TILE_N / 2 : TILE_N)), t.mp / TILE_M, numel(t.bshape)],
   });
 }
 
