@@ -14,7 +14,7 @@
 //   B_BLOCKS): column-tiled B read in blocks of kblk steps, block i from the start of the tile i·b_bshift texture
 //   rows past the workgroup's own (conv2d's shifted rows in column tiles: a shift of ky image rows is a whole number
 //   of stored tiles). fold_p, fold_bs (define C_FOLD): pixels per image and C's image stride.
-// Defines: C_FOLD (below); B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
+// Defines: C_FOLD, NARROW (below); B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
 //   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
 //   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
 //   further j·(0, 1) or j·(16, 0).
@@ -29,7 +29,8 @@
 // Dispatch: a workgroup of exactly 8 invocations (llvmpipe: its SIMD width) computes rows m0 .. m0+31 (m0 = 32·Y) and
 //   columns 64·X .. +63 of batch item z; lane L owns columns 64·X + 8L .. +7 (256 multiply-adds per step of 4 in k
 //   into 64 vec4 accumulators, _lib/tex_mac.wgsl). How the 32 rows' A texels reach every lane is the step's: the
-//   kernels' headers. Grid (ceil(n / 64), ceil(m / 32), batch).
+//   kernels' headers. Grid (ceil(n / 64), ceil(m / 32), batch). With NARROW (n ≤ 32) the tile is 32 × 32, lane L owning
+//   columns 32·X + 4L .. +3 (32 vec4 accumulators, 8 texel loads per step); grid (ceil(n / 32), ceil(m / 32), batch).
 // Numerics: f32 fused multiply-add over k in order (zero padding adds exact zeros); bias and C added after the sum.
 @group(0) @binding(0) var tr: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var tc: texture_storage_2d<rgba32float, read>;
