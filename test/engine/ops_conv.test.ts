@@ -4,7 +4,7 @@
 // staged in row chunks against whole ones bit for bit, error messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, backward, noGrad, Rng, Device, WorkCounter, type Tensor } from '../../src/engine/index.ts';
+import { ops, backward, noGrad, Rng, Device, WorkCounter, countWork, type Tensor } from '../../src/engine/index.ts';
 import * as nn from '../../src/engine/nn/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
@@ -252,6 +252,28 @@ test('prepareConv: the path follows the weight and the profile; x may require gr
   assert.is(firstDiff(yp!, yu!), -1, 'y with and without the prepared weight');
   assert.is(firstDiff(dxp!, dxu!), -1, 'dx with and without the prepared weight');
   for (const t of [p1, p2, small, big]) t.dispose();
+});
+
+testIf(TEX.textureMatmul && TEX.convTextureMin !== Infinity, 'the forward conv keeps the direct kernels on this adapter')('conv2d: small planes in a batch take the folded texture path from convTextureMinSmallPlanes multiply-adds (forward and dx); one image, fewer multiply-adds or fewer output channels the direct kernels', async () => {
+  // x [B, C, 3, 5] ⊛ w [O, C, 3, 3], pad 1: B·O·15·C·9 multiply-adds, the same for dx (C output channels).
+  const C = TEX.convTextureMinOut, macs = (B: number, O: number) => B * O * 15 * C * 9;
+  const run = async (B: number, O: number, threshold: number, grad: boolean) => {
+    const dev = await Device.create({ profile: { convTextureMinSmallPlanes: threshold } });
+    try {
+      const { counter } = await countWork(dev, () => checkOp(dev, `conv ${B}×${C}→${O} @3×5, threshold ${threshold}`, [rand([B, C, 3, 5], 91), rand([O, C, 3, 3], 92), rand([O], 93)],
+        ([x, w, b]) => ops.conv2d(x!, w!, b, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grad: grad ? [0] : false }));
+      const ks = [...counter.kernels.keys()];
+      return { tex: ks.some((k) => k.startsWith('matmul/matmul_tex')), direct: ks.includes('conv/conv2d_3x3') };
+    } finally { dev.destroy(); }
+  };
+  const at = await run(3, C, macs(3, C), true);
+  assert.ok(at.tex && !at.direct, 'at the threshold: forward and dx on the texture product');
+  const below = await run(3, C, macs(3, C) + 1, true);
+  assert.ok(below.direct && !below.tex, 'one multiply-add short: the direct kernels');
+  const one = await run(1, C, 0, false);
+  assert.ok(one.direct && !one.tex, 'one image: the direct kernels');
+  const narrow = await run(3, C - 1, 0, false);
+  assert.ok(narrow.direct && !narrow.tex, 'fewer than convTextureMinOut output channels: the direct kernels');
 });
 
 test('nn.Conv2d.prepare(): forward with the prepared weight matches the plain forward', async () => {

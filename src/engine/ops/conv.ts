@@ -8,7 +8,7 @@ import type { Binding } from '../runtime/device.ts';
 import { asStrided, assign, contiguous } from './movement.ts';
 import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
-import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, weightGradLayout, weightTexShape } from './conv_tex.ts';
+import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -176,12 +176,16 @@ function checkPrepared(p: PreparedConv, x: Tensor, w: Tensor, b: Tensor | null, 
 /**
  * Whether an unprepared forward runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
  * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes the shifted-row layout
- * takes) or profile.convTextureMinOut (the rest), and the weight texture fits.
+ * takes) or profile.convTextureMinOut (the rest), or the planes fold (smallPlanes) with convTextureMinSmallPlanes
+ * multiply-adds and convTextureMinOut output channels; and the weight texture fits.
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile;
-  return p.textureMatmul && g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut)
-    && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convTextureMin && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;
+  const macs = g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
+  const big = g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut) && macs >= p.convTextureMin;
+  // Small planes run folded on im2col (convTex), hence convTextureMinOut.
+  const folded = smallPlanes(g) && p.convTextureMin !== Infinity && g.O >= p.convTextureMinOut && macs >= p.convTextureMinSmallPlanes;
+  return p.textureMatmul && (big || folded) && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;
 }
 
 /** The direct kernels' view of the forward convolution. */

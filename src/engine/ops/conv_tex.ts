@@ -136,7 +136,7 @@ export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null
 }
 
 /** Several images whose output planes are smaller than a column tile: im2col puts them side by side in shared tiles. */
-const smallPlanes = (g: Geom) => g.B > 1 && g.OH * g.OW < TILE_N;
+export const smallPlanes = (g: Geom) => g.B > 1 && g.OH * g.OW < TILE_N;
 
 /**
  * The 3×3, stride 1, pad 1 case with W a multiple of 4, a third of im2col's texels: conv/shift_tex stores each

@@ -62,6 +62,11 @@ export interface AdapterProfile {
    * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
    * with them, so few output channels keep the direct kernels. */
   convTextureMin: number;
+  /** convTextureMin for convolutions whose output planes are smaller than matmul_tex's 64-column tile in a batch of
+   * several images (B > 1, OH·OW < 64): those run folded, the images side by side in the tiles (ops/conv_tex.ts
+   * convIm2col), where the direct kernels spend most of their time on per-plane overhead. Unused where convTextureMin
+   * is Infinity. */
+  convTextureMinSmallPlanes: number;
   convTextureMinOut: number;
   convShiftMinOut: number;
   /** conv2d's weight gradient as one product over pixels on the texture matmul (ops/conv_tex.ts convWeightGradTex)
@@ -133,6 +138,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     // conv/conv2d_3x3 under Deno, while its weight gradient beat conv2d_dw (docs/LAVAPIPE_FINDINGS.md, "A texture
     // product without subgroups, and row pairs on 16 registers").
     convTextureMin: subgroups8 ? 2 ** 25 : Infinity,
+    convTextureMinSmallPlanes: 2 ** 20,
     convTextureMinOut: 128,
     convShiftMinOut: 32,
     convWeightGradTextureMin: 2 ** 25,
