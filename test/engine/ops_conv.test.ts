@@ -254,20 +254,20 @@ test('prepareConv: the path follows the weight and the profile; x may require gr
   for (const t of [p1, p2, small, big]) t.dispose();
 });
 
-testIf(TEX.textureMatmul && TEX.convTextureMin !== Infinity, 'the forward conv keeps the direct kernels on this adapter')('conv2d: small planes in a batch take the folded texture path from convTextureMinSmallPlanes multiply-adds (forward and dx); one image, fewer multiply-adds or fewer output channels the direct kernels', async () => {
+testIf(TEX.textureMatmul && TEX.convTextureMin !== Infinity, 'the forward conv keeps the direct kernels on this adapter')('conv2d: small planes in a batch take the folded texture path from convTextureMinSmallPlanes multiply-adds (forward, dx and dw); one image, fewer multiply-adds or fewer output channels the direct kernels', async () => {
   // x [B, C, 3, 5] ⊛ w [O, C, 3, 3], pad 1: B·O·15·C·9 multiply-adds, the same for dx (C output channels).
   const C = TEX.convTextureMinOut, macs = (B: number, O: number) => B * O * 15 * C * 9;
   const run = async (B: number, O: number, threshold: number, grad: boolean) => {
     const dev = await Device.create({ profile: { convTextureMinSmallPlanes: threshold } });
     try {
       const { counter } = await countWork(dev, () => checkOp(dev, `conv ${B}×${C}→${O} @3×5, threshold ${threshold}`, [rand([B, C, 3, 5], 91), rand([O, C, 3, 3], 92), rand([O], 93)],
-        ([x, w, b]) => ops.conv2d(x!, w!, b, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grad: grad ? [0] : false }));
+        ([x, w, b]) => ops.conv2d(x!, w!, b, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grad: grad ? [0, 1] : false }));
       const ks = [...counter.kernels.keys()];
-      return { tex: ks.some((k) => k.startsWith('matmul/matmul_tex')), direct: ks.includes('conv/conv2d_3x3') };
+      return { tex: ks.some((k) => k.startsWith('matmul/matmul_tex')), direct: ks.some((k) => k === 'conv/conv2d_3x3' || k.startsWith('conv/conv2d_dw')) };
     } finally { dev.destroy(); }
   };
   const at = await run(3, C, macs(3, C), true);
-  assert.ok(at.tex && !at.direct, 'at the threshold: forward and dx on the texture product');
+  assert.ok(at.tex && !at.direct, 'at the threshold: forward, dx and dw on the texture product');
   const below = await run(3, C, macs(3, C) + 1, true);
   assert.ok(below.direct && !below.tex, 'one multiply-add short: the direct kernels');
   const one = await run(1, C, 0, false);

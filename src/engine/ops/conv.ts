@@ -310,15 +310,17 @@ function conv2dInputGrad(dy: Tensor, w_OCkk: Tensor, g: Geom): Tensor {
 
 /**
  * dw[o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy·S + ky − pT, ox·S + kx − pL]: on the texture matmul (one product over
- * pixels, ops/conv_tex.ts) from profile.convWeightGradTextureMin multiply-adds and convWeightGradMinOut output channels,
- * else the direct kernel, chunked over images and channels when needed.
+ * pixels, ops/conv_tex.ts) from profile.convWeightGradTextureMin multiply-adds (small planes in a batch: from
+ * convTextureMinSmallPlanes) and convWeightGradMinOut output channels, else the direct kernel, chunked over images and channels when needed.
  */
 function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
   countConv(op, dy, g, dy.numel + x.numel + g.O * g.C * g.KH * g.KW);
-  if (p.textureMatmul && g.O >= p.convWeightGradMinOut && g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW >= p.convWeightGradTextureMin
-    && weightGradLayout(dev, g)) {
+  const macs = g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
+  // Small planes in a batch (smallPlanes) fold all images into one product (convWeightGradTex), hence their own threshold.
+  const minMacs = smallPlanes(g) && p.convWeightGradTextureMin !== Infinity ? Math.min(p.convTextureMinSmallPlanes, p.convWeightGradTextureMin) : p.convWeightGradTextureMin;
+  if (p.textureMatmul && g.O >= p.convWeightGradMinOut && macs >= minMacs && weightGradLayout(dev, g)) {
     const dw = convWeightGradTex(op, dy, x, g);
     if (x !== x_BCHW) x.dispose();
     return dw;

@@ -223,11 +223,11 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
  * How dW lays out A (its rows (ky, c, kx) in KH blocks of rpb): the shifted rows of conv/shift_tex for 3×3 stride 1
  * pad 1 with W % 4 = 0 (rpb = 3·C padded to whole 32-row tiles, so that no tile straddles two shifts; the texture
  * holds one block), else im2col (rpb = KW·C padded to 4; the texture holds all KH blocks); null where A's texture
- * would exceed maxTextureDimension2D.
+ * would exceed maxTextureDimension2D. Small planes (smallPlanes) take im2col, whose FOLD puts all images along k.
  */
 export function weightGradLayout(dev: Device, g: Geom): { shift: boolean; rpb: number; K: number; mp: number; aRows: number } | null {
   const T = dev.maxTexture2D;
-  const shift = shiftKernel(g) && g.W % 4 === 0 && g.W <= T / 2 && Math.ceil((3 * g.C) / TILE_M) * TILE_M <= T;
+  const shift = !smallPlanes(g) && shiftKernel(g) && g.W % 4 === 0 && g.W <= T / 2 && Math.ceil((3 * g.C) / TILE_M) * TILE_M <= T;
   const rpb = shift ? Math.ceil((3 * g.C) / TILE_M) * TILE_M : 4 * Math.ceil((g.KW * g.C) / 4), K = g.KH * rpb, mp = Math.ceil(K / TILE_M) * TILE_M;
   const aRows = shift ? rpb : mp;
   return aRows <= T ? { shift, rpb, K, mp, aRows } : null;
@@ -244,6 +244,9 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
   const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, lay = weightGradLayout(dev, g);
   if (!lay) throw new RangeError(`${op}: the patch matrix of w [${g.O}, ${g.C}, ${g.KH}, ${g.KW}] needs more rows than maxTextureDimension2D ${T}`);
   const { shift, rpb, K, mp, aRows } = lay;
+  const maxEl = bindingElems(dev), cols = g.B * P;
+  if (smallPlanes(g) && Math.ceil(cols / TILE_N) * (TILE_N / 4) <= T && 16 * aRows * Math.ceil(cols / TILE_N) * (TILE_N / 4) <= IM2COL_BYTES
+    && x.numel <= maxEl && dy.numel <= maxEl) return weightGradFolded(op, dy, x, g, rpb, K, mp, aRows);
   // Pixels per chunk: B's rows (T), A's texels (4·T, less the shifted rows' two extra image rows) and A's bytes within
   // IM2COL_BYTES; whole output rows for the shifted rows.
   const texels = Math.min(T - (shift ? g.W / 2 : 0), Math.floor(IM2COL_BYTES / (16 * aRows)));
@@ -280,9 +283,39 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
     }
     first = false;
   }
-  // dwᵀ [KH, rpb, O] -> the first KW·C rows of each block, [KH, C, KW, O] -> [O, C, KH, KW].
+  return unblock(dwT, g, rpb);
+}
+
+/** dwᵀ [KH, rpb, O] -> the first KW·C rows of each block, [KH, C, KW, O] -> [O, C, KH, KW]. */
+function unblock(dwT: Tensor, g: Geom, rpb: number): Tensor {
   const blocks = reshape(dwT, [g.KH, rpb, g.O]), used = slice(blocks, 1, 0, g.KW * g.C), split = reshape(used, [g.KH, g.C, g.KW, g.O]);
   const perm = permute(split, [3, 1, 0, 2]), dw = contiguous(perm);
   for (const t of [dwT, blocks, used, split, perm]) if (t !== dw) t.dispose();
   return dw;
+}
+
+/**
+ * convWeightGradTex for small planes (smallPlanes), whose products per image would be a few steps long: every image's
+ * pixels along k in one product. A = conv/im2col_tex with FOLD (column n = pixel n mod P of image ⌊n / P⌋), B = dy as
+ * [O, B·P] (a transposing copy, small at these sizes), so the sum over images is the product's own sum over k.
+ */
+function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: number, K: number, mp: number, aRows: number): Tensor {
+  const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, hw = g.H * g.W, cols = g.B * P, kq = Math.ceil(cols / 4);
+  const width = Math.ceil(cols / TILE_N) * (TILE_N / 4);
+  const texA = dev.scratchTexture('conv.dw.x', width, aRows);
+  const xs = x.window(op, x.offset, x.offset + x.numel);
+  fillWindows(op, dev, texA, width, aRows, g.C, g.C, () => xs, (w, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: 'true' },
+    bindings: [w.binding, dst], workgroups: r.workgroups,
+    params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0: 0, nc: cols,
+      base: w.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } }));
+  // B[k = b·P + p, o] = dy[b, o, p]: dy as [O, B, P], rows k contiguous.
+  const dyP = permute(dy, [1, 0, 2, 3]), dyT = contiguous(dyP), gs = dyT.window(op, dyT.offset, dyT.offset + dyT.numel);
+  const q = tiledSteps(T, Math.ceil(g.O / TILE_N), 1, kq);
+  const texB = dev.scratchTexture('conv.dw.dy', ...bTextureSize(g.O, 1, kq, q));
+  const { bTiled } = packB(dev, gs, texB, cols, g.O, 1, cols, q);
+  const dwT = empty(dev, [K, g.O], 'f32', op);
+  runMatmulTex(dev, { texA, texB, m: K, n: g.O, kq, mp, c: dwT.window(op, dwT.offset, dwT.offset + dwT.numel), cRs: g.O, bias: null, dummy: gs.binding,
+    accumulate: false, bshape: [1], aBs: [0], bBs: [0], cBs: [0], bTiled });
+  dyP.dispose(); dyT.dispose();
+  return unblock(dwT, g, rpb);
 }

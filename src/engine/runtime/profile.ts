@@ -62,10 +62,10 @@ export interface AdapterProfile {
    * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
    * with them, so few output channels keep the direct kernels. */
   convTextureMin: number;
-  /** convTextureMin for convolutions whose output planes are smaller than matmul_tex's 64-column tile in a batch of
-   * several images (B > 1, OH·OW < 64): those run folded, the images side by side in the tiles (ops/conv_tex.ts
-   * convIm2col), where the direct kernels spend most of their time on per-plane overhead. Unused where convTextureMin
-   * is Infinity. */
+  /** convTextureMin and convWeightGradTextureMin for convolutions whose output planes are smaller than matmul_tex's
+   * 64-column tile in a batch of several images (B > 1, OH·OW < 64): those run folded (ops/conv_tex.ts: the forward's
+   * images side by side in the column tiles, the weight gradient's along k in one product), where the direct kernels
+   * spend most of their time on per-plane overhead. Not used where the other threshold is Infinity. */
   convTextureMinSmallPlanes: number;
   convTextureMinOut: number;
   convShiftMinOut: number;
