@@ -183,6 +183,10 @@ testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d texture p
       ([x, w]) => ops.conv2d(x!, w!, null, { stride: 2, padding: [0, 1, 0, 1] }), ([x, w]) => refConv(x!, w!, null, 2, [0, 1, 0, 1]), { grads: [1] });
     await chunkedAgrees(dev, 'conv2d tex chunked 1x1', 262144, [rand([2, 30, 48, 64], 78), rand([40, 30, 1, 1], 79), rand([40], 80)],
       ([x, w, b]) => ops.conv2d(x!, w!, b!), ([x, w, b]) => refConv(x!, w!, b!, 1, [0, 0, 0, 0]), { grads: [0, 1] });
+    // small planes: dw folds 12 images' 25 pixels along k (80 texels of A), but not 24 (160 > 128: one product per image)
+    for (const B of [12, 24])
+      await checkOp(dev, `small planes, ${B} images`, [rand([B, 8, 5, 5], 83), rand([16, 8, 3, 3], 84), rand([16], 85)],
+        ([x, w, b]) => ops.conv2d(x!, w!, b!, { padding: 1 }), ([x, w, b]) => refConv(x!, w!, b!, 1, [1, 1, 1, 1]), { grad: [0, 1] });
   } finally { dev.destroy(); }
 });
 

@@ -244,9 +244,10 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
   const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, lay = weightGradLayout(dev, g);
   if (!lay) throw new RangeError(`${op}: the patch matrix of w [${g.O}, ${g.C}, ${g.KH}, ${g.KW}] needs more rows than maxTextureDimension2D ${T}`);
   const { shift, rpb, K, mp, aRows } = lay;
-  const maxEl = bindingElems(dev), cols = g.B * P;
-  if (smallPlanes(g) && Math.ceil(cols / TILE_N) * (TILE_N / 4) <= T && 16 * aRows * Math.ceil(cols / TILE_N) * (TILE_N / 4) <= IM2COL_BYTES
-    && x.numel <= maxEl && dy.numel <= maxEl) return weightGradFolded(op, dy, x, g, rpb, K, mp, aRows);
+  // Small planes: one product over every image's pixels where A, B (column-tiled) and x and dy's windows fit.
+  const maxEl = bindingElems(dev), cols = g.B * P, foldQ = smallPlanes(g) ? tiledSteps(T, Math.ceil(g.O / TILE_N), 1, Math.ceil(cols / 4)) : 0;
+  if (foldQ > 0 && Math.ceil(cols / TILE_N) * (TILE_N / 4) <= T && 16 * aRows * Math.ceil(cols / TILE_N) * (TILE_N / 4) <= IM2COL_BYTES
+    && x.numel <= maxEl && dy.numel <= maxEl) return weightGradFolded(op, dy, x, g, rpb, K, mp, aRows, foldQ);
   // Pixels per chunk: B's rows (T), A's texels (4·T, less the shifted rows' two extra image rows) and A's bytes within
   // IM2COL_BYTES; whole output rows for the shifted rows.
   const texels = Math.min(T - (shift ? g.W / 2 : 0), Math.floor(IM2COL_BYTES / (16 * aRows)));
@@ -297,10 +298,11 @@ function unblock(dwT: Tensor, g: Geom, rpb: number): Tensor {
 /**
  * convWeightGradTex for small planes (smallPlanes), whose products per image would be a few steps long: every image's
  * pixels along k in one product. A = conv/im2col_tex with FOLD (column n = pixel n mod P of image ⌊n / P⌋), B = dy as
- * [O, B·P] (a transposing copy, small at these sizes), so the sum over images is the product's own sum over k.
+ * [O, B·P] (a permuting copy, small at these sizes) packed column-tiled with q steps per texture row, so the sum over
+ * images is the product's own sum over k.
  */
-function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: number, K: number, mp: number, aRows: number): Tensor {
-  const dev = x.dev, T = dev.maxTexture2D, P = g.OH * g.OW, hw = g.H * g.W, cols = g.B * P, kq = Math.ceil(cols / 4);
+function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: number, K: number, mp: number, aRows: number, q: number): Tensor {
+  const dev = x.dev, P = g.OH * g.OW, hw = g.H * g.W, cols = g.B * P, kq = Math.ceil(cols / 4);
   const width = Math.ceil(cols / TILE_N) * (TILE_N / 4);
   const texA = dev.scratchTexture('conv.dw.x', width, aRows);
   const xs = x.window(op, x.offset, x.offset + x.numel);
@@ -310,7 +312,6 @@ function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: numbe
       base: w.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } }));
   // B[k = b·P + p, o] = dy[b, o, p]: dy as [O, B, P], rows k contiguous.
   const dyP = permute(dy, [1, 0, 2, 3]), dyT = contiguous(dyP), gs = dyT.window(op, dyT.offset, dyT.offset + dyT.numel);
-  const q = tiledSteps(T, Math.ceil(g.O / TILE_N), 1, kq);
   const texB = dev.scratchTexture('conv.dw.dy', ...bTextureSize(g.O, 1, kq, q));
   const { bTiled } = packB(dev, gs, texB, cols, g.O, 1, cols, q);
   const dwT = empty(dev, [K, g.O], 'f32', op);
