@@ -1,6 +1,7 @@
 // _lib/tex_mac: the 32 × 64 accumulator tile of the texture products and the multiply-add chain that updates it, shared
 //   by the steps of _lib/tex_tile.wgsl (A shared by subgroupBroadcast) and _lib/tex_tile_loads.wgsl (every lane loads A).
-// tile[2r + h]: row r (0..31) over this lane's columns 8·lane + 4h .. +3 of the 64; zero-initialised, the caller
+// tile[2r + h]: row r (0..31) over this lane's columns 8·lane + 4h .. +3 of the 64 (the 32 × 32 tile of matmul_tex's
+//   NARROW uses tile[2r] only, columns 4·lane .. +3 of 32); zero-initialised, the caller
 //   clears it between products. Written out with literal indices: lavapipe keeps a private array in registers only
 //   when every index is a constant, and it does not unroll loops this large.
 // Numerics: per step and accumulator a chain of four fused multiply-adds in the order of the shared dimension.

@@ -1,5 +1,6 @@
-// _lib/tex_tile: one step of 4 along the shared dimension of a 32 × 64 product read from two packed rgba32float storage
-//   textures, into 64 vec4 accumulators: the inner loop of matmul/matmul_tex and of the attention/*_tex kernels.
+// _lib/tex_tile: one step of 4 along the shared dimension of a 32 × 64 product (or 32 × 32: tex_tile_step_n) read from
+//   two packed rgba32float storage textures, into 64 (32) vec4 accumulators: the inner loop of matmul/matmul_tex and of
+//   the attention/*_tex kernels.
 // The including kernel declares the module-scope read-only rgba32float storage textures `tr` (A: texel (x, y) =
 //   A[row y, 4x .. 4x+3]) and `tc` (B: texel (x, y) = B[y, 4x .. 4x+3]), which the helper reads by name, and runs
 //   exactly 8 invocations in one subgroup of at least 8 (_lib/bcast8.wgsl comes with this file).

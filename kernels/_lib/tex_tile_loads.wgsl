@@ -1,5 +1,6 @@
-// _lib/tex_tile_loads: one step of 4 along the shared dimension of a 32 × 64 product read from two packed rgba32float
-//   storage textures, into 64 vec4 accumulators, without subgroup operations: the inner loop of matmul/matmul_tex_loads.
+// _lib/tex_tile_loads: one step of 4 along the shared dimension of a 32 × 64 product (or 32 × 32: tex_tile_step_n) read
+//   from two packed rgba32float storage textures, into 64 (32) vec4 accumulators, without subgroup operations: the inner
+//   loop of matmul/matmul_tex_loads.
 // The including kernel declares the read-only rgba32float storage textures `tr` (A: texel (x, y) = A[row y, 4x .. 4x+3])
 //   and `tc` (B: texel (x, y) = B[y, 4x .. 4x+3]) and runs workgroups of 8 invocations. The accumulators `tile` and the
 //   multiply-add chain `mac` come from _lib/tex_mac.wgsl (included here), as for _lib/tex_tile.wgsl.
