@@ -129,8 +129,11 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;
 
 /** Reports one convolution pass to the device's counter: 2·B·O·C·KH·KW·OH·OW (every tap, padding included); `elems` read + written. */
+/** Multiply-adds of one convolution (forward, dx and dw alike). */
+const macsOf = (g: Geom) => g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
+
 function countConv(op: string, t: Tensor, g: Geom, elems: number) {
-  t.dev.counter?.op(op, 'conv', 2 * g.B * g.O * g.C * g.KH * g.KW * g.OH * g.OW, 4 * elems,
+  t.dev.counter?.op(op, 'conv', 2 * macsOf(g), 4 * elems,
     { B: g.B, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, S: g.S, pT: g.pT, pB: g.pB, pL: g.pL, pR: g.pR });
 }
 
@@ -181,7 +184,7 @@ function checkPrepared(p: PreparedConv, x: Tensor, w: Tensor, b: Tensor | null, 
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile;
-  const macs = g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
+  const macs = macsOf(g);
   const big = g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut) && macs >= p.convTextureMin;
   // Small planes run folded on im2col (convTex), hence convTextureMinOut.
   const folded = smallPlanes(g) && p.convTextureMin !== Infinity && g.O >= p.convTextureMinOut && macs >= p.convTextureMinSmallPlanes;
@@ -317,7 +320,7 @@ function conv2dWeightGrad(dy: Tensor, x_BCHW: Tensor, g: Geom): Tensor {
   const op = 'conv2d.dw', dev = dy.dev, p = dev.profile;
   const x = contiguous(x_BCHW);
   countConv(op, dy, g, dy.numel + x.numel + g.O * g.C * g.KH * g.KW);
-  const macs = g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
+  const macs = macsOf(g);
   // Small planes in a batch (smallPlanes) fold all images into one product (convWeightGradTex), hence their own threshold.
   const minMacs = smallPlanes(g) && p.convWeightGradTextureMin !== Infinity ? Math.min(p.convTextureMinSmallPlanes, p.convWeightGradTextureMin) : p.convWeightGradTextureMin;
   if (p.textureMatmul && g.O >= p.convWeightGradMinOut && macs >= minMacs && weightGradLayout(dev, g)) {

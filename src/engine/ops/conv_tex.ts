@@ -126,6 +126,17 @@ export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l
     params: { ...l, base: xs.base, bstride: l.C * l.H * l.W, height: r.height, y0: r.y0, pitch: r.pitch, tn, g0, nimg } });
 }
 
+/** The layout of one conv/im2col_tex dispatch (its header): FOLD, the k rows and pixels it writes, rows per image. */
+export type Im2colLayout = { fold: boolean; rpb: number; k0: number; kc: number; n0: number; nc: number; rows_p: number; width: number };
+
+/** conv/im2col_tex for channels c0 .. c0 + cn − 1 of window xs into the staged rows r. */
+function runIm2col(dev: Device, g: Geom, xs: Window, c0: number, cn: number, dst: Binding, r: StagedRows, l: Im2colLayout): void {
+  const { fold, ...rest } = l;
+  dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: String(fold) }, bindings: [xs.binding, dst], workgroups: r.workgroups,
+    params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, ...rest,
+      base: xs.base, bstride: g.C * g.H * g.W, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P: g.OH * g.OW } });
+}
+
 /**
  * y = conv2d(x, w) (+ bias) with w packed in A: the shifted-row layout where the shape allows it, else im2col (also
  * for several images with planes smaller than a column tile, which im2col folds into shared tiles).
@@ -211,9 +222,7 @@ function convIm2col(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y:
         const xlo = x.offset + (b0 * g.C + c0) * hw, xs = x.window(op, xlo, xlo + (bn - 1) * g.C * hw + cn * hw);
         dummy = xs.binding;
         return xs;
-      }, (xs, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: String(fold) }, bindings: [xs.binding, dst], workgroups: r.workgroups,
-        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0, kc, n0, nc: cols,
-          base: xs.base, bstride: g.C * hw, rows_p: kc, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } }));
+      }, (xs, c0, cn, dst, r) => runIm2col(dev, g, xs, c0, cn, dst, r, { fold, rpb, k0, kc, n0, nc: cols, rows_p: kc, width }));
       products(op, A, texB, bias, y, g, dummy!, { b0, bn, n0, nc, kq: kc / 4, aX0: k0 / 4, rowsB: kc, accumulate: k0 > 0, fold });
     }
   }
@@ -271,9 +280,7 @@ export function convWeightGradTex(op: string, dy: Tensor, x: Tensor, g: Geom): T
       return xs;
     }, (xs, c0, cn, dst, r) => {
       if (shift) runShift(dev, xs, dst, r, { C: g.C, H: g.H, W: g.W, rows_p: rpb, width, row0: n0 / g.W, c_lo: c0, c_hi: c0 + cn, q: 0, rb: 0, ts: 0, tstride: 0 });
-      else dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: 'false' }, bindings: [xs.binding, dst], workgroups: r.workgroups,
-        params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0, nc,
-          base: xs.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } });
+      else runIm2col(dev, g, xs, c0, cn, dst, r, { fold: false, rpb, k0: 0, kc: K, n0, nc, rows_p: mp, width });
     });
     for (let o0 = 0; o0 < g.O; o0 += oStep) {
       const on = Math.min(oStep, g.O - o0), glo = dy.offset + (b * g.O + o0) * P + n0, gs = dy.window(op, glo, glo + (on - 1) * P + nc);
@@ -302,14 +309,12 @@ function unblock(dwT: Tensor, g: Geom, rpb: number): Tensor {
  * images is the product's own sum over k.
  */
 function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: number, K: number, mp: number, aRows: number, q: number): Tensor {
-  const dev = x.dev, P = g.OH * g.OW, hw = g.H * g.W, cols = g.B * P, kq = Math.ceil(cols / 4);
+  const dev = x.dev, cols = g.B * g.OH * g.OW, kq = Math.ceil(cols / 4);
   const width = Math.ceil(cols / TILE_N) * (TILE_N / 4);
   const texA = dev.scratchTexture('conv.dw.x', width, aRows);
   const xs = x.window(op, x.offset, x.offset + x.numel);
-  fillWindows(op, dev, texA, width, aRows, g.C, g.C, () => xs, (w, c0, cn, dst, r) => dev.run({ kernel: 'conv/im2col_tex', defines: { FOLD: 'true' },
-    bindings: [w.binding, dst], workgroups: r.workgroups,
-    params: { C: g.C, H: g.H, W: g.W, OW: g.OW, KH: g.KH, KW: g.KW, S: g.S, padT: g.pT, padL: g.pL, rpb, k0: 0, kc: K, n0: 0, nc: cols,
-      base: w.base, bstride: g.C * hw, rows_p: mp, width, height: r.height, c_lo: c0, c_hi: c0 + cn, y0: r.y0, pitch: r.pitch, P } }));
+  fillWindows(op, dev, texA, width, aRows, g.C, g.C, () => xs,
+    (w, c0, cn, dst, r) => runIm2col(dev, g, w, c0, cn, dst, r, { fold: true, rpb, k0: 0, kc: K, n0: 0, nc: cols, rows_p: mp, width }));
   // B[k = b·P + p, o] = dy[b, o, p]: dy as [O, B, P], rows k contiguous.
   const dyP = permute(dy, [1, 0, 2, 3]), dyT = contiguous(dyP), gs = dyT.window(op, dyT.offset, dyT.offset + dyT.numel);
   const texB = dev.scratchTexture('conv.dw.dy', ...bTextureSize(g.O, 1, kq, q));
