@@ -243,6 +243,21 @@ for (const [name, sa, sb, o, packs] of PACK_CASES) {
   });
 }
 
+// A [33, 64] is copied into the texture without a kernel although its last row tile is ragged: rows 33 .. 63 keep what
+// the product before left there (NaN), and no row of C may read them.
+testIf(TEX, 'no texture matmul on this adapter')('A with a ragged last row tile is copied as it is; stale padding rows do not reach C', async () => {
+  const dev = await getDevice();
+  const nan = toGpu(dev, { shape: [64, 64], data: new Float64Array(64 * 64).fill(NaN) }), hb = rand([68, 64], 51), b = toGpu(dev, hb);
+  const y0 = ops.matmul(nan, b, { transB: true, variant: 'texture-32x64' });
+  assert.ok(Number.isNaN((await y0.toArray())[0]), 'the first product fills the A texture with NaN');
+  const ha = rand([33, 64], 52), a = toGpu(dev, ha);
+  const { result: y, counter } = await countWork(dev, () => ops.matmul(a, b, { transB: true, variant: 'texture-32x64' }));
+  assertClose(await y.toArray(), refMatmul(ha, hb, false, true).data, 'ragged A after NaN rows');
+  const ran = [...counter.kernels.keys()].filter((k) => k.startsWith('matmul/pack_tex')).sort();
+  assert.equal(ran, ['matmul/pack_tex_cols'], 'A is copied, only transposed B goes through a pack kernel');
+  for (const t of [nan, b, y0, a, y]) t.dispose();
+});
+
 /**
  * The whole packed texture (padding included) as a [height, 4·width] matrix: I·T on matmul_tex, with the identity
  * packed from a window at offset 1 (the scalar kernel).

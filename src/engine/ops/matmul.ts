@@ -224,15 +224,17 @@ const PACK_DIRECT_SLABS = 64;
  * in chunks of rows within one storage binding.
  * With o.fold = f, every f consecutive rows of that layout are one texture row of f·width texels (the same bytes in
  * the same order: matmul_tex's column-tiled B, packed as 64-column slabs); o.texY is the first texture row written.
+ * o.padRowsFree: rows rows .. rowsP − 1 of each batch item may hold anything (matmul_tex's A operand: a row of C reads
+ * only its own row of A, and rows past m are not stored), so the direct copy serves a ragged last tile too.
  */
 export function packTex(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, rows: number, cols: number, rs: number, cs: number,
-  rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0, o: { fold?: number; texY?: number } = {}): void {
+  rowsP: number, width: number, ds: Dim[] = [], s: (d: Dim) => number = () => 0, o: { fold?: number; texY?: number; padRowsFree?: boolean } = {}): void {
   const own = ds.filter((d) => s(d) !== 0), slabs = numel(own.map((d) => d.size)), height = slabs * rowsP;
   const f = o.fold ?? 1, texY = o.texY ?? 0;
   const b = w.binding;
   if ('view' in b) throw new Error('packTex: the operand must be a buffer window');
   if (f > 1 && (rowsP % f !== 0 || (f * width) % 16 !== 0)) throw new Error(`packTex: fold ${f} needs rowsP (${rowsP}) a multiple of it and whole 256-byte texture rows (width ${width})`);
-  if (f === 1 && cs === 1 && rows === rowsP && cols === 4 * width && rs % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+  if (f === 1 && cs === 1 && (rows === rowsP || o.padRowsFree) && cols === 4 * width && rs % 64 === 0 && rs >= cols && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
     && slabs <= PACK_DIRECT_SLABS) {
     for (let i = 0; i < slabs; i++) {
       let off = w.base;
@@ -430,7 +432,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
           const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
           const la = a0 + i0 * lead.a + m0 * aRs + k0 * A.cs, lc = c0 + i0 * lead.c + m0 * cRs;
           const wa = A.t.window(op, la, la + ea), wc = out.window(op, lc, lc + ec);
-          packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a);
+          packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a, { padRowsFree: true });
           const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
           runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0,
             bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, itemRows), cBs: chunk.map((d) => d.c), bTiled });
@@ -625,7 +627,7 @@ function productPrepared(op: string, x: Tensor, p: PreparedLinear, bias: Tensor 
     const m = Math.min(mc, M - m0), mp = roundUp(m, TILE_M);
     const la = x2.offset + m0 * rs, wa = x2.window(op, la, la + 1 + (m - 1) * rs + (K - 1) * cs);
     const wc = out.window(op, out.offset + m0 * N, out.offset + (m0 + m) * N);
-    packTex(dev, wa, texA, m, K, rs, cs, mp, kq);
+    packTex(dev, wa, texA, m, K, rs, cs, mp, kq, [], () => 0, { padRowsFree: true });
     runMatmulTex(dev, { texA, texB: p.tex!, m, n: N, kq, mp, c: wc, cRs: N, bias: b1 ? b1.window(op, b1.offset, b1.offset + N) : null,
       dummy: wa.binding, accumulate: false, bshape: [], aBs: [], bBs: [], cBs: [], bTiled: p.tiled! });
   }
