@@ -5,7 +5,7 @@
 // VAR's l2-normalised variant vs the PyTorch golden, and argument errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ops, fromArray, backward, type Tensor, type Device } from '../../src/engine/index.ts';
+import { ops, fromArray, backward, countWork, type Tensor, type Device } from '../../src/engine/index.ts';
 import { view } from '../../src/engine/tensor.ts';
 import { LN100, attentionPlan, type AttentionOpts } from '../../src/engine/ops/attention.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
@@ -115,6 +115,23 @@ for (const kn of KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`forward reads st
   const y = ops.attention(q!, k!, v!, { levels: lv, tuning: kn.tuning });
   assertClose(await y.toArray(), refAttention(part(0), part(1), part(2), { lq, lk: lq }).data, 'strided views', 2e-6, 1e-5);
   for (const x of [t, q, k, v, lv, y]) x!.dispose();
+});
+
+// q and v (contiguous, head dim 64) are copied into the rows texture head by head, no pack kernel; the texture's rows
+// past L must then be zeroed: the call before leaves NaN there (same texture size), and a masked-out key's weight 0
+// times a NaN value row would be NaN.
+testIf(TEX, NO_TEX)('texture kernels: rows copied per head without a pack kernel; the padding rows past L are zeroed, not stale', async () => {
+  const dev = await getDevice();
+  const nan = (L: number) => toGpu(dev, { shape: [1, 2, L, 64], data: new Float64Array(2 * L * 64).fill(NaN) });
+  const [q0, k0, v0] = [toGpu(dev, rand([1, 2, 64, 64], 61)), toGpu(dev, rand([1, 2, 64, 64], 62)), nan(64)];
+  const y0 = ops.attention(q0, k0, v0, { tuning: TEX_ON });
+  assert.ok(Number.isNaN((await y0.toArray())[0]), 'the first call fills the rows texture with NaN values');
+  const [hq, hk, hv] = [rand([1, 2, 40, 64], 63), rand([1, 2, 40, 64], 64), rand([1, 2, 40, 64], 65)];
+  const [q, k, v] = [toGpu(dev, hq), toGpu(dev, hk), toGpu(dev, hv)];
+  const { result: y, counter } = await countWork(dev, () => ops.attention(q, k, v, { tuning: TEX_ON }));
+  assertClose(await y.toArray(), refAttention(hq, hk, hv).data, 'L 40 after NaN rows', 2e-6, 1e-5);
+  assert.is(counter.kernels.get('attention/pack_tex')?.dispatches, 1, 'only the keys (columns layout) go through attention/pack_tex');
+  for (const t of [q0, k0, v0, y0, q, k, v, y]) t.dispose();
 });
 
 for (const kn of KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`VAR variant forward (l2 norm, per-head temperature, one head clamped) (${kn.name})`, async () => {

@@ -400,6 +400,38 @@ function packOperand(op: string, dev: Device, o: TexOperand, b0: number, nb: num
     workgroups: [Math.ceil(g.width / (8 * PACK_TPI)), Math.ceil((r1 - r0) / 8)],
   });
 }
+/**
+ * Whether a rows-layout operand can be copied straight into the rows texture (copyRows): head dim contiguous, row stride
+ * a multiple of 64 elements (whole 256-byte row pitches) and every head's first element 16-byte aligned. The rows of
+ * q, k or v sliced from a fused projection, of a KV cache, of O or dO usually are.
+ */
+function copyable(o: TexOperand, D: number): boolean {
+  const [sb, sh, sr, sd] = o.st;
+  return sd === 1 && sr % 64 === 0 && sr >= D && o.slot.t.offset % 4 === 0 && sb % 4 === 0 && sh % 4 === 0;
+}
+/**
+ * Copies heads [bh0, bh0 + nbh) of a copyable rows-layout operand (L rows each) into tex at texel column x0 on, one
+ * copyBufferToTexture per head. Rows L .. height − 1 are the caller's (zeroRows).
+ */
+function copyRows(op: string, dev: Device, o: TexOperand, L: number, b0: number, tex: TextureBinding,
+  g: { d4: number; H: number; bh0: number; nbh: number; x0: number }) {
+  const [sb, sh, sr] = o.st, t = o.slot.t, D = 4 * g.d4;
+  for (let i = 0; i < g.nbh && L > 0; i++) {
+    const bh = g.bh0 + i, lo = t.offset + (b0 + Math.floor(bh / g.H)) * sb + (bh % g.H) * sh;
+    const w = t.window(op, lo, lo + (L - 1) * sr + D), b = w.binding;
+    if ('view' in b) throw new Error(`${op}: ${t} is not a buffer`);
+    dev.copyToTexture(b.buffer, b.offset + 4 * w.base, 4 * sr, tex, 0, g.d4, L, g.x0 + i * g.d4);
+  }
+}
+/** Zeroes rows y0 .. y1 − 1 of texel columns x0 .. x0 + width − 1 of tex (copied from a cleared staging buffer). */
+function zeroRows(op: string, dev: Device, tex: TextureBinding, x0: number, width: number, y0: number, y1: number) {
+  if (y1 <= y0 || width === 0) return;
+  const pitch = Math.ceil(width / 16) * 16, stage = empty(dev, [(y1 - y0) * pitch * 4], 'f32', `${op} zeros`);
+  const w = stage.window(op, stage.offset, stage.offset + stage.numel), b = w.binding as BufferBinding;
+  dev.clearBuffer(b.buffer, b.offset + 4 * w.base, 16 * pitch * (y1 - y0));
+  dev.copyToTexture(b.buffer, b.offset + 4 * w.base, 16 * pitch, tex, y0, width, y1 - y0, x0);
+  stage.dispose();
+}
 /** A staging buffer holding texture rows ys .. ye − 1, pitch texels each. */
 interface Staging { binding: BufferBinding; pitch: number; ys: number; ye: number }
 
@@ -446,8 +478,16 @@ function runTex<K extends TexKernel>(op: string, kernel: K, s: TexShape, rowsL: 
       const tr = dev.scratchTexture('attention.rows', rowOps.length * nbh * d4, height);
       const tc = dev.scratchTexture('attention.cols', lh / 4, colOps.length * nbh * s.D);
       const g = { d4, H: s.H, bh0, nbh };
-      packInto(op, dev, tr, rowOps.length * nbh * d4, height,
-        (dst) => rowOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 0, { ...g, L, x0: i * nbh * d4, y0: 0, width: nbh * d4, height })));
+      // Row operands whose layout allows it are copied in per head (after the staging's copy, which covers the whole
+      // width), their padding rows zeroed; the rest go through the staging and attention/pack_tex.
+      const direct = rowOps.map(([o]) => copyable(o, s.D));
+      if (direct.some((d) => !d)) packInto(op, dev, tr, rowOps.length * nbh * d4, height,
+        (dst) => rowOps.forEach(([o, L], i) => { if (!direct[i]) packOperand(op, dev, o, b0, n, dst, 0, { ...g, L, x0: i * nbh * d4, y0: 0, width: nbh * d4, height }); }));
+      rowOps.forEach(([o, L], i) => {
+        if (!direct[i]) return;
+        copyRows(op, dev, o, L, b0, tr, { ...g, x0: i * nbh * d4 });
+        zeroRows(op, dev, tr, i * nbh * d4, nbh * d4, L, height);
+      });
       packInto(op, dev, tc, lh / 4, colOps.length * nbh * s.D,
         (dst) => colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D })));
       const groups = nbh * nblk;

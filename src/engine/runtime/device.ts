@@ -347,17 +347,25 @@ export class Device {
   }
 
   /**
-   * Copies width × height texels into tex from texture row y0 on: row i from src + srcOffset + i·bytesPerRow (offset a
+   * Copies width × height texels into tex at texel (x0, y0) on: row i from src + srcOffset + i·bytesPerRow (offset a
    * multiple of 16, bytesPerRow of 256). Encoded in order with the dispatches; not timed by a counter's timestamps.
    */
-  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, tex: TextureBinding, y0: number, width: number, height: number) {
+  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, tex: TextureBinding, y0: number, width: number, height: number, x0 = 0) {
     this.assertAlive();
     if (srcOffset % 16 || bytesPerRow % 256)
       throw new RangeError(`copyToTexture: source offset ${srcOffset} must be a multiple of 16 and bytesPerRow ${bytesPerRow} of 256`);
     if (width === 0 || height === 0) return;
     this.endPass();
-    this.enc().copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: tex.texture, origin: { x: 0, y: y0 } }, { width, height });
+    this.enc().copyBufferToTexture({ buffer: src, offset: srcOffset, bytesPerRow }, { texture: tex.texture, origin: { x: x0, y: y0 } }, { width, height });
     this.stats.textureCopies++;
+  }
+
+  /** Sets bytes [offset, offset + bytes) of buf to zero (both multiples of 4), in order with the dispatches. */
+  clearBuffer(buf: GPUBuffer, offset: number, bytes: number) {
+    this.assertAlive();
+    if (bytes === 0) return;
+    this.endPass();
+    this.enc().clearBuffer(buf, offset, bytes);
   }
 
   /** Submits everything encoded so far. */
