@@ -134,6 +134,42 @@ testIf(TEX, NO_TEX)('texture kernels: rows copied per head without a pack kernel
   for (const t of [q0, k0, v0, y0, q, k, v, y]) t.dispose();
 });
 
+// The model's pattern: q, k, v viewed out of projections [B, L, H·D], the output permuted and reshaped back. Outputs
+// and gradients come out token-major like their inputs, so the output's reshape and the gradients' way back into the
+// projections copy nothing; the same values bit for bit as with contiguous (head-major) inputs, whose outputs stay
+// head-major.
+for (const kn of KERNELS.slice(0, 2)) for (const variant of ['attention', 'varAttention'] as const)
+  testIf(can(kn), why(kn))(`${variant}: token-major q, k, v views give token-major outputs and gradients, no copies but one (${kn.name})`, async () => {
+    const dev = await getDevice();
+    const [B, L, H, D] = [2, 40, 3, 64], C = H * D;
+    const hy = [71, 72, 73].map((seed) => rand([B, L, C], seed, -2, 2)), hg = rand([B, L, C], 74);
+    const s = toGpu(dev, rand([1, H, 1, 1], 75));
+    const run = async (tokenMajor: boolean) => {
+      const ys = hy.map((h) => { const t = toGpu(dev, h); t.requiresGrad = true; return t; }), g = toGpu(dev, hg);
+      const { result, counter } = await countWork(dev, () => {
+        const [q, k, v] = ys.map((y) => { const p = ops.permute(ops.reshape(y, [B, L, H, D]), [0, 2, 1, 3]); return tokenMajor ? p : ops.contiguous(p); });
+        const o = variant === 'attention' ? ops.attention(q!, k!, v!, { tuning: kn.tuning }) : ops.varAttention(q!, k!, v!, s, { tuning: kn.tuning });
+        const out = ops.reshape(ops.permute(o, [0, 2, 1, 3]), [B, L, C]);
+        backward(out, g);
+        return { o, out };
+      });
+      const copies = ['copy', 'copy.grad', 'reshape'].reduce((n, k) => n + (counter.ops.get(k)?.calls ?? 0), 0);
+      const r = { strides: [...result.o.strides], out: await result.out.toArray(), grads: await Promise.all(ys.map((y) => y.grad!.toArray())), copies };
+      for (const t of [...ys, g, result.o, result.out]) t.dispose();
+      return r;
+    };
+    const tm = await run(true), hm = await run(false);
+    assert.equal(tm.strides, [L * H * D, D, H * D, 1], 'token-major output');
+    assert.equal(hm.strides, [H * L * D, L * D, D, 1], 'head-major output from contiguous inputs');
+    // Head-major: q, k, v made contiguous (3), their gradients through copy's and permute's backward (3 + 3), o by the
+    // reshape (1), its gradient by the permute's backward (1). Token-major: only the last.
+    assert.is(hm.copies, 11, 'copies with head-major inputs');
+    assert.is(tm.copies, 1, 'token-major: one copy (the output gradient made head-major for the backward kernels)');
+    assert.equal(Array.from(tm.out), Array.from(hm.out), 'outputs bit for bit');
+    for (let i = 0; i < 3; i++) assert.equal(Array.from(tm.grads[i]!), Array.from(hm.grads[i]!), `gradient ${'qkv'[i]} bit for bit`);
+    s.dispose();
+  });
+
 for (const kn of KERNELS.slice(0, 2)) testIf(can(kn), why(kn))(`VAR variant forward (l2 norm, per-head temperature, one head clamped) (${kn.name})`, async () => {
   const dev = await getDevice();
   const [B, H, L, D] = [2, 3, 65, 64];

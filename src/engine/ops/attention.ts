@@ -87,7 +87,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   const { lq, lk } = levelsOf(op, opts, Lq, Lk);
   const [qs, ks, vs] = [q, k, v].map(readable) as [Tensor, Tensor, Tensor];
   const dev = q.dev;
-  const out = empty(dev, [B, H, Lq, D], 'f32', op);
+  const out = emptyRowsLike(q, [B, H, Lq, D], op);
   const lse = empty(dev, [B, H, Lq], 'f32', 'attention.lse');
   const plan = attentionPlan(dev, { B, H, Lq, Lk, D }, opts.tuning);
   const lv = levelSlots(dev, lq, lk);
@@ -104,9 +104,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOpts =
   if (!needsGrad(q, k, v)) { for (const t of [...copies, lse]) t.dispose(); return out; }
   return record(out, op, [q, k, v], (g) => {
     const gs = readable(g);
-    const dq = empty(dev, [B, H, Lq, D], 'f32', 'attention.dq');
-    const dk = empty(dev, [B, H, Lk, D], 'f32', 'attention.dk');
-    const dv = empty(dev, [B, H, Lk, D], 'f32', 'attention.dv');
+    const dq = emptyRowsLike(q, [B, H, Lq, D], 'attention.dq');
+    const dk = emptyRowsLike(k, [B, H, Lk, D], 'attention.dk');
+    const dv = emptyRowsLike(v, [B, H, Lk, D], 'attention.dv');
     const delta = empty(dev, [B, H, Lq], 'f32', 'attention.delta');
     const lv2 = levelSlots(dev, lq, lk);
     const shape = { B, H, Lq, Lk, D, scale, masked: lv2.masked, tuning: opts.tuning };
@@ -154,7 +154,7 @@ export function attentionKT(q: Tensor, kT: Tensor, v: Tensor, Lk: number, opts: 
   checkHeadDim(op, D, desc);
   const { lq, lk } = levelsOf(op, opts, Lq, Lk);
   const [qs, ks, vs] = [q, kT, v].map(readable) as [Tensor, Tensor, Tensor];
-  const out = empty(q.dev, [B, H, Lq, D], 'f32', op);
+  const out = emptyRowsLike(q, [B, H, Lq, D], op);
   const lse = empty(q.dev, [B, H, Lq], 'f32', 'attention.lse');
   const lv = levelSlots(q.dev, lq, lk);
   countAttention(op, q.dev, { B, H, Lq, Lk, D }, lq, lk, FORWARD_PER_PAIR);
@@ -202,7 +202,7 @@ export function headNorm(x: Tensor, s?: Tensor): Tensor {
   if (s) checkS(op, s, H);
   const dev = x.dev;
   const xs = readable(x);
-  const y = empty(dev, [B, H, L, D], 'f32', op);
+  const y = emptyRowsLike(x, [B, H, L, D], op);
   const sDummy = s ? null : fromArray(dev, [0], [1]);
   const sSlot: Slot = { t: s ?? sDummy!, unit: 1, bhl: [0, 1, 0], batched: false };
   dev.counter?.op(op, 'norm', 0, 4 * 2 * x.numel);
@@ -211,7 +211,7 @@ export function headNorm(x: Tensor, s?: Tensor): Tensor {
   if (!needsGrad(...inputs)) { sDummy?.dispose(); if (xs !== x) xs.dispose(); return y; }
   return record(y, op, inputs, (g) => {
     const gs = readable(g);
-    const dx = empty(dev, [B, H, L, D], 'f32', 'headNorm.dx');
+    const dx = emptyRowsLike(x, [B, H, L, D], 'headNorm.dx');
     const rd = empty(dev, [B, H, L], 'f32', 'headNorm.rowdot');
     dev.counter?.op('headNorm.backward', 'norm', 0, 4 * 3 * x.numel);
     launchRows('headNorm.backward', 'attention/head_norm_grad', D, B, H, L, !!s, [rows(xs), rows(gs), sSlot, rows(dx), rows(rd)]);
@@ -298,6 +298,23 @@ function rows(t: Tensor): Slot {
 function readable(t: Tensor): Tensor {
   const ok = t.strides[3] === 1 && t.offset % 4 === 0 && t.strides.slice(0, 3).every((s, i) => s % 4 === 0 || t.shape[i] === 1);
   return ok ? t : mapN('attention.copy', [t], 'a');
+}
+
+/**
+ * An empty [B, H, L, D] tensor laid out in memory like `like`: token-major ([B, L, H, D], viewed with strides
+ * (L·H·D, D, H·D, 1)) where like's rows lie further apart than its heads, as q, k and v viewed out of a projection
+ * [B, L, H·D] do, so that the model's permute(0, 2, 1, 3) + reshape back to [B, L, H·D] stays a view instead of a copy
+ * (forward outputs and the gradients that flow back into the projections); else contiguous. The kernels take any
+ * row and head strides.
+ */
+function emptyRowsLike(like: Tensor, shape: [number, number, number, number], label: string): Tensor {
+  const [B, H, L, D] = shape;
+  const tokenMajor = H > 1 && L > 1 && like.strides[2]! > like.strides[1]!;
+  if (!tokenMajor) return empty(like.dev, shape, 'f32', label);
+  const t = empty(like.dev, [B, L, H, D], 'f32', label);
+  const v = view(t, shape, [L * H * D, D, H * D, 1], t.offset);
+  t.dispose();
+  return v;
 }
 
 /** Level-id operands (a 1-element dummy when unmasked: every declared binding must be bound). */

@@ -64,7 +64,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const y = view(x, d.map((i) => x.shape[i]!), d.map((i) => x.strides[i]!), x.offset);
   const inv = new Array<number>(d.length);
   d.forEach((a, i) => (inv[a] = i));
-  return record(y, 'permute', [x], (g) => [copyOf(permute(g, inv))]);
+  // The gradient permuted back: as it is where that is contiguous (e.g. attention's token-major gradients of q, k and v
+  // sliced from a projection), else a contiguous copy.
+  return record(y, 'permute', [x], (g) => { const p = permute(g, inv); return [p.isContiguous ? p : copyOf(p)]; });
 }
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   const dims = x.shape.map((_, i) => i);
