@@ -66,7 +66,7 @@ for (const [xs, ws, bias, S, pad] of CASES) {
 
 const TEX = (await getDevice()).profile;
 /** Every texture path of conv2d on from the first multiply-add: forward, dx (stride 1) and dw. */
-const ALL_TEX = { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0, convWeightGradTextureMin: 0, convWeightGradMinOut: 0 };
+const ALL_TEX = { convTextureMin: 0, convTextureMinOut: 0, convShiftMinOut: 0, convWeightGradTextureMin: 0, convWeightGradMinOut: 0, matmulNarrowMin: 0 };
 
 testIf(TEX.textureMatmul, 'no texture matmul on this adapter')('conv2d as an implicit GEMM on the texture matmul (thresholds 0): odd shapes, strides, bias, splits past maxTextureDimension2D; dx and dw as products too', async () => {
   const { Device } = await import('../../src/engine/index.ts');

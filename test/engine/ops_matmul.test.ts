@@ -41,7 +41,7 @@ const TEX = (await getDevice()).profile.matmul.includes('texture-32x64');
 /** The same texture cases again on a device run as one without subgroups (profile { subgroups8: false }), so that both
  * kernels are checked in one runtime; where the adapter has no subgroups the cases above ran matmul_tex_loads already. */
 const TEX_LOADS = TEX && SG8;
-type Case = [name: string, a: number[], b: number[], opts?: { transA?: boolean; transB?: boolean; variant?: string }];
+type Case = [name: string, a: number[], b: number[], opts?: { transA?: boolean; transB?: boolean; variant?: string; narrow?: boolean }];
 const CASES: Case[] = [
   // odd shapes: the strided general path
   ['1x1x1', [1, 1], [1, 1]], ['3x65x1', [3, 65], [65, 1]], ['65x3x257', [65, 3], [3, 257]], ['257x65x3', [257, 65], [65, 3]],
@@ -75,17 +75,20 @@ const CASES: Case[] = [
   ['texture batch [2,3] @ 2-D', [2, 3, 5, 7], [7, 66], { variant: TX }], ['texture 2-D @ batch [3]', [5, 9], [3, 9, 4], { variant: TX }],
   ['texture batch [3,1] @ [4]', [3, 1, 35, 8], [4, 8, 6], { variant: TX }], ['texture batch [1] @ [2] TN', [1, 3, 4], [2, 3, 5], { transA: true, variant: TX }],
   ['texture NT batch', [2, 9, 8], [2, 65, 8], { transB: true, variant: TX }],
-  // at most 32 columns: the 32 × 32 tile (define NARROW), whole and partial, over several row tiles and batch items
-  ['texture narrow 70x130x32', [70, 130], [130, 32], { variant: TX }], ['texture narrow NT 33x37x29', [33, 37], [29, 37], { transB: true, variant: TX }],
-  ['texture narrow batch [3] 40x9x17', [3, 40, 9], [3, 9, 17], { variant: TX }],
+  // at most 32 columns: the 32 × 32 tile (define NARROW; these run on a device with matmulNarrowMin 0), whole and
+  // partial, over several row tiles and batch items
+  ['texture narrow 70x130x32', [70, 130], [130, 32], { variant: TX, narrow: true }], ['texture narrow NT 33x37x29', [33, 37], [29, 37], { transB: true, variant: TX, narrow: true }],
+  ['texture narrow batch [3] 40x9x17', [3, 40, 9], [3, 9, 17], { variant: TX, narrow: true }],
 ];
 for (const [name, sa, sb, o = {}] of CASES) {
   const [ok, why] = o.variant === SG ? [SG8, 'no subgroups of at least 8 on this adapter']
     : o.variant === TX ? [TEX, 'no texture matmul on this adapter (needs subgroups of at least 8 and read-only storage textures)'] : [true, ''];
   testIf(ok, why)(`matmul ${name}: ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
-    const dev = await getDevice();
+    const dev = o.narrow ? await narrowDevice() : await getDevice();
     const variant = o.variant === SG ? 'subgroup-8' : o.variant === TX ? 'texture-32x64' : o.variant;
-    await checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { ...o, variant }), ([a, b]) => refMatmul(a!, b!, o.transA, o.transB));
+    const { counter } = await countWork(dev, () => checkOp(dev, 'matmul', [rand(sa, 1), rand(sb, 2)], ([a, b]) => ops.matmul(a!, b!, { transA: o.transA, transB: o.transB, variant }),
+      ([a, b]) => refMatmul(a!, b!, o.transA, o.transB)));
+    if (o.narrow) assert.ok(narrowRan(dev, counter), 'the 32 × 32 tile ran');
   });
   if (o.variant === TX) testIf(TEX_LOADS, TEX ? 'no subgroups on this adapter: the case above ran matmul_tex_loads' : 'no texture matmul on this adapter')(
     `matmul ${name} on matmul_tex_loads (no subgroups): ${JSON.stringify(sa)} @ ${JSON.stringify(sb)} ${JSON.stringify(o)}`, async () => {
@@ -99,8 +102,14 @@ for (const [name, sa, sb, o = {}] of CASES) {
 }
 /** A second device on the same adapter run as one without subgroups (created once, destroyed after the file). */
 let loadsDev: Device | null = null;
-async function loadsDevice(): Promise<Device> { return (loadsDev ??= await Device.create({ profile: { subgroups8: false } })); }
-test.after(() => { loadsDev?.destroy(); });
+async function loadsDevice(): Promise<Device> { return (loadsDev ??= await Device.create({ profile: { subgroups8: false, matmulNarrowMin: 0 } })); }
+/** A second device whose texture products of at most 32 columns all take the 32 × 32 tile (matmulNarrowMin 0). */
+let narrowDev: Device | null = null;
+async function narrowDevice(): Promise<Device> { return (narrowDev ??= await Device.create({ profile: { matmulNarrowMin: 0 } })); }
+test.after(() => { loadsDev?.destroy(); narrowDev?.destroy(); });
+/** Whether a texture product ran with define NARROW on dev (its pipeline exists) during counter's span. */
+const narrowRan = (dev: Device, counter: { kernels: Map<string, unknown> }) => [...(dev as any).pipelines.keys() as Iterable<string>]
+  .some((k) => k.startsWith(texTileKernel(dev)) && k.includes('"NARROW":"true"')) && counter.kernels.has(texTileKernel(dev));
 
 test('strided views from permute and slice work without copies', async () => {
   const dev = await getDevice();
@@ -173,7 +182,7 @@ test('dispatches split along batch, rows and k past maxStorageBufferBindingSize 
 
 testIf(TEX, 'no texture matmul on this adapter')('texture path for every product (matmulTextureMin 0): forward and backward, bias, splits past maxTextureDimension2D, fallback', async () => {
   const { Device } = await import('../../src/engine/index.ts');
-  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0 } });
+  const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0, matmulNarrowMin: 0 } });
   try {
     assert.is(dev.profile.matmul[0], 'texture-32x64');
     const mm = (o: { transA?: boolean; transB?: boolean }) => ([a, b]: Tensor[]) => ops.matmul(a!, b!, o);
@@ -256,6 +265,23 @@ testIf(TEX, 'no texture matmul on this adapter')('A with a ragged last row tile 
   const ran = [...counter.kernels.keys()].filter((k) => k.startsWith('matmul/pack_tex')).sort();
   assert.equal(ran, ['matmul/pack_tex_cols'], 'A is copied, only transposed B goes through a pack kernel');
   for (const t of [nan, b, y0, a, y]) t.dispose();
+});
+
+// The 32 × 32 tile is a pipeline of its own: products of at most 32 columns take it from matmulNarrowMin multiply-adds
+// (512·1024·32 = 2^24 by default), smaller ones the 64-column tile's pipeline.
+testIf(TEX, 'no texture matmul on this adapter')('texture products of at most 32 columns take the 32 × 32 tile from matmulNarrowMin multiply-adds', async () => {
+  const dev = await Device.create();
+  try {
+    assert.is(dev.profile.matmulNarrowMin, 2 ** 24);
+    const narrow = () => [...(dev as any).pipelines.keys() as Iterable<string>].some((k) => k.includes('"NARROW":"true"'));
+    for (const [M, expect] of [[511, false], [512, true]] as const) {
+      const ha = rand([M, 1024], 81), hb = rand([1024, 32], 82), [a, b] = [toGpu(dev, ha), toGpu(dev, hb)];
+      const y = ops.matmul(a, b, { variant: 'texture-32x64' });
+      assertClose(await y.toArray(), refMatmul(ha, hb).data, `${M}×1024×32`, 1e-4, 1e-4);
+      assert.is(narrow(), expect, `${M}·1024·32 multiply-adds: NARROW ${expect}`);
+      for (const t of [a, b, y]) t.dispose();
+    }
+  } finally { dev.destroy(); }
 });
 
 /**

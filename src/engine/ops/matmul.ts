@@ -371,8 +371,9 @@ export function texTileKernel(dev: Device): 'matmul/matmul_tex' | 'matmul/matmul
   return dev.profile.subgroups8 ? 'matmul/matmul_tex' : 'matmul/matmul_tex_loads';
 }
 export function runMatmulTex(dev: Device, t: TexProduct): void {
-  // At most 32 columns: the 32 × 32 tile (define NARROW), not half a 64-column tile of padding.
-  const narrow = t.n <= TILE_N / 2;
+  // At most 32 columns: the 32 × 32 tile (define NARROW), not half a 64-column tile of padding, where the product is
+  // big enough to pay for the narrow pipeline (profile matmulNarrowMin).
+  const narrow = t.n <= TILE_N / 2 && t.m * t.n * 4 * t.kq * numel(t.bshape) >= dev.profile.matmulNarrowMin;
   dev.run({
     kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), C_FOLD: String(!!t.fold), NARROW: String(narrow) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,

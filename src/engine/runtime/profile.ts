@@ -53,6 +53,11 @@ export interface AdapterProfile {
    * transposed B, e.g. linear's wᵀ, is gathered down columns). */
   matmulTextureMinRows: number;
   matmulTextureMinRowsContiguousB: number;
+  /** Multiply-adds (M·N·K per dispatch, batch included) from which a texture product of at most 32 columns runs the
+   * 32 × 32 tile (matmul_tex's define NARROW) instead of half a 64-column tile of padding: the narrow tile is a pipeline
+   * of its own (~150 ms to create on lavapipe, each of its variants), and below ~2^24 multiply-adds its gain (up to
+   * 1.5× of a product under a millisecond) does not pay for that in a short run such as one upscale. */
+  matmulNarrowMin: number;
   /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
    * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
   linearPreparedMinRows: number;
@@ -133,6 +138,7 @@ export function detectProfile(a: AdapterFacts, overrides: ProfileOverrides = {})
     matmulTextureMin: 2 ** 26,
     matmulTextureMinRows: 64,
     matmulTextureMinRowsContiguousB: 32,
+    matmulNarrowMin: 2 ** 24,
     linearPreparedMinRows: 16,
     // Without subgroups the forward conv keeps the direct kernels: on matmul_tex_loads it was slower than
     // conv/conv2d_3x3 under Deno, while its weight gradient beat conv2d_dw (docs/LAVAPIPE_FINDINGS.md, "A texture
