@@ -528,8 +528,8 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpts
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (needs(x)) { const d = product('linear.gradX', g2, w, false, false); gx = reshape(d, x.shape); drop(d, gx); }
     if (needs(w)) { const x2 = rows2d(x); gw = product('linear.gradW', g2, x2, true, false); drop(x2, x); }
-    // db: a column sum where dy fits one storage binding (reduce/reduce_blocks: 1.7–2.6× the product 1ᵀ·dy on lavapipe
-    // at [1598, 256 .. 1024]), else that product, which splits.
+    // db: a column sum where dy fits one storage binding (reduce/reduce_blocks, faster than the product 1ᵀ·dy on
+    // lavapipe: docs/LAVAPIPE_FINDINGS.md, "Copies instead of pack kernels"), else that product, which splits.
     if (b && needs(b) && g2.isContiguous && 4 * g2.numel <= g.dev.maxBinding - g.dev.storageAlign) gb = sum(g2, [0]);
     else if (b && needs(b)) {
       const one = fill(g.dev, [1], 1), ones = view(one, [1, g2.shape[0]!], [0, 0], one.offset);

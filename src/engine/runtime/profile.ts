@@ -54,9 +54,9 @@ export interface AdapterProfile {
   matmulTextureMinRows: number;
   matmulTextureMinRowsContiguousB: number;
   /** Multiply-adds (M·N·K per dispatch, batch included) from which a texture product of at most 32 columns runs the
-   * 32 × 32 tile (matmul_tex's define NARROW) instead of half a 64-column tile of padding: the narrow tile is a pipeline
-   * of its own (~150 ms to create on lavapipe, each of its variants), and below ~2^24 multiply-adds its gain (up to
-   * 1.5× of a product under a millisecond) does not pay for that in a short run such as one upscale. */
+   * 32 × 32 tile (matmul_tex's define NARROW) instead of half a 64-column tile of padding: each variant of the narrow
+   * tile is a pipeline of its own, slow to create on lavapipe, and the gain on smaller products does not pay for that
+   * in a short run such as one upscale (docs/LAVAPIPE_FINDINGS.md, "Why the adapter profile picks what it picks"). */
   matmulNarrowMin: number;
   /** Rows of x (all leading dims) from which linear with a prepared weight (ops.prepareLinear) runs on the texture
    * matmul; fewer rows run the product the profile picks without it (matmul_tex's 32-row tile would be mostly padding). */
