@@ -13,8 +13,8 @@
 //   b_ts: texture rows from one column tile to the next (column-tiled B; 0 row-major); kblk, b_bshift (define
 //   B_BLOCKS): column-tiled B read in blocks of kblk steps, block i from the start of the tile i·b_bshift texture
 //   rows past the workgroup's own (conv2d's shifted rows in column tiles: a shift of ky image rows is a whole number
-//   of stored tiles). fold_p, fold_bs (define C_FOLD): pixels per image and C's image stride.
-// Defines: C_FOLD, NARROW (below); B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
+//   of stored tiles). fold_p, fold_bs: C's columns folded (fold_p > 0; 0: not folded), below.
+// Defines: NARROW (below); B_TILED (true, false): B's layout below. Column tile X starts at texel (16·X, 0) (row-major) or (0, b_ts·X)
 //   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
 //   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
 //   further j·(0, 1) or j·(16, 0).
@@ -44,9 +44,10 @@ const BDY = select(1u, 0u, B_TILED);
 // Define B_BLOCKS (true, false): column-tiled B read in blocks of kblk steps, each from the start of a tile b_bshift
 // texture rows further on (conv2d's shifted rows, tiled).
 const B_BLOCKS: bool = {{B_BLOCKS}};
-// Define C_FOLD (true, false): column n of the product is pixel n mod fold_p of image ⌊n / fold_p⌋, the images fold_bs
-// elements apart in C (conv2d on planes smaller than a column tile: several images share one tile).
-const C_FOLD: bool = {{C_FOLD}};
+// C's columns folded where fold_p > 0: column n of the product is pixel n mod fold_p of image ⌊n / fold_p⌋, the images
+// fold_bs elements apart in C (conv2d on planes smaller than a column tile: several images share one tile). A Params
+// value, not a define: it only changes the epilogue's column offsets (one division per lane), and a define would make
+// a pipeline of its own, which takes lavapipe ~150 ms to create.
 // Define NARROW (true, false): a 32 × 32 tile, lane L owning columns 32·X + 4L .. +3 (tex_tile_step_n: the left halves
 // tile[2r] only), for products of at most 32 columns, which the 64-column tile would run half on padding.
 const NARROW: bool = {{NARROW}};
@@ -100,35 +101,37 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
 
   // Epilogue: + bias, + C when accumulating; rows and columns past m and n are not stored.
   let n0 = TN * wid.x + select(8u, 4u, NARROW) * lane;
-  // Every column of the workgroup's 64 exists, and (C_FOLD) each lane's 8 stay in one image: the stores below go
+  // Every column of the workgroup's 64 exists, and (folded) each lane's 8 stay in one image: the stores below go
   // without a check per column, from the C offset of the lane's first column.
-  let full = TN * wid.x + TN <= p.n && (!C_FOLD || p.fold_p % select(8u, 4u, NARROW) == 0u);
+  let full = TN * wid.x + TN <= p.n && (p.fold_p & select(7u, 3u, NARROW)) == 0u;
+  // The lane's first column's offset in a row of C, decoded once (a folded C's division runs lane by lane).
+  let cn0 = col(n0);
   var bv0 = vec4f(0.0); var bv1 = vec4f(0.0);
   if ((p.flags & 1u) != 0u) {
     let q = p.bias_base; let last = p.n - 1u;
     bv0 = vec4f(bias[q + min(n0, last)], bias[q + min(n0 + 1u, last)], bias[q + min(n0 + 2u, last)], bias[q + min(n0 + 3u, last)]);
     bv1 = vec4f(bias[q + min(n0 + 4u, last)], bias[q + min(n0 + 5u, last)], bias[q + min(n0 + 6u, last)], bias[q + min(n0 + 7u, last)]);
   }
-  put(co, m0 + 0u, n0, full, tile[0] + bv0, tile[1] + bv1); put(co, m0 + 1u, n0, full, tile[2] + bv0, tile[3] + bv1); put(co, m0 + 2u, n0, full, tile[4] + bv0, tile[5] + bv1); put(co, m0 + 3u, n0, full, tile[6] + bv0, tile[7] + bv1);
-  put(co, m0 + 4u, n0, full, tile[8] + bv0, tile[9] + bv1); put(co, m0 + 5u, n0, full, tile[10] + bv0, tile[11] + bv1); put(co, m0 + 6u, n0, full, tile[12] + bv0, tile[13] + bv1); put(co, m0 + 7u, n0, full, tile[14] + bv0, tile[15] + bv1);
-  put(co, m0 + 8u, n0, full, tile[16] + bv0, tile[17] + bv1); put(co, m0 + 9u, n0, full, tile[18] + bv0, tile[19] + bv1); put(co, m0 + 10u, n0, full, tile[20] + bv0, tile[21] + bv1); put(co, m0 + 11u, n0, full, tile[22] + bv0, tile[23] + bv1);
-  put(co, m0 + 12u, n0, full, tile[24] + bv0, tile[25] + bv1); put(co, m0 + 13u, n0, full, tile[26] + bv0, tile[27] + bv1); put(co, m0 + 14u, n0, full, tile[28] + bv0, tile[29] + bv1); put(co, m0 + 15u, n0, full, tile[30] + bv0, tile[31] + bv1);
-  put(co, m0 + 16u, n0, full, tile[32] + bv0, tile[33] + bv1); put(co, m0 + 17u, n0, full, tile[34] + bv0, tile[35] + bv1); put(co, m0 + 18u, n0, full, tile[36] + bv0, tile[37] + bv1); put(co, m0 + 19u, n0, full, tile[38] + bv0, tile[39] + bv1);
-  put(co, m0 + 20u, n0, full, tile[40] + bv0, tile[41] + bv1); put(co, m0 + 21u, n0, full, tile[42] + bv0, tile[43] + bv1); put(co, m0 + 22u, n0, full, tile[44] + bv0, tile[45] + bv1); put(co, m0 + 23u, n0, full, tile[46] + bv0, tile[47] + bv1);
-  put(co, m0 + 24u, n0, full, tile[48] + bv0, tile[49] + bv1); put(co, m0 + 25u, n0, full, tile[50] + bv0, tile[51] + bv1); put(co, m0 + 26u, n0, full, tile[52] + bv0, tile[53] + bv1); put(co, m0 + 27u, n0, full, tile[54] + bv0, tile[55] + bv1);
-  put(co, m0 + 28u, n0, full, tile[56] + bv0, tile[57] + bv1); put(co, m0 + 29u, n0, full, tile[58] + bv0, tile[59] + bv1); put(co, m0 + 30u, n0, full, tile[60] + bv0, tile[61] + bv1); put(co, m0 + 31u, n0, full, tile[62] + bv0, tile[63] + bv1);
+  put(co, m0 + 0u, n0, cn0, full, tile[0] + bv0, tile[1] + bv1); put(co, m0 + 1u, n0, cn0, full, tile[2] + bv0, tile[3] + bv1); put(co, m0 + 2u, n0, cn0, full, tile[4] + bv0, tile[5] + bv1); put(co, m0 + 3u, n0, cn0, full, tile[6] + bv0, tile[7] + bv1);
+  put(co, m0 + 4u, n0, cn0, full, tile[8] + bv0, tile[9] + bv1); put(co, m0 + 5u, n0, cn0, full, tile[10] + bv0, tile[11] + bv1); put(co, m0 + 6u, n0, cn0, full, tile[12] + bv0, tile[13] + bv1); put(co, m0 + 7u, n0, cn0, full, tile[14] + bv0, tile[15] + bv1);
+  put(co, m0 + 8u, n0, cn0, full, tile[16] + bv0, tile[17] + bv1); put(co, m0 + 9u, n0, cn0, full, tile[18] + bv0, tile[19] + bv1); put(co, m0 + 10u, n0, cn0, full, tile[20] + bv0, tile[21] + bv1); put(co, m0 + 11u, n0, cn0, full, tile[22] + bv0, tile[23] + bv1);
+  put(co, m0 + 12u, n0, cn0, full, tile[24] + bv0, tile[25] + bv1); put(co, m0 + 13u, n0, cn0, full, tile[26] + bv0, tile[27] + bv1); put(co, m0 + 14u, n0, cn0, full, tile[28] + bv0, tile[29] + bv1); put(co, m0 + 15u, n0, cn0, full, tile[30] + bv0, tile[31] + bv1);
+  put(co, m0 + 16u, n0, cn0, full, tile[32] + bv0, tile[33] + bv1); put(co, m0 + 17u, n0, cn0, full, tile[34] + bv0, tile[35] + bv1); put(co, m0 + 18u, n0, cn0, full, tile[36] + bv0, tile[37] + bv1); put(co, m0 + 19u, n0, cn0, full, tile[38] + bv0, tile[39] + bv1);
+  put(co, m0 + 20u, n0, cn0, full, tile[40] + bv0, tile[41] + bv1); put(co, m0 + 21u, n0, cn0, full, tile[42] + bv0, tile[43] + bv1); put(co, m0 + 22u, n0, cn0, full, tile[44] + bv0, tile[45] + bv1); put(co, m0 + 23u, n0, cn0, full, tile[46] + bv0, tile[47] + bv1);
+  put(co, m0 + 24u, n0, cn0, full, tile[48] + bv0, tile[49] + bv1); put(co, m0 + 25u, n0, cn0, full, tile[50] + bv0, tile[51] + bv1); put(co, m0 + 26u, n0, cn0, full, tile[52] + bv0, tile[53] + bv1); put(co, m0 + 27u, n0, cn0, full, tile[54] + bv0, tile[55] + bv1);
+  put(co, m0 + 28u, n0, cn0, full, tile[56] + bv0, tile[57] + bv1); put(co, m0 + 29u, n0, cn0, full, tile[58] + bv0, tile[59] + bv1); put(co, m0 + 30u, n0, cn0, full, tile[60] + bv0, tile[61] + bv1); put(co, m0 + 31u, n0, cn0, full, tile[62] + bv0, tile[63] + bv1);
 }
 
-// Row m of C over columns n0 .. n0+7 (those that exist): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when
+// Row m of C over columns n0 .. n0+7 (those that exist; cn0 = col(n0)): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when
 // accumulating. `full`: all 8 columns exist (workgroup-uniform), so the 8 stores are written out with constant offsets
 // and no per-column test: lavapipe stores a storage buffer lane by lane, and a loop with a test per column costs several
 // times the stores themselves (docs/LAVAPIPE_FINDINGS.md, "The matmul epilogue").
-fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
+fn put(co: u32, m: u32, n0: u32, cn0: u32, full: bool, v0: vec4f, v1: vec4f) {
   if (m < p.m) {
     var rb = 0.0;
     if ((p.flags & 4u) != 0u) { rb = bias[p.bias_base + m]; }
     let w0 = v0 + rb; let w1 = v1 + rb;
-    let at = co + m * p.c_rs + col(n0);
+    let at = co + m * p.c_rs + cn0;
     let accumulate = (p.flags & 2u) != 0u;
     if (full && accumulate) {
       C[at] = C[at] + w0.x; C[at + 1u] = C[at + 1u] + w0.y; C[at + 2u] = C[at + 2u] + w0.z; C[at + 3u] = C[at + 3u] + w0.w;
@@ -149,9 +152,12 @@ fn put(co: u32, m: u32, n0: u32, full: bool, v0: vec4f, v1: vec4f) {
   }
 }
 
-// Column n's offset in a row of C: n, or (C_FOLD) its image's offset plus its pixel.
+// Column n's offset in a row of C: n, or (folded) its image's offset plus its pixel.
 fn col(n: u32) -> u32 {
-  if (!C_FOLD) { return n; }
-  let b = n / p.fold_p;
+  if (p.fold_p == 0u) { return n; }
+  // ⌊n / fold_p⌋ through an f32 quotient and one correction step (exact below 2^22): lavapipe divides integers lane
+  // by lane, floats on the whole vector.
+  var b = u32(f32(n) / f32(p.fold_p));
+  if (b * p.fold_p > n) { b -= 1u; } else if ((b + 1u) * p.fold_p <= n) { b += 1u; }
   return b * p.fold_bs + (n - b * p.fold_p);
 }

@@ -375,7 +375,7 @@ export function runMatmulTex(dev: Device, t: TexProduct): void {
   // big enough to pay for the narrow pipeline (profile matmulNarrowMin).
   const narrow = t.n <= TILE_N / 2 && t.m * t.n * 4 * t.kq * numel(t.bshape) >= dev.profile.matmulNarrowMin;
   dev.run({
-    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), C_FOLD: String(!!t.fold), NARROW: String(narrow) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), NARROW: String(narrow) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
       bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), fold_p: t.fold?.p ?? 0, fold_bs: t.fold?.bs ?? 0, pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / (narrow ? TILE_N / 2 : TILE_N)), t.mp / TILE_M, numel(t.bshape)],
