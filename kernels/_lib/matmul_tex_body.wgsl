@@ -47,7 +47,8 @@ const B_BLOCKS: bool = {{B_BLOCKS}};
 // C's columns folded where fold_p > 0: column n of the product is pixel n mod fold_p of image ⌊n / fold_p⌋, the images
 // fold_bs elements apart in C (conv2d on planes smaller than a column tile: several images share one tile). A Params
 // value, not a define: it only changes the epilogue's column offsets (one division per lane), and a define would make
-// a pipeline of its own, which takes lavapipe ~150 ms to create.
+// a pipeline of its own, slow to create on lavapipe (docs/LAVAPIPE_FINDINGS.md, "Why the adapter profile picks what it
+// picks").
 // Define NARROW (true, false): a 32 × 32 tile, lane L owning columns 32·X + 4L .. +3 (tex_tile_step_n: the left halves
 // tile[2r] only), for products of at most 32 columns, which the 64-column tile would run half on padding.
 const NARROW: bool = {{NARROW}};
@@ -122,10 +123,10 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   put(co, m0 + 28u, n0, cn0, full, tile[56] + bv0, tile[57] + bv1); put(co, m0 + 29u, n0, cn0, full, tile[58] + bv0, tile[59] + bv1); put(co, m0 + 30u, n0, cn0, full, tile[60] + bv0, tile[61] + bv1); put(co, m0 + 31u, n0, cn0, full, tile[62] + bv0, tile[63] + bv1);
 }
 
-// Row m of C over columns n0 .. n0+7 (those that exist; cn0 = col(n0)): v0 = columns +0..3, v1 = +4..7; + the row's bias; + C when
-// accumulating. `full`: all 8 columns exist (workgroup-uniform), so the 8 stores are written out with constant offsets
-// and no per-column test: lavapipe stores a storage buffer lane by lane, and a loop with a test per column costs several
-// times the stores themselves (docs/LAVAPIPE_FINDINGS.md, "The matmul epilogue").
+// Row m of C over columns n0 .. n0+7 (those that exist; cn0 = col(n0)): v0 = columns +0..3, v1 = +4..7; + the row's
+// bias; + C when accumulating. `full`: all 8 columns exist (workgroup-uniform), so the 8 stores are written out with
+// constant offsets and no per-column test: lavapipe stores a storage buffer lane by lane, and a loop with a test per
+// column costs several times the stores themselves (docs/LAVAPIPE_FINDINGS.md, "The matmul epilogue").
 fn put(co: u32, m: u32, n0: u32, cn0: u32, full: bool, v0: vec4f, v1: vec4f) {
   if (m < p.m) {
     var rb = 0.0;
