@@ -7,7 +7,7 @@ import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shap
 import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
 import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
-import { sum, sumTo } from './reduce.ts';
+import { reduceRaw, sumTo } from './reduce.ts';
 import { fill } from './elementwise.ts';
 import { fillTexture } from './stage_tex.ts';
 
@@ -530,7 +530,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: LinearOpts
     if (needs(w)) { const x2 = rows2d(x); gw = product('linear.gradW', g2, x2, true, false); drop(x2, x); }
     // db: a column sum where dy fits one storage binding (reduce/reduce_blocks, faster than the product 1ᵀ·dy on
     // lavapipe: docs/LAVAPIPE_FINDINGS.md, "Copies instead of pack kernels"), else that product, which splits.
-    if (b && needs(b) && g2.isContiguous && 4 * g2.numel <= g.dev.maxBinding - g.dev.storageAlign) gb = sum(g2, [0]);
+    if (b && needs(b) && g2.isContiguous && 4 * g2.numel <= g.dev.maxBinding - g.dev.storageAlign) gb = reduceRaw('linear.gradB', 'sum', g2, [0], false);
     else if (b && needs(b)) {
       const one = fill(g.dev, [1], 1), ones = view(one, [1, g2.shape[0]!], [0, 0], one.offset);
       const d = product('linear.gradB', ones, g2, false, false);

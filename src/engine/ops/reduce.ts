@@ -18,8 +18,8 @@ function outShape(x: Tensor, axes: number[], keepdim: boolean) {
   return keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
 }
 
-/** Raw reduction kernel launch (no autograd). */
-function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number[], keepdim: boolean): Tensor {
+/** Raw reduction kernel launch (no autograd), counted under `op` (e.g. linear's bias gradient, a column sum). */
+export function reduceRaw(op: string, mode: keyof typeof MODES, x: Tensor, axes: number[], keepdim: boolean): Tensor {
   x.assertLive(op);
   if (x.dtype !== 'f32') throw new Error(`${op}: expected an f32 tensor, got ${x}`);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
