@@ -156,9 +156,8 @@ fn put(co: u32, m: u32, n0: u32, cn0: u32, full: bool, v0: vec4f, v1: vec4f) {
 // Column n's offset in a row of C: n, or (folded) its image's offset plus its pixel.
 fn col(n: u32) -> u32 {
   if (p.fold_p == 0u) { return n; }
-  // ⌊n / fold_p⌋ through an f32 quotient and one correction step (exact below 2^22): lavapipe divides integers lane
-  // by lane, floats on the whole vector.
-  var b = u32(f32(n) / f32(p.fold_p));
-  if (b * p.fold_p > n) { b -= 1u; } else if ((b + 1u) * p.fold_p <= n) { b += 1u; }
-  return b * p.fold_bs + (n - b * p.fold_p);
+  let bp = divmod(n, p.fold_p);
+  return bp.x * p.fold_bs + bp.y;
 }
+
+//#include "_lib/divmod.wgsl"

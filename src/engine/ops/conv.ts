@@ -128,10 +128,10 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
 
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;
 
-/** Reports one convolution pass to the device's counter: 2·B·O·C·KH·KW·OH·OW (every tap, padding included); `elems` read + written. */
 /** Multiply-adds of one convolution (forward, dx and dw alike). */
 const macsOf = (g: Geom) => g.B * g.O * g.OH * g.OW * g.C * g.KH * g.KW;
 
+/** Reports one convolution pass to the device's counter: 2·B·O·C·KH·KW·OH·OW (every tap, padding included); `elems` read + written. */
 function countConv(op: string, t: Tensor, g: Geom, elems: number) {
   t.dev.counter?.op(op, 'conv', 2 * macsOf(g), 4 * elems,
     { B: g.B, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, S: g.S, pT: g.pT, pB: g.pB, pL: g.pL, pR: g.pR });

@@ -322,6 +322,7 @@ function weightGradFolded(op: string, dy: Tensor, x: Tensor, g: Geom, rpb: numbe
   const dwT = empty(dev, [K, g.O], 'f32', op);
   runMatmulTex(dev, { texA, texB, m: K, n: g.O, kq, mp, c: dwT.window(op, dwT.offset, dwT.offset + dwT.numel), cRs: g.O, bias: null, dummy: gs.binding,
     accumulate: false, bshape: [1], aBs: [0], bBs: [0], cBs: [0], bTiled });
-  dyP.dispose(); dyT.dispose();
+  if (dyT !== dyP) dyT.dispose();
+  dyP.dispose();
   return unblock(dwT, g, rpb);
 }
