@@ -1,15 +1,38 @@
 // Builds dist/: the library (index.mjs any runtime, node.mjs Node/Deno with image files, browser.mjs, internal.mjs, with
 // .d.ts types under dist/types), the `hvar` CLI (dist/hvar.mjs), the benchmarks (dist/bench*.mjs) and the demo page's
 // bundle (examples/web/dist/).
-// Usage: node scripts/build.mjs [--quiet] [--no-types]
-import { build } from 'esbuild';
+// Usage: node scripts/build.mjs [--quiet] [--no-types] [--force]
+// Each esbuild output is skipped while it is up to date: it exists, was built with the same options, and none of the
+// files esbuild read for it (its metafile's inputs, kept in dist/.build-state.json) changed since (--force: rebuild all).
+import { build as esbuild } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
+const force = process.argv.includes('--force');
 if (spawnSync(process.execPath, [root + 'kernels/bundle.mjs'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+
+// esbuild's build(options), unless it ran with the same options (log level aside) after the last change to every file
+// it read then (esbuild leaves an unchanged output file untouched, so the time is the build's start, not the files').
+const stateFile = join(root, 'dist/.build-state.json');
+const state = (() => { try { return JSON.parse(readFileSync(stateFile, 'utf8')); } catch { return {}; } })();
+const mtime = (f) => { try { return statSync(join(root, f)).mtimeMs; } catch { return NaN; } };
+async function build(options) {
+  const key = JSON.stringify({ ...options, logLevel: undefined, plugins: options.plugins?.map((p) => p.name) });
+  const last = state[key];
+  // NaN (a missing input or output) compares false: rebuilt.
+  if (!force && last && last.outputs.every((f) => mtime(f) >= 0) && Math.max(...last.inputs.map(mtime)) < last.started) return;
+  const started = Date.now();
+  const result = await esbuild({ ...options, metafile: true });
+  // Inputs in another namespace (the browser stubs) are not files: their plugin is part of the key.
+  const inputs = Object.keys(result.metafile.inputs).filter((f) => !/^[\w-]+:/.test(f));
+  state[key] = { started, inputs: [...inputs, 'scripts/build.mjs', 'package.json'], outputs: Object.keys(result.metafile.outputs) };
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(stateFile + '.tmp', JSON.stringify(state));
+  renameSync(stateFile + '.tmp', stateFile);
+}
 const common = { bundle: true, format: 'esm', logLevel: quiet ? 'error' : 'info', sourcemap: 'linked', absWorkingDir: root };
 
 // The library: one build with shared chunks, so that index, node and internal share one Tensor and Device class.
@@ -29,7 +52,7 @@ const browserStubs = { name: 'browser-stubs', setup(b) {
 } };
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser.mjs', platform: 'browser', plugins: [browserStubs] });
 // The demo page (examples/web/dist/main.js), bundled against dist/browser.mjs as a user's page would be.
-await (await import('../examples/web/build.mjs')).buildWeb({ quiet });
+await (await import('../examples/web/build.mjs')).buildWeb({ quiet, build });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/hvar.mjs', platform: 'node', packages: 'external',
   banner: { js: '#!/usr/bin/env node' } });
 if (existsSync(root + 'bench/main.ts'))

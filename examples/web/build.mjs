@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '../..');
 
-export async function buildWeb({ quiet = false } = {}) {
+/** `build`: esbuild's, or a caller's wrapper of it (scripts/build.mjs skips outputs that are up to date). */
+export async function buildWeb({ quiet = false, build: run = build } = {}) {
   const lib = resolve(root, 'dist/browser.mjs');
   if (!existsSync(lib)) throw new Error(`build:web: ${lib} is missing (npm run build makes it)`);
-  await build({
+  await run({
     entryPoints: [resolve(here, 'main.ts')], outfile: resolve(here, 'dist/main.js'), bundle: true, format: 'esm',
     platform: 'browser', target: 'es2022', sourcemap: 'linked', logLevel: quiet ? 'error' : 'info', absWorkingDir: root,
     // `hvar` is the package itself: the page is bundled as a user's page would be, from the built browser entry.
