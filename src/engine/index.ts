@@ -14,7 +14,7 @@ export { gradcheck } from './gradcheck.ts';
 export { Module, parameter } from './nn/module.ts';
 export { ops, type OpName } from './ops/registry.ts';
 export type { PreparedCodebook, PrepareCodebookOpts } from './ops/vq.ts';
-export type { Conv2dOpts, PreparedConv, PrepareConvOpts } from './ops/conv.ts';
+export type { Conv2dOpts, GroupNormArgs, PreparedConv, PrepareConvOpts } from './ops/conv.ts';
 export type { LinearOpts, PreparedLinear } from './ops/matmul.ts';
 export type { ResampleMode } from './ops/resample.ts';
 export { philoxBlock } from './rng.ts';

@@ -9,26 +9,7 @@ import * as nn from '../../src/engine/nn/index.ts';
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice, testIf } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, swapCB, assertClose, type Host } from '../helpers/ref.ts';
-
-type Pad = [number, number, number, number];
-
-/** F.conv2d(F.pad(x, (l, r, t, b)), w, b, stride) in f64. */
-function refConv(x: Host, w: Host, b: Host | null, S: number, [pT, pB, pL, pR]: Pad): Host {
-  const [B, C, H, W] = x.shape as [number, number, number, number];
-  const [O, , KH, KW] = w.shape as [number, number, number, number];
-  const OH = Math.floor((H + pT + pB - KH) / S) + 1, OW = Math.floor((W + pL + pR - KW) / S) + 1;
-  const y = new Float64Array(B * O * OH * OW);
-  let i = 0;
-  for (let n = 0; n < B; n++) for (let o = 0; o < O; o++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-    let s = b ? b.data[o]! : 0;
-    for (let c = 0; c < C; c++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
-      const iy = oy * S + ky - pT, ix = ox * S + kx - pL;
-      if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += x.data[((n * C + c) * H + iy) * W + ix]! * w.data[((o * C + c) * KH + ky) * KW + kx]!;
-    }
-    y[i++] = s;
-  }
-  return { shape: [B, O, OH, OW], data: y };
-}
+import { refConv, type Pad } from '../helpers/ref_nn.ts';
 
 function refUp2(x: Host): Host {
   const [B, C, H, W] = x.shape as [number, number, number, number];

@@ -6,25 +6,8 @@ import { ops, backward, noGrad, Device, WorkCounter, type Tensor } from '../../s
 import { openSafetensors } from '../../src/engine/io/safetensors.ts';
 import { getDevice, closeDevice } from '../helpers/gpu.ts';
 import { checkOp, chunkedAgrees, rand, toGpu, assertClose, type Host } from '../helpers/ref.ts';
+import { refGroupNorm } from '../helpers/ref_nn.ts';
 
-/** F.group_norm in f64: biased variance per (image, group), then y = (x − mean)/sqrt(var + eps)·w + b. */
-function refGroupNorm(x: Host, G: number, w: Host | null, b: Host | null, eps = 1e-5): Host {
-  const [B, C] = x.shape as [number, number];
-  const hw = x.data.length / (B * C), Cg = C / G, n = Cg * hw;
-  const y = new Float64Array(x.data.length);
-  for (let i = 0; i < B * G; i++) {
-    const lo = i * n;
-    let m = 0; for (let k = 0; k < n; k++) m += x.data[lo + k]!;
-    m /= n;
-    let v = 0; for (let k = 0; k < n; k++) v += (x.data[lo + k]! - m) ** 2;
-    const r = 1 / Math.sqrt(v / n + eps);
-    for (let k = 0; k < n; k++) {
-      const c = ((i % G) * Cg) + Math.floor(k / hw);
-      y[lo + k] = (x.data[lo + k]! - m) * r * (w ? w.data[c]! : 1) + (b ? b.data[c]! : 0);
-    }
-  }
-  return { shape: x.shape, data: y };
-}
 /** Values rounded to f32, so that the f64 reference sees exactly what the GPU sees. */
 const f32 = (h: Host): Host => ({ shape: h.shape, data: Float64Array.from(Float32Array.from(h.data)) });
 

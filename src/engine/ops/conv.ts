@@ -8,7 +8,8 @@ import type { Binding } from '../runtime/device.ts';
 import { asStrided, assign, contiguous } from './movement.ts';
 import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
-import { type Geom, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
+import { applyGroupNormSilu, groupNormSilu, groupNormSiluCoef } from './groupnorm.ts';
+import { type Geom, type NormSilu, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -93,26 +94,7 @@ export function prepareConv(w_OCkk: Tensor, b_O: Tensor | null = null, opts: Pre
  */
 export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null, opts: Conv2dOpts = {}): Tensor {
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
-  const prep = opts.prepared ?? null;
-  if (prep) checkPrepared(prep, x_BCHW, w_OCkk, b_O, g);
-  const x = contiguous(x_BCHW), dev = x.dev;
-  const y = empty(dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
-  countConv('conv2d', x, g, x.numel + w_OCkk.numel + y.numel + (b_O ? g.O : 0));
-  const b1 = b_O ? contiguous(b_O) : null;
-  if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g);
-  else if (prep?.packed) launchConv('conv2d', x, prep.packed, b1, y, forwardLaunch(g));
-  else {
-    const w = contiguous(w_OCkk);
-    if (texOk(x, g)) convTex('conv2d', x, packWeightTex('conv2d', w, g.O, g.C, g.KH, g.KW, false), b1, y, g);
-    else {
-      const wp = packWeights(w, g, false);
-      launchConv('conv2d', x, wp, b1, y, forwardLaunch(g));
-      wp.dispose();
-    }
-    if (w !== w_OCkk) w.dispose();
-  }
-  if (x !== x_BCHW) x.dispose();
-  if (b1 && b1 !== b_O) b1.dispose();
+  const y = convForward(x_BCHW, w_OCkk, b_O, opts, g, null);
   const inputs = b_O ? [x_BCHW, w_OCkk, b_O] : [x_BCHW, w_OCkk];
   return record(y, 'conv2d', inputs, (gy) => {
     const dy = contiguous(gy);
@@ -124,6 +106,57 @@ export function conv2d(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null = null
     if (dy !== gy) dy.dispose();
     return grads.slice(0, inputs.length);
   });
+}
+
+/** groupNorm's arguments as groupNormSiluConv2d takes them (ops.groupNorm's, eps defaulting to PyTorch's 1e-5). */
+export interface GroupNormArgs { groups: number; weight?: Tensor | null; bias?: Tensor | null; eps?: number }
+
+/**
+ * conv2d(silu(groupNorm(x_BCHW, ...norm)), w_OCkk, b_O, opts): the start of each half of VAR's ResnetBlock. With no
+ * gradient to record, the normalised tensor is not written where the conv takes the shifted-row texture path
+ * (conv/shift_tex reads x through groupNorm's per-plane coefficients and SiLU; the same values); other paths get it
+ * written first, as do calls that record gradients (the two ops, as the model would call them).
+ */
+export function groupNormSiluConv2d(x_BCHW: Tensor, norm: GroupNormArgs, w_OCkk: Tensor, b_O: Tensor | null = null, opts: Conv2dOpts = {}): Tensor {
+  const gw = norm.weight ?? null, gb = norm.bias ?? null, eps = norm.eps ?? 1e-5;
+  if (needsGrad(x_BCHW, gw, gb, w_OCkk, b_O)) return conv2d(groupNormSilu(x_BCHW, norm.groups, gw, gb, eps), w_OCkk, b_O, opts);
+  const op = 'groupNormSiluConv2d';
+  const g = geometry(x_BCHW, w_OCkk, b_O, opts);
+  const coef = groupNormSiluCoef(op, x_BCHW, norm.groups, gw, gb, eps);
+  const y = noGrad(x_BCHW.dev, () => convForward(x_BCHW, w_OCkk, b_O, opts, g, { coef, apply: (x) => applyGroupNormSilu(op, x, coef) }));
+  coef.dispose();
+  return y;
+}
+
+/** conv2d's forward: y for x, or (pre) for x normalised by pre's coefficients and through SiLU. */
+function convForward(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null, opts: Conv2dOpts, g: Geom, pre: NormSilu | null): Tensor {
+  const prep = opts.prepared ?? null;
+  if (prep) checkPrepared(prep, x_BCHW, w_OCkk, b_O, g);
+  const x = contiguous(x_BCHW), dev = x.dev;
+  const y = empty(dev, [g.B, g.O, g.OH, g.OW], 'f32', 'conv2d');
+  countConv('conv2d', x, g, x.numel + w_OCkk.numel + y.numel + (b_O ? g.O : 0));
+  const b1 = b_O ? contiguous(b_O) : null;
+  // The direct kernels read a tensor: pre's normalised x is written for them.
+  const direct = (wp: Tensor) => {
+    const xa = pre ? pre.apply(x) : x;
+    launchConv('conv2d', xa, wp, b1, y, forwardLaunch(g));
+    if (xa !== x) xa.dispose();
+  };
+  if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g, pre ?? undefined);
+  else if (prep?.packed) direct(prep.packed);
+  else {
+    const w = contiguous(w_OCkk);
+    if (texOk(x, g)) convTex('conv2d', x, packWeightTex('conv2d', w, g.O, g.C, g.KH, g.KW, false), b1, y, g, pre ?? undefined);
+    else {
+      const wp = packWeights(w, g, false);
+      direct(wp);
+      wp.dispose();
+    }
+    if (w !== w_OCkk) w.dispose();
+  }
+  if (x !== x_BCHW) x.dispose();
+  if (b1 && b1 !== b_O) b1.dispose();
+  return y;
 }
 
 const wants = (t: Tensor) => t.requiresGrad || t.node !== null;

@@ -112,18 +112,22 @@ function fillWindows(op: string, dev: Device, tex: TextureBinding, width: number
 /** The layout of one conv/shift_tex dispatch (its header): planes, rows, the column tiles (q > 0) and its channels. */
 export type ShiftLayout = { C: number; H: number; W: number; rows_p: number; width: number; row0: number; c_lo: number; c_hi: number; q: number; rb: number; ts: number; tstride: number };
 
+/** conv/shift_tex's PRE: x read through groupNorm's per-plane coefficients (coef, plane index base + image·C + channel) and SiLU. */
+export type ShiftPre = { coef: Binding; base: number };
+
 /**
  * conv/shift_tex for channels c_lo .. c_hi − 1 of window xs into the staged rows r: one invocation per run of TPI
  * columns of a channel's three rows, over the images (row-major) or stored tiles (q > 0) that rows r.y0 .. r.height − 1
  * touch, and the padding rows' triples with the last window.
  */
-export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l: ShiftLayout): void {
+export function runShift(dev: Device, xs: Window, dst: Binding, r: StagedRows, l: ShiftLayout, pre?: ShiftPre): void {
   const group = l.q ? l.ts : l.rows_p, rowsPer = l.q ? 4 * l.q * l.rb : l.rows_p;
   const tn = l.c_hi - l.c_lo + (l.c_hi === l.C ? Math.ceil((rowsPer - 3 * l.C) / 3) : 0);
   const g0 = Math.floor(r.y0 / group), groups = Math.ceil(r.height / group) - g0, nimg = l.q ? l.ts / l.rb : 0;
   const runsX = l.q ? groups * (16 / IM2COL_TPI) : Math.ceil(l.width / IM2COL_TPI), runsY = (l.q ? nimg : groups) * tn;
-  dev.run({ kernel: 'conv/shift_tex', bindings: [xs.binding, dst], workgroups: [Math.ceil(runsX / 8), Math.ceil(runsY / 8)],
-    params: { ...l, base: xs.base, bstride: l.C * l.H * l.W, height: r.height, y0: r.y0, pitch: r.pitch, tn, g0, nimg } });
+  dev.run({ kernel: 'conv/shift_tex', defines: { PRE: String(!!pre) }, bindings: [xs.binding, dst, pre?.coef ?? xs.binding],
+    workgroups: [Math.ceil(runsX / 8), Math.ceil(runsY / 8)],
+    params: { ...l, base: xs.base, bstride: l.C * l.H * l.W, height: r.height, y0: r.y0, pitch: r.pitch, tn, g0, nimg, coef_base: pre?.base ?? 0 } });
 }
 
 /** The layout of one conv/im2col_tex dispatch (its header): FOLD, the k rows and pixels it writes, rows per image. */
@@ -142,9 +146,19 @@ function runIm2col(dev: Device, g: Geom, xs: Window, c0: number, cn: number, dst
  * for several images with planes smaller than a column tile, which im2col folds into shared tiles).
  * x and y are contiguous; bias contiguous or null.
  */
-export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): void {
-  if (!(!smallPlanes(g) && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g))) convIm2col(op, x, A, bias, y, g);
+export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom, pre?: NormSilu): void {
+  if (!smallPlanes(g) && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g, pre?.coef ?? null)) return;
+  const xa = pre ? pre.apply(x) : x;
+  convIm2col(op, xa, A, bias, y, g);
+  if (xa !== x) xa.dispose();
 }
+
+/**
+ * The input's silu(groupNorm(x)) left unwritten (ops/conv.ts groupNormSiluConv2d): coef = groupNorm's per-plane
+ * coefficients [B·C·4], which conv/shift_tex applies as it reads x; apply(x) writes the normalised tensor for the paths
+ * that read a tensor.
+ */
+export interface NormSilu { coef: Tensor; apply: (x: Tensor) => Tensor }
 
 /** Several images whose output planes are smaller than a column tile: im2col puts them side by side in shared tiles. */
 export const smallPlanes = (g: Geom) => g.B > 1 && g.OH * g.OW < TILE_N;
@@ -157,7 +171,7 @@ export const smallPlanes = (g: Geom) => g.B > 1 && g.OH * g.OW < TILE_N;
  * channels (x windows) and output channels (y windows); whole images per dispatch where everything fits. False
  * (nothing run) where the texture rows would exceed maxTextureDimension2D.
  */
-function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom): boolean {
+function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom, coef: Tensor | null): boolean {
   const dev = x.dev, T = dev.maxTexture2D, maxEl = bindingElems(dev), kpb = A.kpb, rows = 4 * kpb, hw = g.H * g.W, P = g.OH * g.OW;
   if (rows > T) return false;
   const widthOf = (R: number) => Math.ceil((R * g.W) / TILE_N) * (TILE_N / 4) + g.W / 2;
@@ -186,7 +200,7 @@ function convShift(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: 
       dummy = xs.binding;
       return xs;
     }, (xs, c0, cn, dst, r) => runShift(dev, xs, dst, r, { C: g.C, H: g.H, W: g.W, rows_p: rows, width: q ? TILE_N * q : wd, row0: r0, c_lo: c0,
-      c_hi: c0 + cn, q, rb: Rb, ts, tstride: stride / 4 }));
+      c_hi: c0 + cn, q, rb: Rb, ts, tstride: stride / 4 }, coef ? { coef: coef.binding(op), base: b0 * g.C } : undefined));
     const at = { b0, bn, n0: r0 * g.W, nc: rn * g.W, kq: 3 * kpb, aX0: 0, accumulate: false };
     if (q) products(op, A, texB, bias, y, g, dummy!, { ...at, rowsB: Rb, bTiled: { q, ts: ts * (TILE_N / stride), blocks: { steps: kpb, shift: ts * (g.W / stride) } } });
     else products(op, A, texB, bias, y, g, dummy!, { ...at, rowsB: rows, kpb, xstep: g.W / 4 });

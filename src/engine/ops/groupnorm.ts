@@ -26,14 +26,45 @@ export function groupNormSilu(x_BCHW: Tensor, groups: number, w_C: Tensor | null
   return groupNormAct('groupNormSilu', x_BCHW, groups, w_C, b_C, eps, true);
 }
 
-function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number, fusedSilu: boolean): Tensor {
+/** Checks groupNorm's arguments; returns B, C and the group size Cg. */
+function checkArgs(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null) {
   const what = () => `x ${fmt(x_BCHW.shape)}, groups ${groups}${w_C ? `, w ${fmt(w_C.shape)}` : ''}${b_C ? `, b ${fmt(b_C.shape)}` : ''}`;
   for (const t of [x_BCHW, w_C, b_C]) if (t) { t.assertLive(op); if (t.dtype !== 'f32') throw new Error(`${op}: expected f32 tensors, got ${t} (${what()})`); }
   if (x_BCHW.ndim < 2) throw new Error(`${op}: x must be [B, C, ...], got ${what()}`);
   const [B, C] = x_BCHW.shape as [number, number];
   if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) throw new Error(`${op}: ${groups} groups do not divide ${C} channels (${what()})`);
   for (const t of [w_C, b_C]) if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new Error(`${op}: weight and bias must be [${C}] (${what()})`);
-  const G = groups, Cg = C / G, N = Cg * planeSize(x_BCHW);
+  return { B, C, Cg: C / groups };
+}
+
+/**
+ * groupNorm's per-plane coefficients [B·C·4] of x (no gradients): what norm/groupnorm_apply (and conv/shift_tex's PRE)
+ * read to normalise each (image, channel) plane; applyGroupNormSilu(x, coef) is groupNormSilu(x, ...), bit for bit.
+ */
+export function groupNormSiluCoef(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number): Tensor {
+  const { B, Cg } = checkArgs(op, x_BCHW, groups, w_C, b_C);
+  const x = contiguous(x_BCHW);
+  const coef = noGrad(x.dev, () => {
+    const s = planeMoments(op, x);
+    const c = groupCoefficients(op, s, w_C, b_C, B, groups, Cg, planeSize(x), eps);
+    for (const t of [s, c.m0, c.corr, c.rstd]) t.dispose();
+    return c.coef;
+  });
+  if (x !== x_BCHW) x.dispose();
+  return coef;
+}
+
+/** silu(x normalised by groupNormSiluCoef's coefficients): the normalised tensor, for kernels that read one. */
+export function applyGroupNormSilu(op: string, x_BCHW: Tensor, coef: Tensor): Tensor {
+  const x = contiguous(x_BCHW);
+  const y = noGrad(x.dev, () => applyCoef(op, x, x, coef, x_BCHW.shape, true));
+  if (x !== x_BCHW) x.dispose();
+  return y;
+}
+
+function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number, fusedSilu: boolean): Tensor {
+  const { B, C, Cg } = checkArgs(op, x_BCHW, groups, w_C, b_C);
+  const G = groups, N = Cg * planeSize(x_BCHW);
   const x = contiguous(x_BCHW);
   const { y, stats } = noGrad(x.dev, () => {
     const tmp = new Temps();

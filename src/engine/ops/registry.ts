@@ -53,9 +53,10 @@ export const ops = {
   attention: at.attention, varAttention: at.varAttention, headNorm: at.headNorm, attentionKT: at.attentionKT,
   // matrix products: batched matmul with transpose flags, linear = x·wᵀ + b (ops/matmul.ts, kernels/matmul/*)
   matmul: mm.matmul, linear: mm.linear, prepareLinear: mm.prepareLinear,
-  // convolution, its weights prepared once for inference, group norm (and SiLU after it, fused without gradients), nearest ×2
-  // upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
-  conv2d: cv.conv2d, prepareConv: cv.prepareConv, groupNorm: gn.groupNorm, groupNormSilu: gn.groupNormSilu, upsampleNearest2x: up.upsampleNearest2x,
+  // convolution, its weights prepared once for inference, group norm (and SiLU after it, fused without gradients; and into
+  // the conv's input reads after it), nearest ×2 upsampling (ops/conv.ts, ops/groupnorm.ts, ops/upsample.ts)
+  conv2d: cv.conv2d, prepareConv: cv.prepareConv, groupNorm: gn.groupNorm, groupNormSilu: gn.groupNormSilu,
+  groupNormSiluConv2d: cv.groupNormSiluConv2d, upsampleNearest2x: up.upsampleNearest2x,
   // max pooling (ops/pool.ts, kernels/pool/*)
   maxPool2d: pl.maxPool2d, maxPool2dWithIndices: pl.maxPool2dWithIndices,
 } as const;

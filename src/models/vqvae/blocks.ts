@@ -14,8 +14,8 @@ export class ResnetBlock extends Module {
     if (inCh !== outCh) this.nin_shortcut = new Conv(mk, inCh, outCh, 1);
   }
   forward(x: Tensor, flow: Flow): Tensor {
-    const c1 = flow.then(this.norm1.forwardSilu(x), (t) => this.conv1.forward(t));
-    const h = flow.then(flow.then(c1, (t) => this.norm2.forwardSilu(t)), (t) => this.conv2.forward(t));
+    const c1 = this.conv1.forwardAfter(this.norm1, x);
+    const h = flow.then(c1, (t) => this.conv2.forwardAfter(this.norm2, t));
     const s = this.nin_shortcut ? this.nin_shortcut.forward(x) : x;
     const y = ops.add(s, h);
     flow.drop(h);

@@ -52,6 +52,6 @@ export class Decoder extends Module {
       const u = lvl.upsample;
       if (u) h = flow.then(h, (t) => u.forward(t, flow));
     }
-    return flow.then(flow.then(h, (t) => this.norm_out.forwardSilu(t)), (t) => this.conv_out.forward(t));
+    return flow.then(h, (t) => this.conv_out.forwardAfter(this.norm_out, t));
   }
 }

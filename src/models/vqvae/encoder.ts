@@ -60,6 +60,6 @@ export class Encoder extends Module {
       if (d) h = flow.then(h, (t) => d.forward(t));
     }
     h = this.mid.forward(h, flow);
-    return flow.then(flow.then(h, (t) => this.norm_out.forwardSilu(t)), (t) => this.conv_out.forward(t));
+    return flow.then(h, (t) => this.conv_out.forwardAfter(this.norm_out, t));
   }
 }

@@ -49,9 +49,17 @@ export class Conv extends Module {
   unprepare(): void { this.prepared?.dispose(); this.prepared = null; }
   get isPrepared(): boolean { return this.prepared !== null; }
   /** conv2d(x); with the prepared layout whenever no gradient is recorded for the weights (no-grad, or frozen weights). */
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): Tensor { return ops.conv2d(x, this.weight, this.bias, this.opts()); }
+  /**
+   * conv2d(silu(norm(x))), VAR's `conv(F.silu(norm(x)))` (ops.groupNormSiluConv2d: without gradients the normalised
+   * tensor is read, not written, where the conv's path allows).
+   */
+  forwardAfter(norm: Norm, x: Tensor): Tensor {
+    return ops.groupNormSiluConv2d(x, { groups: GN_GROUPS, weight: norm.weight, bias: norm.bias, eps: GN_EPS }, this.weight, this.bias, this.opts());
+  }
+  private opts() {
     const prepared = this.prepared && !needsGrad(this.weight, this.bias) ? this.prepared : undefined;
-    return ops.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, prepared });
+    return { stride: this.stride, padding: this.padding, prepared };
   }
   override dispose() { this.unprepare(); super.dispose(); }
 }
@@ -65,9 +73,6 @@ export class Norm extends Module {
     this.bias = mk.constant([channels], 0, 'norm.bias');
   }
   forward(x: Tensor): Tensor { return ops.groupNorm(x, GN_GROUPS, this.weight, this.bias, GN_EPS); }
-  /** SiLU(GN(x)): VAR's `F.silu(norm(x))`, the start of every ResnetBlock half and of the encoder/decoder tails; fused into
-   *  the normalising pass when no gradient is recorded. */
-  forwardSilu(x: Tensor): Tensor { return ops.groupNormSilu(x, GN_GROUPS, this.weight, this.bias, GN_EPS); }
 }
 
 /**
