@@ -8,7 +8,7 @@ import type { Binding } from '../runtime/device.ts';
 import { asStrided, assign, contiguous } from './movement.ts';
 import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
-import { applyGroupNormSilu, groupNormSilu, groupNormSiluCoef } from './groupnorm.ts';
+import { applyGroupNormSilu, groupNormSilu, groupNormCoef } from './groupnorm.ts';
 import { type Geom, type NormSilu, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
@@ -122,7 +122,7 @@ export function groupNormSiluConv2d(x_BCHW: Tensor, norm: GroupNormArgs, w_OCkk:
   if (needsGrad(x_BCHW, gw, gb, w_OCkk, b_O)) return conv2d(groupNormSilu(x_BCHW, norm.groups, gw, gb, eps), w_OCkk, b_O, opts);
   const op = 'groupNormSiluConv2d';
   const g = geometry(x_BCHW, w_OCkk, b_O, opts);
-  const coef = groupNormSiluCoef(op, x_BCHW, norm.groups, gw, gb, eps);
+  const coef = groupNormCoef(op, x_BCHW, norm.groups, gw, gb, eps);
   const y = noGrad(x_BCHW.dev, () => convForward(x_BCHW, w_OCkk, b_O, opts, g, { coef, apply: (x) => applyGroupNormSilu(op, x, coef) }));
   coef.dispose();
   return y;
@@ -142,11 +142,11 @@ function convForward(x_BCHW: Tensor, w_OCkk: Tensor, b_O: Tensor | null, opts: C
     launchConv('conv2d', xa, wp, b1, y, forwardLaunch(g));
     if (xa !== x) xa.dispose();
   };
-  if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g, pre ?? undefined);
+  if (prep?.tex) convTex('conv2d', x, prep.tex, b1, y, g, pre);
   else if (prep?.packed) direct(prep.packed);
   else {
     const w = contiguous(w_OCkk);
-    if (texOk(x, g)) convTex('conv2d', x, packWeightTex('conv2d', w, g.O, g.C, g.KH, g.KW, false), b1, y, g, pre ?? undefined);
+    if (texOk(x, g)) convTex('conv2d', x, packWeightTex('conv2d', w, g.O, g.C, g.KH, g.KW, false), b1, y, g, pre);
     else {
       const wp = packWeights(w, g, false);
       direct(wp);

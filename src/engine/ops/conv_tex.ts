@@ -146,7 +146,7 @@ function runIm2col(dev: Device, g: Geom, xs: Window, c0: number, cn: number, dst
  * for several images with planes smaller than a column tile, which im2col folds into shared tiles).
  * x and y are contiguous; bias contiguous or null.
  */
-export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom, pre?: NormSilu): void {
+export function convTex(op: string, x: Tensor, A: WeightTex, bias: Tensor | null, y: Tensor, g: Geom, pre: NormSilu | null = null): void {
   if (!smallPlanes(g) && shiftKernel(g) && g.W % 4 === 0 && convShift(op, x, A, bias, y, g, pre?.coef ?? null)) return;
   const xa = pre ? pre.apply(x) : x;
   convIm2col(op, xa, A, bias, y, g);

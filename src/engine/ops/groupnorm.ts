@@ -41,7 +41,7 @@ function checkArgs(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | nul
  * groupNorm's per-plane coefficients [B·C·4] of x (no gradients): what norm/groupnorm_apply (and conv/shift_tex's PRE)
  * read to normalise each (image, channel) plane; applyGroupNormSilu(x, coef) is groupNormSilu(x, ...), bit for bit.
  */
-export function groupNormSiluCoef(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number): Tensor {
+export function groupNormCoef(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number): Tensor {
   const { B, Cg } = checkArgs(op, x_BCHW, groups, w_C, b_C);
   const x = contiguous(x_BCHW);
   const coef = noGrad(x.dev, () => {
@@ -54,7 +54,7 @@ export function groupNormSiluCoef(op: string, x_BCHW: Tensor, groups: number, w_
   return coef;
 }
 
-/** silu(x normalised by groupNormSiluCoef's coefficients): the normalised tensor, for kernels that read one. */
+/** silu(x normalised by groupNormCoef's coefficients): the normalised tensor, for kernels that read one. */
 export function applyGroupNormSilu(op: string, x_BCHW: Tensor, coef: Tensor): Tensor {
   const x = contiguous(x_BCHW);
   const y = noGrad(x.dev, () => applyCoef(op, x, x, coef, x_BCHW.shape, true));
@@ -63,8 +63,8 @@ export function applyGroupNormSilu(op: string, x_BCHW: Tensor, coef: Tensor): Te
 }
 
 function groupNormAct(op: string, x_BCHW: Tensor, groups: number, w_C: Tensor | null, b_C: Tensor | null, eps: number, fusedSilu: boolean): Tensor {
-  const { B, C, Cg } = checkArgs(op, x_BCHW, groups, w_C, b_C);
-  const G = groups, N = Cg * planeSize(x_BCHW);
+  const { B, Cg } = checkArgs(op, x_BCHW, groups, w_C, b_C);
+  const G = groups;
   const x = contiguous(x_BCHW);
   const { y, stats } = noGrad(x.dev, () => {
     const tmp = new Temps();
