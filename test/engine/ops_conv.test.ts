@@ -239,6 +239,26 @@ test('prepareConv: the path follows the weight and the profile; x may require gr
   for (const t of [p1, p2, small, big]) t.dispose();
 });
 
+testIf(TEX.textureMatmul && TEX.convShiftMinOut < TEX.convTextureMinOut, 'the two output-channel thresholds coincide on this adapter')('conv2d and prepareConv: kernels of several taps (strided too) take the texture path from convShiftMinOut output channels, 1×1 kernels from convTextureMinOut', async () => {
+  const dev = await Device.create({ profile: { convTextureMin: 0 } });
+  const O = dev.profile.convShiftMinOut;
+  const cases: [string, number, number, Pad, boolean][] = [
+    ['3×3 stride 2, pad [0, 1, 0, 1]', 3, 2, [0, 1, 0, 1], true], ['3×3 stride 1, odd width', 3, 1, [1, 1, 1, 1], true],
+    ['1×1', 1, 1, [0, 0, 0, 0], false],
+  ];
+  for (const [name, k, S, pad, tex] of cases) {
+    const xh = rand([2, 8, 9, 9], 95), wh = rand([O, 8, k, k], 96, -0.3, 0.3);
+    const [x, w] = [xh, wh].map((h) => toGpu(dev, h)) as [Tensor, Tensor];
+    const { result: y, counter } = await countWork(dev, () => noGrad(dev, () => ops.conv2d(x, w, null, { stride: S, padding: pad })));
+    assert.is([...counter.kernels.keys()].some((n) => n.startsWith('matmul/matmul_tex')), tex, `${name}, ${O} output channels: ${[...counter.kernels.keys()].join(', ')}`);
+    assertClose(await y.toArray(), refConv(xh, wh, null, S, pad).data, name, 2e-5, 1e-4);
+    const p = ops.prepareConv(w, null, { stride: S, padding: pad });
+    assert.is(p.path, tex ? 'texture' : 'direct', `${name}: prepareConv's path`);
+    for (const t of [x, w, y, p]) t.dispose();
+  }
+  dev.destroy();
+});
+
 testIf(TEX.textureMatmul && TEX.convTextureMin !== Infinity, 'the forward conv keeps the direct kernels on this adapter')('conv2d: small planes in a batch take the folded texture path from convTextureMinSmallPlanes multiply-adds (forward, dx and dw); one image, fewer multiply-adds or fewer output channels the direct kernels', async () => {
   // x [B, C, 3, 5] ⊛ w [O, C, 3, 3], pad 1: B·O·15·C·9 multiply-adds, the same for dx (C output channels).
   const C = TEX.convTextureMinOut, macs = (B: number, O: number) => B * O * 15 * C * 9;

@@ -9,7 +9,7 @@ import { asStrided, assign, contiguous } from './movement.ts';
 import { fill } from './elementwise.ts';
 import { perRowReduction, rowWorkgroups } from './rows.ts';
 import { applyGroupNormSilu, groupNormSilu, groupNormCoef } from './groupnorm.ts';
-import { type Geom, type NormSilu, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, shiftKernel, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
+import { type Geom, type NormSilu, type WeightTex, bindingElems, convTex, convWeightGradTex, packWeightTex, smallPlanes, weightGradLayout, weightTexShape } from './conv_tex.ts';
 
 export interface Conv2dOpts {
   stride?: number;
@@ -40,7 +40,7 @@ export interface PreparedConv {
 export interface PrepareConvOpts extends Omit<Conv2dOpts, 'prepared'> {
   /**
    * 'auto' (default): the texture form where the adapter has the texture matmul and the weight reaches the profile's
-   * output-channel threshold (convShiftMinOut for 3×3 stride-1 pad-1, convTextureMinOut otherwise; convTextureMin =
+   * output-channel threshold (convShiftMinOut for kernels of several taps, convTextureMinOut for 1×1; convTextureMin =
    * Infinity turns it off), else the direct form. 'texture' or 'direct' force one (tests, benchmarks).
    */
   path?: 'auto' | 'texture' | 'direct';
@@ -59,13 +59,13 @@ export function prepareConv(w_OCkk: Tensor, b_O: Tensor | null = null, opts: Pre
   const [O, C, KH, KW] = w_OCkk.shape as [number, number, number, number];
   if (b_O && (b_O.ndim !== 1 || b_O.shape[0] !== O || b_O.dtype !== 'f32')) throw new Error(`${op}: b must be an f32 [${O}] tensor for w ${fmt(w_OCkk.shape)}, got ${b_O}`);
   const { S, pad } = strideAndPadding(op, opts);
-  const dev = w_OCkk.dev, p = dev.profile, k = { KH, KW, S, pT: pad[0], pB: pad[1], pL: pad[2], pR: pad[3] };
+  const dev = w_OCkk.dev, p = dev.profile;
   const texAble = p.textureMatmul && weightTexShape(dev, O, C, KH, KW).fits;
   const path = opts.path ?? 'auto';
   if (!['auto', 'texture', 'direct'].includes(path)) throw new Error(`${op}: path must be 'auto', 'texture' or 'direct', got '${path}'`);
   if (path === 'texture' && !texAble)
     throw new Error(`${op}: path 'texture' needs the texture product (read-only storage textures and subgroups of at least 8 or a CPU adapter; this adapter: storage textures ${p.storageTextures}, subgroups ${p.subgroups8}, ${p.kind}) and a weight texture within maxTextureDimension2D (w ${fmt(w_OCkk.shape)})`);
-  const useTex = path === 'texture' || (path === 'auto' && texAble && p.convTextureMin !== Infinity && O >= (shiftKernel(k) ? p.convShiftMinOut : p.convTextureMinOut));
+  const useTex = path === 'texture' || (path === 'auto' && texAble && p.convTextureMin !== Infinity && O >= (KH * KW > 1 ? p.convShiftMinOut : p.convTextureMinOut));
   return noGrad(dev, () => {
     const w = contiguous(w_OCkk);
     let tex: WeightTex | null = null, packed: Tensor | null = null;
@@ -211,14 +211,14 @@ function checkPrepared(p: PreparedConv, x: Tensor, w: Tensor, b: Tensor | null, 
 
 /**
  * Whether an unprepared forward runs as an implicit GEMM on the texture matmul: the adapter has it, the work reaches
- * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (shapes the shifted-row layout
- * takes) or profile.convTextureMinOut (the rest), or the planes fold (smallPlanes) with convTextureMinSmallPlanes
+ * profile.convTextureMin multiply-adds and the output channels profile.convShiftMinOut (kernels of several taps: the
+ * shifted rows, or im2col with strides or odd widths) or profile.convTextureMinOut (1×1), or the planes fold (smallPlanes) with convTextureMinSmallPlanes
  * multiply-adds and convTextureMinOut output channels; and the weight texture fits.
  */
 function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile;
   const macs = macsOf(g);
-  const big = g.O >= (shiftKernel(g) && g.W % 4 === 0 ? p.convShiftMinOut : p.convTextureMinOut) && macs >= p.convTextureMin;
+  const big = g.O >= (g.KH * g.KW > 1 ? p.convShiftMinOut : p.convTextureMinOut) && macs >= p.convTextureMin;
   // Small planes run folded on im2col (convTex), hence convTextureMinOut.
   const folded = smallPlanes(g) && p.convTextureMin !== Infinity && g.O >= p.convTextureMinOut && macs >= p.convTextureMinSmallPlanes;
   return p.textureMatmul && (big || folded) && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;

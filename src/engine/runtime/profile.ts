@@ -63,9 +63,10 @@ export interface AdapterProfile {
   linearPreparedMinRows: number;
   /** Forward conv2d as an implicit GEMM on the texture matmul (ops/conv.ts convTex), where `textureMatmul`, from
    * convTextureMin multiply-adds (B·O·OH·OW·C·KH·KW; Infinity turns it off, the default without subgroups) and, in
-   * output channels, convShiftMinOut for the shapes of the shifted-row layout (3×3, stride 1, pad 1, W % 4 = 0) or
-   * convTextureMinOut for the full im2col: the copy's cost does not depend on the output channels, the product grows
-   * with them, so few output channels keep the direct kernels. */
+   * output channels, convShiftMinOut for kernels of several taps (the shifted rows for 3×3, stride 1, pad 1, W % 4 = 0;
+   * im2col for strides and other widths, whose k = taps·C amortises the copy) or convTextureMinOut for 1×1 kernels
+   * (k = C: the copy costs about what the direct kernel does): the copy's cost does not depend on the output channels,
+   * the product grows with them, so few output channels keep the direct kernels. */
   convTextureMin: number;
   /** convTextureMin and convWeightGradTextureMin for convolutions whose output planes are smaller than matmul_tex's
    * 64-column tile in a batch of several images (B > 1, OH·OW < 64): those run folded (ops/conv_tex.ts: the forward's
