@@ -25,7 +25,7 @@ export const USAGE = `usage: hvar upscale <images or folders...> [--out DIR] [--
   --cfg X          guidance from 0 to 100, 0 = off. Defaults: the model card's 'sampling', else 0
   --tile N         LR tile side in pixels (default: the model's LR side, 128 for the paper's model; others are resampled to it)
   --overlap N      LR pixels shared by neighbouring tiles (default tile / 4, at most tile / 2)
-  --batch N        tiles sampled together (default: as many as fit 2 GiB of KV cache, at most 8)
+  --batch N        most tiles sampled together, in groups as even as that allows (default: as many as fit 2 GiB of KV cache, at most 8)
   --max-pixels N   largest input in pixels (default ${DEFAULT_UPSCALE_MAX_PIXELS}); larger ones are refused
 Exit code 1 when any input failed (the others are still written), 2 for a bad command line.
 ${BICUBIC_USAGE.replace(/^usage: /, '       ')}`;

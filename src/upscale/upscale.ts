@@ -35,7 +35,7 @@ export interface UpscaleOptions {
   tile?: number;
   /** Overlap of neighbouring tiles in LR pixels (default tile / 4, at most tile / 2). */
   overlap?: number;
-  /** Tiles sampled together (default: as many as fit the cache budget, at most 8). */
+  /** Most tiles sampled together (default: as many as fit the cache budget, at most 8); the groups are as even as that allows. */
   batch?: number;
   /** Bytes of KV cache that may stay allocated between segments (default 2 GiB). Groups that do not fit are released after each segment and rebuilt by replaying their tokens. */
   cacheBudget?: number;
@@ -94,8 +94,15 @@ export async function* tiledStream(image: ImageCHW, runner: TileRunner, o: TileO
   if (!intIn(batch, 1, 1024)) throw new Error(`${what}: batch must be an integer from 1 to 1024, got ${o.batch}`);
   if (batch > 1 && runner.liveBytes(Math.min(batch, g.count)) > budget)
     throw new Error(`${what}: a batch of ${Math.min(batch, g.count)} tiles needs ${mib(runner.liveBytes(Math.min(batch, g.count)))} MiB of KV cache, over the budget of ${mib(budget)} MiB (lower batch or raise cacheBudget)`);
+  // As few groups as `batch` allows, their sizes within one of each other (25 tiles by 8: 7, 6, 6, 6, not 8, 8, 8, 1,
+  // whose last pass would run one tile at a time). Each tile draws from its own stream, whatever its group.
   const groups: number[][] = [];
-  for (let k = 0; k < g.count; k += batch) groups.push(Array.from({ length: Math.min(batch, g.count - k) }, (_, i) => k + i));
+  const nGroups = Math.ceil(g.count / batch);
+  for (let j = 0, k = 0; j < nGroups; j++) {
+    const n = Math.floor(g.count / nGroups) + (j < g.count % nGroups ? 1 : 0);
+    groups.push(Array.from({ length: n }, (_, i) => k + i));
+    k += n;
+  }
   const keep = groups.length === 1 || groups.reduce((s, gr) => s + runner.liveBytes(gr.length), 0) <= budget;
 
   const nSeg = runner.factors.length, steps = runner.steps, K = steps.length;

@@ -106,6 +106,18 @@ test('seams: tiles that disagree by up to 0.2 blend with steps of at most (offse
   }
 });
 
+test('tiler: tiles go in as few groups as the batch allows, of sizes within one of each other, each tile once and with its own seed', async () => {
+  for (const [h, w, batch] of [[40, 45, 5], [40, 45, 16], [40, 45, 1], [20, 30, 4], [70, 70, 8]] as const) {
+    const groups: bigint[][] = [], inner = standIn(16, false);
+    const runner: TileRunner = { ...inner, open: (lr, B, seeds) => { groups.push([...seeds]); return inner.open(lr, B, seeds); } };
+    await collect(tiledStream(picture(h, w), runner, { seed: 3, overlap: 4, batch }));
+    const n = tileStarts(h, 16, 4).length * tileStarts(w, 16, 4).length, sizes = groups.map((gr) => gr.length);
+    assert.is(groups.length, Math.ceil(n / batch), `${h}×${w}, batch ${batch}: groups ${sizes}`);
+    assert.ok(Math.max(...sizes) <= batch && Math.max(...sizes) - Math.min(...sizes) <= 1, `${h}×${w}, batch ${batch}: sizes ${sizes}`);
+    assert.equal(groups.flat(), Array.from({ length: n }, (_, k) => tileSeed(3, k)), `${h}×${w}, batch ${batch}: every tile once, in order, with its seed`);
+  }
+});
+
 test('tiler: progress reaches the whole plan, ETA is reported, and arguments are checked', async () => {
   const seen: number[] = [];
   await collect(tiledStream(picture(20, 30), standIn(8, false), { seed: 0, batch: 2, onProgress: (p) => { seen.push(p.fraction); assert.ok(p.eta === null || p.eta >= 0); } }));
