@@ -219,7 +219,8 @@ function texOk(x: Tensor, g: Geom): boolean {
   const dev = x.dev, p = dev.profile;
   const macs = macsOf(g);
   const big = g.O >= (g.KH * g.KW > 1 ? p.convShiftMinOut : p.convTextureMinOut) && macs >= p.convTextureMin;
-  // Small planes run folded on im2col (convTex), hence convTextureMinOut.
+  // Small planes run folded on im2col (convTex); their output-channel threshold stays convTextureMinOut, as measured
+  // for them, whatever the kernel size (not re-measured under the several-taps rule above).
   const folded = smallPlanes(g) && p.convTextureMin !== Infinity && g.O >= p.convTextureMinOut && macs >= p.convTextureMinSmallPlanes;
   return p.textureMatmul && (big || folded) && weightTexShape(dev, g.O, g.C, g.KH, g.KW).fits;
 }
