@@ -4,7 +4,7 @@
 import { Tensor, empty, view } from '../tensor.ts';
 import { record, needsGrad, noGrad } from '../autograd.ts';
 import { broadcastShapes, broadcastStrides, coalesce, fmt, numel } from '../shape.ts';
-import type { Device, Binding, TextureBinding } from '../runtime/device.ts';
+import type { Device, Binding, BufferBinding, TextureBinding } from '../runtime/device.ts';
 import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
 import { reduceRaw, sumTo } from './reduce.ts';
@@ -243,6 +243,11 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
     }
     return;
   }
+  if (f > 1 && cs === 1 && cols === 4 * width && rowsP - rows < f && rs % 4 === 0 && (f * rs) % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+    && slabs <= PACK_DIRECT_SLABS) {
+    copyFolded(dev, b, w.base, tex, rows, rs, rowsP, width, f, texY, own, s);
+    return;
+  }
   const pk = packKernel(w, rows, cols, rs, cs, rowsP, own.map(s)), cols4 = pk.kernel === 'matmul/pack_tex_cols';
   const params = { rows, cols, rs, cs, base: w.base, nb: own.length, rows_p: rowsP, width, bshape: pad4(own.map((d) => d.size)), bs: pad4(own.map(s)) };
   // Through the staging buffer in chunks of rows that fit one binding (fillTexture); per chunk, a run of whole slabs is
@@ -259,6 +264,29 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
       y += n;
     }
   }, cols4 && f % 4 !== 0 ? 4 : 1, texY);
+}
+
+/**
+ * packTex's folded layout (f layout rows to a texture row) straight from an operand contiguous along its rows, by
+ * copies: per slab, the layout rows j, j + f, j + 2f, ... are one copy into texels j·width .. (j + 1)·width − 1 of the
+ * slab's texture rows (source rows f·rs elements apart); the padding rows rows .. rowsP − 1 (all in the slab's last
+ * texture row, since rowsP − rows < f) are zeroed from a cleared buffer.
+ */
+function copyFolded(dev: Device, b: BufferBinding, base: number, tex: TextureBinding, rows: number, rs: number, rowsP: number,
+  width: number, f: number, texY: number, own: Dim[], s: (d: Dim) => number): void {
+  const R = rowsP / f, pad = rowsP - rows;
+  const zeros = pad ? empty(dev, [4 * width * pad], 'f32', 'packTex zeros') : null;
+  const zw = zeros?.window('packTex', zeros.offset, zeros.offset + zeros.numel), zAt = zw ? zw.binding.offset + 4 * zw.base : 0;
+  if (zw) dev.clearBuffer(zw.binding.buffer, zAt, 16 * width * pad);
+  for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
+    let off = base;
+    for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
+    const y = texY + i * R;
+    for (let j = 0; j < f && j < rows; j++)
+      dev.copyToTexture(b.buffer, b.offset + 4 * (off + j * rs), 4 * f * rs, tex, y, width, Math.ceil((rows - j) / f), j * width);
+    if (zw) dev.copyToTexture(zw.binding.buffer, zAt, Math.ceil((16 * width * pad) / 256) * 256, tex, y + Math.floor(rows / f), width * pad, 1, (rows % f) * width);
+  }
+  zeros?.dispose();
 }
 
 /**
