@@ -18,7 +18,8 @@
 //   (column-tiled) past its batch item's first row; step s's 4 rows are at that start + (s mod kpb)·(0, 4) +
 //   ⌊s / kpb⌋·(xstep, 0) (row-major), or + (s mod kpb)·(64, 0) + ⌊s / kpb⌋·(0, 1) (column-tiled); row j of the step a
 //   further j·(0, 1) or j·(16, 0).
-// Layouts (written by matmul/pack_tex*): tr texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to 32.
+// Layouts (written by matmul/pack_tex* or copied): tr texel (x, ay + m) = A[m, 4x .. 4x+3], a batch item's rows padded to
+//   32 (or k-major, define A_KMAJOR below).
 //   tc either row-major: texel (x, by + k) = B[k, 4x .. 4x+3], columns padded to 64 and rows to 4·kq (conv2d's blocks
 //   of kpb steps shifted by xstep texels), or in column tiles (B_TILED; kpb = q, xstep 0): tile X of
 //   every batch item is 4·kq rows of 64 columns, stored as texture rows of q steps (64·q texels: texel
@@ -52,6 +53,12 @@ const B_BLOCKS: bool = {{B_BLOCKS}};
 // Define NARROW (true, false): a 32 × 32 tile, lane L owning columns 32·X + 4L .. +3 (tex_tile_step_n: the left halves
 // tile[2r] only), for products of at most 32 columns, which the 64-column tile would run half on padding.
 const NARROW: bool = {{NARROW}};
+// Define A_KMAJOR (true, false; never with NARROW): A laid out k-major, texel (x, y) = A[rows 4x .. 4x+3, k = y − item's
+// first row] (an operand contiguous along its rows, e.g. dyᵀ of linear's weight gradient, copied as it is instead of
+// transposed); the workgroup's 8 groups of 4 rows are texel columns m0/4 .. m0/4 + 7, a batch item's k rows start at
+// texture row a_y0 + Σ i·a_bs (a_x0, a_rpb and a_xstep unused). Its padding: texels past m may hold anything (rows of C
+// past m are not stored), rows past k must hold zeros up to 4·kq (they meet B's zero rows, and NaN·0 is NaN).
+const A_KMAJOR: bool = {{A_KMAJOR}};
 const TN = select(64u, 32u, NARROW);
 
 struct Params {
@@ -76,6 +83,8 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   let blk = m0 / p.a_rpb;
   let ya = ay + (m0 - blk * p.a_rpb) + a_lane;
   let ax = p.a_x0 + blk * p.a_xstep;
+  // A_KMAJOR: the texel column of this lane's group of 4 rows (tex_tile_step_k; a_lane 0: every lane reads all 8).
+  let kx = m0 / 4u + a_lane;
   // B's walk (header): this tile's first texel, then per step 4·(BDX, BDY) within a block of kpb steps; per block the
   // offset restarts and the base moves by xstep texels (row-major) or one row (column-tiled).
   // NARROW: tile X is the left (X even) or right half of the stored 64-column tile ⌊X / 2⌋, one texel per lane.
@@ -85,7 +94,9 @@ fn matmul_tex(wid: vec3u, lane: u32, a_lane: u32) {
   var kb = 0u; var ox = 0u; var oy = 0u; var kk = 0u; var byb0 = byb;
   for (var kq = 0u; kq < p.kq; kq++) {
     // A's 32 rows over k = 4·kq .. +3 (how they reach every lane: the step's); B rows 4·kq + j (j = 0..3) of this lane's columns.
-    if (NARROW) { tex_tile_step_n(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); } else { tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); }
+    if (NARROW) { tex_tile_step_n(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); }
+    else if (A_KMAJOR) { tex_tile_step_k(kx, ay + 4u * kq, bx + ox, byb + oy, BDX, BDY); }
+    else { tex_tile_step_d(ax + kq, ya, bx + ox, byb + oy, BDX, BDY); }
     // The walk's wraps as selects, not branches: an `if` in this loop split it, and LLVM stored and reloaded the
     // accumulators around the branch (docs/LAVAPIPE_FINDINGS.md, "A branch in the k loop").
     kb += 1u;

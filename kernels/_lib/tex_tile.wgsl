@@ -131,4 +131,46 @@ fn tex_tile_step_n(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[62] = mac(tile[62], subgroupBroadcast(t3, 7u), b0, b1, b2, b3);
 }
 
+// tex_tile_step_d with A k-major (matmul_tex's define A_KMAJOR: texel (x, y) = A[rows 4x .. 4x+3, dim y]): lane l loads
+// texels (ax, ay + j) (j = 0..3; ax = the lane's group of 4 rows, the 8 lanes' groups together make 32), and row 4g + c's
+// 4 A values are component c of lane g's 4 texels, subgroupBroadcast at their use. The same multiply-adds in the same
+// order as tex_tile_step_d, and as many texel loads and broadcasts.
+fn tex_tile_step_k(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
+  let t0 = textureLoad(tr, vec2u(ax, ay)); let t1 = textureLoad(tr, vec2u(ax, ay + 1u));
+  let t2 = textureLoad(tr, vec2u(ax, ay + 2u)); let t3 = textureLoad(tr, vec2u(ax, ay + 3u));
+  let b = tex_b(bx, by, dx, dy);
+  { let a = vec4f(subgroupBroadcast(t0.x, 0u), subgroupBroadcast(t1.x, 0u), subgroupBroadcast(t2.x, 0u), subgroupBroadcast(t3.x, 0u)); tile[0] = mac(tile[0], a, b.b00, b.b10, b.b20, b.b30); tile[1] = mac(tile[1], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 0u), subgroupBroadcast(t1.y, 0u), subgroupBroadcast(t2.y, 0u), subgroupBroadcast(t3.y, 0u)); tile[2] = mac(tile[2], a, b.b00, b.b10, b.b20, b.b30); tile[3] = mac(tile[3], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 0u), subgroupBroadcast(t1.z, 0u), subgroupBroadcast(t2.z, 0u), subgroupBroadcast(t3.z, 0u)); tile[4] = mac(tile[4], a, b.b00, b.b10, b.b20, b.b30); tile[5] = mac(tile[5], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 0u), subgroupBroadcast(t1.w, 0u), subgroupBroadcast(t2.w, 0u), subgroupBroadcast(t3.w, 0u)); tile[6] = mac(tile[6], a, b.b00, b.b10, b.b20, b.b30); tile[7] = mac(tile[7], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 1u), subgroupBroadcast(t1.x, 1u), subgroupBroadcast(t2.x, 1u), subgroupBroadcast(t3.x, 1u)); tile[8] = mac(tile[8], a, b.b00, b.b10, b.b20, b.b30); tile[9] = mac(tile[9], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 1u), subgroupBroadcast(t1.y, 1u), subgroupBroadcast(t2.y, 1u), subgroupBroadcast(t3.y, 1u)); tile[10] = mac(tile[10], a, b.b00, b.b10, b.b20, b.b30); tile[11] = mac(tile[11], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 1u), subgroupBroadcast(t1.z, 1u), subgroupBroadcast(t2.z, 1u), subgroupBroadcast(t3.z, 1u)); tile[12] = mac(tile[12], a, b.b00, b.b10, b.b20, b.b30); tile[13] = mac(tile[13], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 1u), subgroupBroadcast(t1.w, 1u), subgroupBroadcast(t2.w, 1u), subgroupBroadcast(t3.w, 1u)); tile[14] = mac(tile[14], a, b.b00, b.b10, b.b20, b.b30); tile[15] = mac(tile[15], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 2u), subgroupBroadcast(t1.x, 2u), subgroupBroadcast(t2.x, 2u), subgroupBroadcast(t3.x, 2u)); tile[16] = mac(tile[16], a, b.b00, b.b10, b.b20, b.b30); tile[17] = mac(tile[17], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 2u), subgroupBroadcast(t1.y, 2u), subgroupBroadcast(t2.y, 2u), subgroupBroadcast(t3.y, 2u)); tile[18] = mac(tile[18], a, b.b00, b.b10, b.b20, b.b30); tile[19] = mac(tile[19], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 2u), subgroupBroadcast(t1.z, 2u), subgroupBroadcast(t2.z, 2u), subgroupBroadcast(t3.z, 2u)); tile[20] = mac(tile[20], a, b.b00, b.b10, b.b20, b.b30); tile[21] = mac(tile[21], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 2u), subgroupBroadcast(t1.w, 2u), subgroupBroadcast(t2.w, 2u), subgroupBroadcast(t3.w, 2u)); tile[22] = mac(tile[22], a, b.b00, b.b10, b.b20, b.b30); tile[23] = mac(tile[23], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 3u), subgroupBroadcast(t1.x, 3u), subgroupBroadcast(t2.x, 3u), subgroupBroadcast(t3.x, 3u)); tile[24] = mac(tile[24], a, b.b00, b.b10, b.b20, b.b30); tile[25] = mac(tile[25], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 3u), subgroupBroadcast(t1.y, 3u), subgroupBroadcast(t2.y, 3u), subgroupBroadcast(t3.y, 3u)); tile[26] = mac(tile[26], a, b.b00, b.b10, b.b20, b.b30); tile[27] = mac(tile[27], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 3u), subgroupBroadcast(t1.z, 3u), subgroupBroadcast(t2.z, 3u), subgroupBroadcast(t3.z, 3u)); tile[28] = mac(tile[28], a, b.b00, b.b10, b.b20, b.b30); tile[29] = mac(tile[29], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 3u), subgroupBroadcast(t1.w, 3u), subgroupBroadcast(t2.w, 3u), subgroupBroadcast(t3.w, 3u)); tile[30] = mac(tile[30], a, b.b00, b.b10, b.b20, b.b30); tile[31] = mac(tile[31], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 4u), subgroupBroadcast(t1.x, 4u), subgroupBroadcast(t2.x, 4u), subgroupBroadcast(t3.x, 4u)); tile[32] = mac(tile[32], a, b.b00, b.b10, b.b20, b.b30); tile[33] = mac(tile[33], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 4u), subgroupBroadcast(t1.y, 4u), subgroupBroadcast(t2.y, 4u), subgroupBroadcast(t3.y, 4u)); tile[34] = mac(tile[34], a, b.b00, b.b10, b.b20, b.b30); tile[35] = mac(tile[35], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 4u), subgroupBroadcast(t1.z, 4u), subgroupBroadcast(t2.z, 4u), subgroupBroadcast(t3.z, 4u)); tile[36] = mac(tile[36], a, b.b00, b.b10, b.b20, b.b30); tile[37] = mac(tile[37], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 4u), subgroupBroadcast(t1.w, 4u), subgroupBroadcast(t2.w, 4u), subgroupBroadcast(t3.w, 4u)); tile[38] = mac(tile[38], a, b.b00, b.b10, b.b20, b.b30); tile[39] = mac(tile[39], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 5u), subgroupBroadcast(t1.x, 5u), subgroupBroadcast(t2.x, 5u), subgroupBroadcast(t3.x, 5u)); tile[40] = mac(tile[40], a, b.b00, b.b10, b.b20, b.b30); tile[41] = mac(tile[41], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 5u), subgroupBroadcast(t1.y, 5u), subgroupBroadcast(t2.y, 5u), subgroupBroadcast(t3.y, 5u)); tile[42] = mac(tile[42], a, b.b00, b.b10, b.b20, b.b30); tile[43] = mac(tile[43], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 5u), subgroupBroadcast(t1.z, 5u), subgroupBroadcast(t2.z, 5u), subgroupBroadcast(t3.z, 5u)); tile[44] = mac(tile[44], a, b.b00, b.b10, b.b20, b.b30); tile[45] = mac(tile[45], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 5u), subgroupBroadcast(t1.w, 5u), subgroupBroadcast(t2.w, 5u), subgroupBroadcast(t3.w, 5u)); tile[46] = mac(tile[46], a, b.b00, b.b10, b.b20, b.b30); tile[47] = mac(tile[47], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 6u), subgroupBroadcast(t1.x, 6u), subgroupBroadcast(t2.x, 6u), subgroupBroadcast(t3.x, 6u)); tile[48] = mac(tile[48], a, b.b00, b.b10, b.b20, b.b30); tile[49] = mac(tile[49], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 6u), subgroupBroadcast(t1.y, 6u), subgroupBroadcast(t2.y, 6u), subgroupBroadcast(t3.y, 6u)); tile[50] = mac(tile[50], a, b.b00, b.b10, b.b20, b.b30); tile[51] = mac(tile[51], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 6u), subgroupBroadcast(t1.z, 6u), subgroupBroadcast(t2.z, 6u), subgroupBroadcast(t3.z, 6u)); tile[52] = mac(tile[52], a, b.b00, b.b10, b.b20, b.b30); tile[53] = mac(tile[53], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 6u), subgroupBroadcast(t1.w, 6u), subgroupBroadcast(t2.w, 6u), subgroupBroadcast(t3.w, 6u)); tile[54] = mac(tile[54], a, b.b00, b.b10, b.b20, b.b30); tile[55] = mac(tile[55], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.x, 7u), subgroupBroadcast(t1.x, 7u), subgroupBroadcast(t2.x, 7u), subgroupBroadcast(t3.x, 7u)); tile[56] = mac(tile[56], a, b.b00, b.b10, b.b20, b.b30); tile[57] = mac(tile[57], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.y, 7u), subgroupBroadcast(t1.y, 7u), subgroupBroadcast(t2.y, 7u), subgroupBroadcast(t3.y, 7u)); tile[58] = mac(tile[58], a, b.b00, b.b10, b.b20, b.b30); tile[59] = mac(tile[59], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.z, 7u), subgroupBroadcast(t1.z, 7u), subgroupBroadcast(t2.z, 7u), subgroupBroadcast(t3.z, 7u)); tile[60] = mac(tile[60], a, b.b00, b.b10, b.b20, b.b30); tile[61] = mac(tile[61], a, b.b01, b.b11, b.b21, b.b31); }
+  { let a = vec4f(subgroupBroadcast(t0.w, 7u), subgroupBroadcast(t1.w, 7u), subgroupBroadcast(t2.w, 7u), subgroupBroadcast(t3.w, 7u)); tile[62] = mac(tile[62], a, b.b00, b.b10, b.b20, b.b30); tile[63] = mac(tile[63], a, b.b01, b.b11, b.b21, b.b31); }
+}
+
 //#include "_lib/bcast8.wgsl"

@@ -86,3 +86,58 @@ fn tex_tile_step_n(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
   tile[60] = mac(tile[60], textureLoad(tr, vec2u(ax, ay + 30u)), b0, b1, b2, b3);
   tile[62] = mac(tile[62], textureLoad(tr, vec2u(ax, ay + 31u)), b0, b1, b2, b3);
 }
+
+// tex_tile_step_d with A k-major (matmul_tex's define A_KMAJOR: texel (x, y) = A[rows 4x .. 4x+3, dim y]): every lane
+// loads texels (ax + g, ay + j) (g = 0..7, j = 0..3), and row 4g + c's 4 A values are component c of group g's 4
+// texels. The same multiply-adds in the same order as tex_tile_step_d.
+fn tex_tile_step_k(ax: u32, ay: u32, bx: u32, by: u32, dx: u32, dy: u32) {
+  let b = tex_b(bx, by, dx, dy);
+  { let u0 = textureLoad(tr, vec2u(ax + 0u, ay)); let u1 = textureLoad(tr, vec2u(ax + 0u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 0u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 0u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[0] = mac(tile[0], a, b.b00, b.b10, b.b20, b.b30); tile[1] = mac(tile[1], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[2] = mac(tile[2], a, b.b00, b.b10, b.b20, b.b30); tile[3] = mac(tile[3], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[4] = mac(tile[4], a, b.b00, b.b10, b.b20, b.b30); tile[5] = mac(tile[5], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[6] = mac(tile[6], a, b.b00, b.b10, b.b20, b.b30); tile[7] = mac(tile[7], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 1u, ay)); let u1 = textureLoad(tr, vec2u(ax + 1u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 1u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 1u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[8] = mac(tile[8], a, b.b00, b.b10, b.b20, b.b30); tile[9] = mac(tile[9], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[10] = mac(tile[10], a, b.b00, b.b10, b.b20, b.b30); tile[11] = mac(tile[11], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[12] = mac(tile[12], a, b.b00, b.b10, b.b20, b.b30); tile[13] = mac(tile[13], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[14] = mac(tile[14], a, b.b00, b.b10, b.b20, b.b30); tile[15] = mac(tile[15], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 2u, ay)); let u1 = textureLoad(tr, vec2u(ax + 2u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 2u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 2u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[16] = mac(tile[16], a, b.b00, b.b10, b.b20, b.b30); tile[17] = mac(tile[17], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[18] = mac(tile[18], a, b.b00, b.b10, b.b20, b.b30); tile[19] = mac(tile[19], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[20] = mac(tile[20], a, b.b00, b.b10, b.b20, b.b30); tile[21] = mac(tile[21], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[22] = mac(tile[22], a, b.b00, b.b10, b.b20, b.b30); tile[23] = mac(tile[23], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 3u, ay)); let u1 = textureLoad(tr, vec2u(ax + 3u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 3u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 3u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[24] = mac(tile[24], a, b.b00, b.b10, b.b20, b.b30); tile[25] = mac(tile[25], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[26] = mac(tile[26], a, b.b00, b.b10, b.b20, b.b30); tile[27] = mac(tile[27], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[28] = mac(tile[28], a, b.b00, b.b10, b.b20, b.b30); tile[29] = mac(tile[29], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[30] = mac(tile[30], a, b.b00, b.b10, b.b20, b.b30); tile[31] = mac(tile[31], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 4u, ay)); let u1 = textureLoad(tr, vec2u(ax + 4u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 4u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 4u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[32] = mac(tile[32], a, b.b00, b.b10, b.b20, b.b30); tile[33] = mac(tile[33], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[34] = mac(tile[34], a, b.b00, b.b10, b.b20, b.b30); tile[35] = mac(tile[35], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[36] = mac(tile[36], a, b.b00, b.b10, b.b20, b.b30); tile[37] = mac(tile[37], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[38] = mac(tile[38], a, b.b00, b.b10, b.b20, b.b30); tile[39] = mac(tile[39], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 5u, ay)); let u1 = textureLoad(tr, vec2u(ax + 5u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 5u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 5u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[40] = mac(tile[40], a, b.b00, b.b10, b.b20, b.b30); tile[41] = mac(tile[41], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[42] = mac(tile[42], a, b.b00, b.b10, b.b20, b.b30); tile[43] = mac(tile[43], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[44] = mac(tile[44], a, b.b00, b.b10, b.b20, b.b30); tile[45] = mac(tile[45], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[46] = mac(tile[46], a, b.b00, b.b10, b.b20, b.b30); tile[47] = mac(tile[47], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 6u, ay)); let u1 = textureLoad(tr, vec2u(ax + 6u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 6u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 6u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[48] = mac(tile[48], a, b.b00, b.b10, b.b20, b.b30); tile[49] = mac(tile[49], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[50] = mac(tile[50], a, b.b00, b.b10, b.b20, b.b30); tile[51] = mac(tile[51], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[52] = mac(tile[52], a, b.b00, b.b10, b.b20, b.b30); tile[53] = mac(tile[53], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[54] = mac(tile[54], a, b.b00, b.b10, b.b20, b.b30); tile[55] = mac(tile[55], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+  { let u0 = textureLoad(tr, vec2u(ax + 7u, ay)); let u1 = textureLoad(tr, vec2u(ax + 7u, ay + 1u)); let u2 = textureLoad(tr, vec2u(ax + 7u, ay + 2u)); let u3 = textureLoad(tr, vec2u(ax + 7u, ay + 3u));
+    { let a = vec4f(u0.x, u1.x, u2.x, u3.x); tile[56] = mac(tile[56], a, b.b00, b.b10, b.b20, b.b30); tile[57] = mac(tile[57], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.y, u1.y, u2.y, u3.y); tile[58] = mac(tile[58], a, b.b00, b.b10, b.b20, b.b30); tile[59] = mac(tile[59], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.z, u1.z, u2.z, u3.z); tile[60] = mac(tile[60], a, b.b00, b.b10, b.b20, b.b30); tile[61] = mac(tile[61], a, b.b01, b.b11, b.b21, b.b31); }
+    { let a = vec4f(u0.w, u1.w, u2.w, u3.w); tile[62] = mac(tile[62], a, b.b00, b.b10, b.b20, b.b30); tile[63] = mac(tile[63], a, b.b01, b.b11, b.b21, b.b31); }
+  }
+}

@@ -2,7 +2,8 @@
 //   read from packed storage textures, A's rows shared through the subgroup.
 // Bindings, Params, defines, layouts and the grid: _lib/matmul_tex_body.wgsl.
 // Dispatch: the workgroup of 8 must be one subgroup of at least 8 (profile.subgroups8). Per step of 4 in k lane L loads
-//   the A texels of rows m0 + L + 8q (q = 0..3) and its 8 B texels; subgroupBroadcast hands every lane all 32 A rows:
+//   the A texels of rows m0 + L + 8q (q = 0..3; with A_KMAJOR the 4 texels of rows m0 + 4L .. +3 at the step's 4 k)
+//   and its 8 B texels; subgroupBroadcast hands every lane all 32 A rows:
 //   12 texel loads per 256 multiply-adds a lane (the step is _lib/tex_tile.wgsl's, shared with the attention/*_tex
 //   kernels, hence the texture names tr and tc).
 // Numerics: f32 fused multiply-add over k in order (zero padding adds exact zeros); bias and C added after the sum;

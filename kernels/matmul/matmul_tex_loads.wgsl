@@ -3,7 +3,8 @@
 //   all 32 A rows itself.
 // Bindings, Params, defines, layouts and the grid: _lib/matmul_tex_body.wgsl.
 // Dispatch: a workgroup of 8 invocations (no subgroup operations). Per step of 4 in k every lane loads the 32 A texels
-//   of rows m0 .. m0+31 (the same texels in every lane) and its own 8 B texels: 40 texel loads per 256 multiply-adds a
+//   of rows m0 .. m0+31 (A_KMAJOR: of its 8 groups of 4 rows at the step's 4 k; the same texels in every lane) and its
+//   own 8 B texels: 40 texel loads per 256 multiply-adds a
 //   lane against matmul_tex's 12, no broadcasts (_lib/tex_tile_loads.wgsl). Slower than matmul_tex, faster than the
 //   buffer kernels (measured: docs/LAVAPIPE_FINDINGS.md, "A texture product without subgroups, and row pairs on 16
 //   registers").

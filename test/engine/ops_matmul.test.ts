@@ -435,6 +435,56 @@ testIf(TEX, 'no texture matmul on this adapter')('column-tiled B: several steps 
   } finally { dev.destroy(); }
 });
 
+// A whose rows are contiguous (aᵀ of a row-major a, as dyᵀ in linear's weight gradient) with a row pitch of whole 256-byte
+// rows is copied k-major (matmul_tex define A_KMAJOR) instead of transposed by a pack kernel: the same sums as the
+// row-major A path (bit for bit against the same values laid out [M, K]) and the f64 reference, on odd k (the zeroed
+// padding rows), ragged row tiles (M sliced to 36 or 4), batches with A broadcast or not, and k in chunks (lowered
+// texture limit: partial sums accumulated into C).
+type KmajorCase = [name: string, a: number[], b: number[], o: { sliceA?: [number, number]; texture?: number }];
+const KMAJOR: KmajorCase[] = [
+  ['aᵀ for a [65, 64] · b [65, 68]', [65, 64], [65, 68], {}],
+  ['aᵀ for a [3, 128] sliced to 36 columns · b [3, 260]', [3, 128], [3, 260], { sliceA: [0, 36] }],
+  ['aᵀ for a [257, 64] sliced to columns 8 .. 12 · b [257, 64]', [257, 64], [257, 64], { sliceA: [8, 12] }],
+  ['batch [2]: aᵀ for a [2, 33, 64] · b [2, 33, 96]', [2, 33, 64], [2, 33, 96], {}],
+  ['batch [3], b broadcast: aᵀ for a [3, 9, 128] · b [9, 40]', [3, 9, 128], [9, 40], {}],
+  ['k in chunks of a 64-texel texture limit: aᵀ for a [301, 64] · b [301, 68]', [301, 64], [301, 68], { texture: 64 }],
+];
+for (const [name, sa, sb, o] of KMAJOR) {
+  testIf(TEX, 'no texture matmul on this adapter')(`k-major A: ${name}`, async () => {
+    const dev = await Device.create({ profile: { matmulTextureMin: 0, matmulTextureMinRows: 0, matmulTextureMinRowsContiguousB: 0 } });
+    try {
+      if (o.texture) (dev as unknown as { maxTexture2D: number }).maxTexture2D = o.texture;
+      const ha = rand(sa, 71), hb = rand(sb, 72), ta = toGpu(dev, ha), tb = toGpu(dev, hb);
+      const va = o.sliceA ? ops.slice(ta, -1, ...o.sliceA) : ta, ra = o.sliceA ? sliceLast(ha, ...o.sliceA) : ha;
+      const { result: y, counter } = await countWork(dev, () => ops.matmul(va, tb, { transA: true, variant: 'texture-32x64' }));
+      // B's layouts here take pack_tex_rows or copies, so a transposing or scalar pack could only be A's.
+      assert.not.ok(counter.kernels.has('matmul/pack_tex_cols') || counter.kernels.has('matmul/pack_tex'), `${name}: A copied, not packed`);
+      const got = await y.toArray();
+      assertClose(got, refMatmul(ra, hb, true, false).data, name);
+      // The same values as a row-major [..., M, K] A: the transposing pack and the row-major step. Under the lowered
+      // texture limit the two layouts cut k into different chunks (rounding differs), so only the chunking is checked.
+      const rm = ops.contiguous(ops.transpose(va, -1, -2));
+      const y2 = ops.matmul(rm, tb, { variant: 'texture-32x64' });
+      if (o.texture) assert.ok(counter.kernels.get(texTileKernel(dev))!.dispatches > 1, `${name}: k in chunks`);
+      else assertClose(got, await y2.toArray(), `${name}: bit for bit against row-major A`, 0, 0);
+      for (const t of [ta, tb, va, rm, y, y2]) t.dispose();
+    } finally { dev.destroy(); }
+  });
+}
+
+// The k-major A texture's padding rows (k .. 4·⌈k / 4⌉ − 1) are read by the kernel's last step: a product over NaN
+// leaves NaN there, and the next product's odd k must not reach it.
+testIf(TEX, 'no texture matmul on this adapter')('k-major A: stale NaN padding rows from an earlier product do not reach C', async () => {
+  const dev = await getDevice();
+  const nan = toGpu(dev, { shape: [68, 64], data: new Float64Array(68 * 64).fill(NaN) }), b0 = toGpu(dev, rand([68, 64], 73));
+  const y0 = ops.matmul(nan, b0, { transA: true, variant: 'texture-32x64' });
+  assert.ok(Number.isNaN((await y0.toArray())[0]), 'the first product fills the k-major A texture with NaN');
+  const ha = rand([65, 64], 74), hb = rand([65, 64], 75), a = toGpu(dev, ha), b = toGpu(dev, hb);
+  const y = ops.matmul(a, b, { transA: true, variant: 'texture-32x64' });
+  assertClose(await y.toArray(), refMatmul(ha, hb, true, false).data, 'odd k after NaN rows');
+  for (const t of [nan, b0, y0, a, b, y]) t.dispose();
+});
+
 test('errors name the op and both shapes', async () => {
   const dev = await getDevice();
   const a = toGpu(dev, rand([3, 4], 1)), b = toGpu(dev, rand([5, 6], 2)), v = toGpu(dev, rand([4], 3));

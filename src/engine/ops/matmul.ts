@@ -290,6 +290,29 @@ function copyFolded(dev: Device, b: BufferBinding, base: number, tex: TextureBin
 }
 
 /**
+ * matmul_tex's k-major A (define A_KMAJOR): m rows (a multiple of 4, contiguous) at each of k dims (ks elements apart, a
+ * multiple of 64) per batch item (ds with element strides s, broadcast ones left out) copied as they are, item i's k
+ * rows at texture rows 4·⌈k / 4⌉·i on; rows k .. 4·⌈k / 4⌉ − 1 zeroed from a cleared buffer (the kernel reads them).
+ */
+function copyKmajor(dev: Device, w: { binding: Binding; base: number }, tex: TextureBinding, m: number, k: number, ks: number,
+  ds: Dim[], s: (d: Dim) => number): void {
+  const b = w.binding;
+  if ('view' in b) throw new Error('copyKmajor: the operand must be a buffer window');
+  const own = ds.filter((d) => s(d) !== 0), rowsP = 4 * Math.ceil(k / 4), pad = rowsP - k, width = m / 4;
+  const rowBytes = Math.ceil((16 * width) / 256) * 256;
+  const zeros = pad ? empty(dev, [(rowBytes * pad) / 4], 'f32', 'copyKmajor zeros') : null;
+  const zw = zeros?.window('copyKmajor', zeros.offset, zeros.offset + zeros.numel), zAt = zw ? zw.binding.offset + 4 * zw.base : 0;
+  if (zw) dev.clearBuffer(zw.binding.buffer, zAt, rowBytes * pad);
+  for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
+    let off = w.base;
+    for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
+    dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * ks, tex, i * rowsP, width, k);
+    if (zw) dev.copyToTexture(zw.binding.buffer, zAt, rowBytes, tex, i * rowsP + k, width, pad);
+  }
+  zeros?.dispose();
+}
+
+/**
  * The pack kernel for a layout, and the binding it reads. The vec4 kernels read whole aligned vec4s, a ragged edge's
  * included, so they bind the window rounded up to 16 bytes (within the buffer; otherwise the scalar kernel runs).
  */
@@ -381,6 +404,8 @@ export interface TexProduct {
   aRpb?: number; aXstep?: number;
   /** B in column tiles (packTiledB) instead of row-major; bBs then counts texture rows of the tiled layout. */
   bTiled?: TiledB;
+  /** A k-major (copyKmajor; aBs counts its texture rows, 4·kq per item); aY0, aX0, aRpb and aXstep unused. */
+  aKmajor?: boolean;
   /** Columns are pixels of consecutive images, p per image, the images bs elements apart in C (conv2d on small planes). */
   fold?: { p: number; bs: number };
 }
@@ -402,8 +427,9 @@ export function runMatmulTex(dev: Device, t: TexProduct): void {
   // At most 32 columns: the 32 × 32 tile (define NARROW), not half a 64-column tile of padding, where the product is
   // big enough to pay for the narrow pipeline (profile matmulNarrowMin).
   const narrow = t.n <= TILE_N / 2 && t.m * t.n * 4 * t.kq * numel(t.bshape) >= dev.profile.matmulNarrowMin;
+  if (narrow && t.aKmajor) throw new Error('runMatmulTex: the narrow tile does not read a k-major A');
   dev.run({
-    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), NARROW: String(narrow) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
+    kernel: texTileKernel(dev), defines: { B_TILED: String(!!t.bTiled), B_BLOCKS: String(!!t.bTiled?.blocks), NARROW: String(narrow), A_KMAJOR: String(!!t.aKmajor) }, bindings: [t.texA, t.texB, t.bias?.binding ?? t.dummy, t.c.binding],
     params: { m: t.m, n: t.n, kq: t.kq, flags: (t.bias ? (t.biasPerRow ? 4 : 1) : 0) | (t.accumulate ? 2 : 0), c_base: t.c.base,
       bias_base: t.bias?.base ?? 0, c_rs: t.cRs, nb: t.bshape.length, a_y0: t.aY0 ?? 0, a_x0: t.aX0 ?? 0, a_rpb: t.aRpb ?? 0xffffffff, a_xstep: t.aXstep ?? 0, ...bWalk(t), fold_p: t.fold?.p ?? 0, fold_bs: t.fold?.bs ?? 0, pad0: 0, bshape: pad4(t.bshape), a_bs: pad4(t.aBs), b_bs: pad4(t.bBs), c_bs: pad4(t.cBs) },
     workgroups: [Math.ceil(t.n / (narrow ? TILE_N / 2 : TILE_N)), t.mp / TILE_M, numel(t.bshape)],
@@ -425,13 +451,18 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
   // B column-tiled (read front to back; packTiledB) unless its batch dims leave the pack no dim for the tiles.
   const tiled = dims.filter((d) => d.b !== 0).length <= 3, qMax = 2 ** Math.floor(Math.log2(T / TILE_N));
   const over = (x: number) => Math.max(0, x / T - 1);
+  // A k-major (define A_KMAJOR) where its rows are contiguous (aᵀ of a row-major a: dyᵀ in linear's weight gradient)
+  // and each k's rows can be copied as whole texels: one copy per batch item instead of the transposing pack.
+  const aKmajor = aRs === 1 && M % 4 === 0 && A.cs % 64 === 0 && N > TILE_N / 2 && A.t.offset % 4 === 0
+    && dims.every((d) => d.a % 4 === 0) && items(dims, (d) => d.a) <= PACK_DIRECT_SLABS;
   const texExcess = (p: Plan) => {
-    const inner = innerOf(p), kq = Math.ceil(p.kc / 4), ib = items(inner, (d) => d.b);
-    return over(kq) + over(items(inner, (d) => d.a) * roundUp(p.mc, TILE_M)) + over(tiled ? tiles * ib * Math.ceil(kq / qMax) : ib * 4 * kq);
+    const inner = innerOf(p), kq = Math.ceil(p.kc / 4), ia = items(inner, (d) => d.a), ib = items(inner, (d) => d.b), mp = roundUp(p.mc, TILE_M);
+    return (aKmajor ? over(mp / 4) + over(ia * 4 * kq) : over(kq) + over(ia * mp)) + over(tiled ? tiles * ib * Math.ceil(kq / qMax) : ib * 4 * kq);
   };
   const pl = plan(op, dev, g, A, B, TILE_M, 4, texExcess);
   const kqMax = Math.ceil(pl.kc / 4), ibMax = items(innerOf(pl), (d) => d.b), q = tiled ? tiledSteps(T, tiles, ibMax, kqMax) : 0;
-  const texA = dev.scratchTexture('matmul.a', kqMax, items(innerOf(pl), (d) => d.a) * roundUp(pl.mc, TILE_M));
+  const iaMax = items(innerOf(pl), (d) => d.a), mpMax = roundUp(pl.mc, TILE_M);
+  const texA = aKmajor ? dev.scratchTexture('matmul.ak', mpMax / 4, iaMax * 4 * kqMax) : dev.scratchTexture('matmul.a', kqMax, iaMax * mpMax);
   const texB = dev.scratchTexture('matmul.b', ...bTextureSize(N, ibMax, kqMax, q));
 
   const host = dims.slice(0, pl.h), inner = dims.slice(pl.h), lead = inner[0] ?? { size: 1, a: 0, b: 0, c: 0 };
@@ -461,10 +492,11 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
           const [ea, , ec] = spans(g, A, B, { ...pl, bc: chunk[0]?.size ?? 1, mc, kc });
           const la = a0 + i0 * lead.a + m0 * aRs + k0 * A.cs, lc = c0 + i0 * lead.c + m0 * cRs;
           const wa = A.t.window(op, la, la + ea), wc = out.window(op, lc, lc + ec);
-          packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a, { padRowsFree: true });
+          if (aKmajor) copyKmajor(dev, wa, texA, mc, kc, A.cs, chunk, (d) => d.a);
+          else packTex(dev, wa, texA, mc, kc, aRs, A.cs, mp, kq, chunk, (d) => d.a, { padRowsFree: true });
           const wbias = b1 && k0 === 0 ? b1.window(op, b1.offset, b1.offset + N) : null;
-          runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0,
-            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, mp), bBs: texStrides(chunk, (d) => d.b, itemRows), cBs: chunk.map((d) => d.c), bTiled });
+          runMatmulTex(dev, { texA, texB, m: mc, n: N, kq, mp, c: wc, cRs, bias: wbias, dummy: wa.binding, accumulate: k0 > 0, aKmajor,
+            bshape: chunk.map((d) => d.size), aBs: texStrides(chunk, (d) => d.a, aKmajor ? 4 * kq : mp), bBs: texStrides(chunk, (d) => d.b, itemRows), cBs: chunk.map((d) => d.c), bTiled });
         }
       }
     }
