@@ -224,6 +224,8 @@ const PACK_DIRECT_SLABS = 64;
  * in chunks of rows within one storage binding.
  * With o.fold = f, every f consecutive rows of that layout are one texture row of f·width texels (the same bytes in
  * the same order: matmul_tex's column-tiled B, packed as 64-column slabs); o.texY is the first texture row written.
+ * Folded whole rows are copied too, f strided copies per slab (copyFolded), where f source rows make a multiple of 256
+ * bytes.
  * o.padRowsFree: rows rows .. rowsP − 1 of each batch item may hold anything (matmul_tex's A operand: a row of C reads
  * only its own row of A, and rows past m are not stored), so the direct copy serves a ragged last tile too.
  */
