@@ -239,13 +239,11 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
   if (f === 1 && cs === 1 && (rows === rowsP || o.padRowsFree) && cols === 4 * width && rs % 64 === 0 && rs >= cols && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
     && slabs <= PACK_DIRECT_SLABS) {
     for (let i = 0; i < slabs; i++) {
-      let off = w.base;
-      for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
-      dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * rs, tex, texY + i * rowsP, width, rows);
+      dev.copyToTexture(b.buffer, b.offset + 4 * slabBase(w.base, own, s, i), 4 * rs, tex, texY + i * rowsP, width, rows);
     }
     return;
   }
-  if (f > 1 && cs === 1 && cols === 4 * width && rowsP - rows < f && rs % 4 === 0 && (f * rs) % 64 === 0 && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
+  if (f > 1 && cs === 1 && cols === 4 * width && rowsP - rows < f && rs % 4 === 0 && (f * rs) % 64 === 0 && rs >= cols && w.base % 4 === 0 && own.every((d) => s(d) % 4 === 0)
     && slabs <= PACK_DIRECT_SLABS) {
     copyFolded(dev, b, w.base, tex, rows, rs, rowsP, width, f, texY, own, s);
     return;
@@ -276,19 +274,29 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
  */
 function copyFolded(dev: Device, b: BufferBinding, base: number, tex: TextureBinding, rows: number, rs: number, rowsP: number,
   width: number, f: number, texY: number, own: Dim[], s: (d: Dim) => number): void {
-  const R = rowsP / f, pad = rowsP - rows;
-  const zeros = pad ? empty(dev, [4 * width * pad], 'f32', 'packTex zeros') : null;
-  const zw = zeros?.window('packTex', zeros.offset, zeros.offset + zeros.numel), zAt = zw ? zw.binding.offset + 4 * zw.base : 0;
-  if (zw) dev.clearBuffer(zw.binding.buffer, zAt, 16 * width * pad);
+  const R = rowsP / f, pad = rowsP - rows, zeros = pad ? zeroRows(dev, 'packTex', 16 * width * pad, 1) : null;
   for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
-    let off = base;
-    for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
-    const y = texY + i * R;
+    const off = slabBase(base, own, s, i), y = texY + i * R;
     for (let j = 0; j < f && j < rows; j++)
       dev.copyToTexture(b.buffer, b.offset + 4 * (off + j * rs), 4 * f * rs, tex, y, width, Math.ceil((rows - j) / f), j * width);
-    if (zw) dev.copyToTexture(zw.binding.buffer, zAt, Math.ceil((16 * width * pad) / 256) * 256, tex, y + Math.floor(rows / f), width * pad, 1, (rows % f) * width);
+    if (zeros) dev.copyToTexture(zeros.buffer, zeros.at, zeros.pitch, tex, y + Math.floor(rows / f), width * pad, 1, (rows % f) * width);
   }
-  zeros?.dispose();
+  zeros?.t.dispose();
+}
+
+/** Element offset of slab i of the batch dims `own` (strides s, last fastest) from base. */
+function slabBase(base: number, own: Dim[], s: (d: Dim) => number, i: number): number {
+  let off = base;
+  for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
+  return off;
+}
+
+/** A cleared buffer of `rows` rows of `bytes` bytes each (pitch rounded up to 256 bytes), a copy source of zeros. */
+function zeroRows(dev: Device, op: string, bytes: number, rows: number): { t: Tensor; buffer: GPUBuffer; at: number; pitch: number } {
+  const pitch = Math.ceil(bytes / 256) * 256, t = empty(dev, [(pitch * rows) / 4], 'f32', `${op} zeros`);
+  const w = t.window(op, t.offset, t.offset + t.numel), at = w.binding.offset + 4 * w.base;
+  dev.clearBuffer(w.binding.buffer, at, pitch * rows);
+  return { t, buffer: w.binding.buffer, at, pitch };
 }
 
 /**
@@ -301,17 +309,12 @@ function copyKmajor(dev: Device, w: { binding: Binding; base: number }, tex: Tex
   const b = w.binding;
   if ('view' in b) throw new Error('copyKmajor: the operand must be a buffer window');
   const own = ds.filter((d) => s(d) !== 0), rowsP = 4 * Math.ceil(k / 4), pad = rowsP - k, width = m / 4;
-  const rowBytes = Math.ceil((16 * width) / 256) * 256;
-  const zeros = pad ? empty(dev, [(rowBytes * pad) / 4], 'f32', 'copyKmajor zeros') : null;
-  const zw = zeros?.window('copyKmajor', zeros.offset, zeros.offset + zeros.numel), zAt = zw ? zw.binding.offset + 4 * zw.base : 0;
-  if (zw) dev.clearBuffer(zw.binding.buffer, zAt, rowBytes * pad);
+  const zeros = pad ? zeroRows(dev, 'copyKmajor', 16 * width, pad) : null;
   for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
-    let off = w.base;
-    for (let d = own.length - 1, rem = i; d >= 0; d--) { off += (rem % own[d]!.size) * s(own[d]!); rem = Math.floor(rem / own[d]!.size); }
-    dev.copyToTexture(b.buffer, b.offset + 4 * off, 4 * ks, tex, i * rowsP, width, k);
-    if (zw) dev.copyToTexture(zw.binding.buffer, zAt, rowBytes, tex, i * rowsP + k, width, pad);
+    dev.copyToTexture(b.buffer, b.offset + 4 * slabBase(w.base, own, s, i), 4 * ks, tex, i * rowsP, width, k);
+    if (zeros) dev.copyToTexture(zeros.buffer, zeros.at, zeros.pitch, tex, i * rowsP + k, width, pad);
   }
-  zeros?.dispose();
+  zeros?.t.dispose();
 }
 
 /**
@@ -455,7 +458,7 @@ function gemmTex(op: string, g: Geometry, A: Mat, B: Mat, out: Tensor, bias: Ten
   const over = (x: number) => Math.max(0, x / T - 1);
   // A k-major (define A_KMAJOR) where its rows are contiguous (aᵀ of a row-major a: dyᵀ in linear's weight gradient)
   // and each k's rows can be copied as whole texels: one copy per batch item instead of the transposing pack.
-  const aKmajor = aRs === 1 && M % 4 === 0 && A.cs % 64 === 0 && N > TILE_N / 2 && A.t.offset % 4 === 0
+  const aKmajor = aRs === 1 && M % 4 === 0 && A.cs % 64 === 0 && A.cs >= M && N > TILE_N / 2 && A.t.offset % 4 === 0
     && dims.every((d) => d.a % 4 === 0) && items(dims, (d) => d.a) <= PACK_DIRECT_SLABS;
   const texExcess = (p: Plan) => {
     const inner = innerOf(p), kq = Math.ceil(p.kc / 4), ia = items(inner, (d) => d.a), ib = items(inner, (d) => d.b), mp = roundUp(p.mc, TILE_M);
