@@ -10,7 +10,7 @@ import type { KernelParams } from '../runtime/params.ts';
 import { sum } from './reduce.ts';
 import { mapN } from './map.ts';
 import { visibleLevelPairs } from '../runtime/counter.ts';
-import { fillTexture } from './stage_tex.ts';
+import { fillTexture, zeroTexture } from './stage_tex.ts';
 
 /** ln 100: VAR caps the per-head temperature exp(s) at 100. */
 export const LN100 = Math.log(100);
@@ -428,7 +428,7 @@ function copyable(o: TexOperand, D: number): boolean {
 }
 /**
  * Copies heads [bh0, bh0 + nbh) of a copyable rows-layout operand (L rows each) into tex at texel column x0 on, one
- * copyBufferToTexture per head. Rows L .. height − 1 are the caller's (zeroRows).
+ * copyBufferToTexture per head. Rows L .. height − 1 are the caller's (zeroTexture).
  */
 function copyRows(op: string, dev: Device, o: TexOperand, L: number, b0: number, tex: TextureBinding,
   g: { d4: number; H: number; bh0: number; nbh: number; x0: number }) {
@@ -439,15 +439,6 @@ function copyRows(op: string, dev: Device, o: TexOperand, L: number, b0: number,
     if ('view' in b) throw new Error(`${op}: ${t} is not a buffer`);
     dev.copyToTexture(b.buffer, b.offset + 4 * w.base, 4 * sr, tex, 0, g.d4, L, g.x0 + i * g.d4);
   }
-}
-/** Zeroes rows y0 .. y1 − 1 of texel columns x0 .. x0 + width − 1 of tex (copied from a cleared staging buffer). */
-function zeroRows(op: string, dev: Device, tex: TextureBinding, x0: number, width: number, y0: number, y1: number) {
-  if (y1 <= y0 || width === 0) return;
-  const pitch = Math.ceil(width / 16) * 16, stage = empty(dev, [(y1 - y0) * pitch * 4], 'f32', `${op} zeros`);
-  const w = stage.window(op, stage.offset, stage.offset + stage.numel), b = w.binding as BufferBinding;
-  dev.clearBuffer(b.buffer, b.offset + 4 * w.base, 16 * pitch * (y1 - y0));
-  dev.copyToTexture(b.buffer, b.offset + 4 * w.base, 16 * pitch, tex, y0, width, y1 - y0, x0);
-  stage.dispose();
 }
 /** A staging buffer holding texture rows ys .. ye − 1, pitch texels each. */
 interface Staging { binding: BufferBinding; pitch: number; ys: number; ye: number }
@@ -503,7 +494,7 @@ function runTex<K extends TexKernel>(op: string, kernel: K, s: TexShape, rowsL: 
       rowOps.forEach(([o, L], i) => {
         if (!direct[i]) return;
         copyRows(op, dev, o, L, b0, tr, { ...g, x0: i * nbh * d4 });
-        zeroRows(op, dev, tr, i * nbh * d4, nbh * d4, L, height);
+        zeroTexture(op, dev, tr, i * nbh * d4, nbh * d4, L, height);
       });
       packInto(op, dev, tc, lh / 4, colOps.length * nbh * s.D,
         (dst) => colOps.forEach(([o, L], i) => packOperand(op, dev, o, b0, n, dst, 1, { ...g, L, x0: 0, y0: i * nbh * s.D, width: lh / 4, height: nbh * s.D })));

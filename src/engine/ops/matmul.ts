@@ -9,7 +9,7 @@ import type { MatmulVariant } from '../runtime/profile.ts';
 import { contiguous, reshape } from './movement.ts';
 import { reduceRaw, sumTo } from './reduce.ts';
 import { fill } from './elementwise.ts';
-import { fillTexture } from './stage_tex.ts';
+import { fillTexture, zeroSource } from './stage_tex.ts';
 
 export interface MatmulOpts {
   transA?: boolean;
@@ -274,7 +274,7 @@ export function packTex(dev: Device, w: { binding: Binding; base: number }, tex:
  */
 function copyFolded(dev: Device, b: BufferBinding, base: number, tex: TextureBinding, rows: number, rs: number, rowsP: number,
   width: number, f: number, texY: number, own: Dim[], s: (d: Dim) => number): void {
-  const R = rowsP / f, pad = rowsP - rows, zeros = pad ? zeroRows(dev, 'packTex', 16 * width * pad, 1) : null;
+  const R = rowsP / f, pad = rowsP - rows, zeros = pad ? zeroSource('packTex', dev, 16 * width * pad, 1) : null;
   for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
     const off = slabBase(base, own, s, i), y = texY + i * R;
     for (let j = 0; j < f && j < rows; j++)
@@ -291,14 +291,6 @@ function slabBase(base: number, own: Dim[], s: (d: Dim) => number, i: number): n
   return off;
 }
 
-/** A cleared buffer of `rows` rows of `bytes` bytes each (pitch rounded up to 256 bytes), a copy source of zeros. */
-function zeroRows(dev: Device, op: string, bytes: number, rows: number): { t: Tensor; buffer: GPUBuffer; at: number; pitch: number } {
-  const pitch = Math.ceil(bytes / 256) * 256, t = empty(dev, [(pitch * rows) / 4], 'f32', `${op} zeros`);
-  const w = t.window(op, t.offset, t.offset + t.numel), at = w.binding.offset + 4 * w.base;
-  dev.clearBuffer(w.binding.buffer, at, pitch * rows);
-  return { t, buffer: w.binding.buffer, at, pitch };
-}
-
 /**
  * matmul_tex's k-major A (define A_KMAJOR): m rows (a multiple of 4, contiguous) at each of k dims (ks elements apart, a
  * multiple of 64) per batch item (ds with element strides s, broadcast ones left out) copied as they are, item i's k
@@ -309,7 +301,7 @@ function copyKmajor(dev: Device, w: { binding: Binding; base: number }, tex: Tex
   const b = w.binding;
   if ('view' in b) throw new Error('copyKmajor: the operand must be a buffer window');
   const own = ds.filter((d) => s(d) !== 0), rowsP = 4 * Math.ceil(k / 4), pad = rowsP - k, width = m / 4;
-  const zeros = pad ? zeroRows(dev, 'copyKmajor', 16 * width, pad) : null;
+  const zeros = pad ? zeroSource('copyKmajor', dev, 16 * width, pad) : null;
   for (let i = 0, slabs = numel(own.map((d) => d.size)); i < slabs; i++) {
     dev.copyToTexture(b.buffer, b.offset + 4 * slabBase(w.base, own, s, i), 4 * ks, tex, i * rowsP, width, k);
     if (zeros) dev.copyToTexture(zeros.buffer, zeros.at, zeros.pitch, tex, i * rowsP + k, width, pad);

@@ -1,6 +1,6 @@
-// Filling a texture through a staging buffer in its texel layout and copyBufferToTexture: lavapipe's textureStore
-// (a scalar loop over lanes and channels per texel) is its slowest write, a storage-buffer store and a copy are not.
-import { empty } from '../tensor.ts';
+// Texture fills through a staging buffer and copyBufferToTexture (lavapipe's textureStore, a scalar loop per lane and
+// channel, is its slowest write; a storage-buffer store and a copy are not), and texture padding zeroed from a cleared buffer.
+import { empty, type Tensor } from '../tensor.ts';
 import type { BufferBinding, Device, TextureBinding } from '../runtime/device.ts';
 
 /**
@@ -26,4 +26,23 @@ export function fillTexture(op: string, dev: Device, tex: TextureBinding, width:
     dev.copyToTexture(w.binding.buffer, w.binding.offset, rowBytes, tex, texY + y0, width, y1 - y0);
   }
   stage.dispose();
+}
+
+/**
+ * A cleared buffer of `rows` rows of `bytes` bytes each (pitch: bytes rounded up to 256), a copyBufferToTexture source
+ * of zeros for texture padding; the caller disposes `t` once the copies are encoded.
+ */
+export function zeroSource(op: string, dev: Device, bytes: number, rows: number): { t: Tensor; buffer: GPUBuffer; at: number; pitch: number } {
+  const pitch = Math.ceil(bytes / 256) * 256, t = empty(dev, [(pitch * rows) / 4], 'f32', `${op} zeros`);
+  const w = t.window(op, t.offset, t.offset + t.numel), at = w.binding.offset + 4 * w.base;
+  dev.clearBuffer(w.binding.buffer, at, pitch * rows);
+  return { t, buffer: w.binding.buffer, at, pitch };
+}
+
+/** Zeroes rows y0 .. y1 − 1 of texel columns x0 .. x0 + width − 1 of tex (copied from a zeroSource). */
+export function zeroTexture(op: string, dev: Device, tex: TextureBinding, x0: number, width: number, y0: number, y1: number): void {
+  if (y1 <= y0 || width === 0) return;
+  const z = zeroSource(op, dev, 16 * width, y1 - y0);
+  dev.copyToTexture(z.buffer, z.at, z.pitch, tex, y0, width, y1 - y0, x0);
+  z.t.dispose();
 }
